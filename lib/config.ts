@@ -1,0 +1,49 @@
+/**
+ * Environment, read once per process. A missing required variable fails at first use with a message
+ * naming it, not with an obscure SDK error later.
+ */
+export class MissingConfigurationError extends Error {
+  constructor(variable: string) {
+    super(`Environment variable ${variable} is required`);
+    this.name = 'MissingConfigurationError';
+  }
+}
+
+function required(variable: string): string {
+  const value = process.env[variable];
+  if (value === undefined || value === '') throw new MissingConfigurationError(variable);
+  return value;
+}
+
+function optionalInteger(variable: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`Environment variable ${variable} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function memo<T>(read: () => T): () => T {
+  let cached: { value: T } | undefined;
+  return () => (cached ??= { value: read() }).value;
+}
+
+export const config = {
+  /** DynamoDB table holding one item per organization's active connection. */
+  tableName: memo(() => required('TABLE_NAME')),
+  /** KMS key (id, ARN or alias) that wraps data keys; Decrypt is pinned to it. */
+  kmsKeyId: memo(() => required('KMS_KEY_ID')),
+  /** JWT claim that carries the organization id. */
+  orgClaim: memo(() => process.env.ORG_CLAIM || 'org_id'),
+  /** Time allowed to open a warehouse connection (TCP + TLS + authentication). */
+  connectTimeoutMs: memo(() => optionalInteger('WAREHOUSE_CONNECT_TIMEOUT_MS', 5_000, 100, 60_000)),
+  /** Time allowed for each probe query. */
+  statementTimeoutMs: memo(() => optionalInteger('WAREHOUSE_STATEMENT_TIMEOUT_MS', 5_000, 100, 60_000)),
+  /** Hard deadline for one whole connection test, whatever the driver does. */
+  testDeadlineMs: memo(() => optionalInteger('WAREHOUSE_TEST_DEADLINE_MS', 10_000, 500, 25_000)),
+  /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
+  awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
+  awsMaxAttempts: memo(() => optionalInteger('AWS_MAX_ATTEMPTS', 3, 1, 10)),
+};

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { EnvelopeCipher } from '../crypto/envelope.js';
+import { log } from '../log.js';
+import { parseConnectionRequest } from '../schema/connection.js';
+import type { ConnectionStore } from '../store/connection-store.js';
+
+export interface CreateDependencies {
+  store: ConnectionStore;
+  cipher: EnvelopeCipher;
+  now?: () => Date;
+}
+
+/**
+ * Validates the body, seals the credentials under a new connection id and replaces the
+ * organization's active connection in one write. One KMS call, one DynamoDB call.
+ */
+export async function createConnection(deps: CreateDependencies, organizationId: string, body: unknown) {
+  const definition = parseConnectionRequest(body);
+  const id = randomUUID();
+  const plaintext = Buffer.from(JSON.stringify(definition.credentials), 'utf8');
+  const sealed = await deps.cipher.seal(plaintext, { organization_id: organizationId, connection_id: id }).finally(() => plaintext.fill(0));
+  const createdAt = (deps.now?.() ?? new Date()).toISOString();
+  await deps.store.put({
+    organizationId,
+    id,
+    provider: definition.provider,
+    projectId: definition.project_id,
+    datasetId: definition.dataset_id,
+    createdAt,
+    status: null,
+    lastTestedAt: null,
+    latencyMs: null,
+    sealed,
+  });
+  log.info('connection.saved', { organization_id: organizationId, connection_id: id, provider: definition.provider });
+  return { id, provider: definition.provider, project_id: definition.project_id, dataset_id: definition.dataset_id, created_at: createdAt };
+}

@@ -1,0 +1,14 @@
+import type { ConnectionSummary } from '../store/connection-item.js';
+
+/** What callers may see of a connection: never credentials, never ciphertext. */
+export function publicConnection(connection: ConnectionSummary) {
+  return {
+    id: connection.id,
+    provider: connection.provider,
+    project_id: connection.projectId,
+    dataset_id: connection.datasetId,
+    created_at: connection.createdAt,
+    status: connection.status,
+    last_tested_at: connection.lastTestedAt,
+  };
+}

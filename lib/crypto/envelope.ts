@@ -1,0 +1,89 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** Binds a ciphertext to one organization's one connection, in KMS and in GCM alike. */
+export interface EncryptionContext {
+  organization_id: string;
+  connection_id: string;
+}
+
+export interface DataKey {
+  plaintext: Uint8Array;
+  encrypted: Uint8Array;
+  keyId: string;
+}
+
+/** Port to the key service (KMS in AWS and locally). */
+export interface DataKeyService {
+  generateDataKey(context: EncryptionContext): Promise<DataKey>;
+  decryptDataKey(encrypted: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+}
+
+export const SEALED_FORMAT_VERSION = 1;
+const ALGORITHM = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface SealedSecret {
+  formatVersion: number;
+  keyId: string;
+  encryptedDataKey: Uint8Array;
+  iv: Uint8Array;
+  tag: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+export class UnsupportedSealedFormatError extends Error {
+  override name = 'UnsupportedSealedFormatError';
+}
+
+/**
+ * Envelope encryption: a fresh data key per seal, AES-256-GCM in process, the encryption context
+ * as KMS encryption context and as GCM additional data. The plaintext data key is wiped after use.
+ */
+export class EnvelopeCipher {
+  constructor(private readonly keys: DataKeyService) {}
+
+  async seal(plaintext: Uint8Array, context: EncryptionContext): Promise<SealedSecret> {
+    const dataKey = await this.keys.generateDataKey(context);
+    try {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv(ALGORITHM, dataKey.plaintext, iv, { authTagLength: TAG_BYTES });
+      cipher.setAAD(additionalData(context));
+      const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      return {
+        formatVersion: SEALED_FORMAT_VERSION,
+        keyId: dataKey.keyId,
+        encryptedDataKey: dataKey.encrypted,
+        iv,
+        tag: cipher.getAuthTag(),
+        ciphertext,
+      };
+    } finally {
+      dataKey.plaintext.fill(0);
+    }
+  }
+
+  /** Throws when the context differs from the one sealed with (KMS refuses the data key, or GCM the tag). */
+  async open(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer> {
+    if (sealed.formatVersion !== SEALED_FORMAT_VERSION) {
+      throw new UnsupportedSealedFormatError(`Unsupported sealed format version ${sealed.formatVersion}`);
+    }
+    const key = await this.keys.decryptDataKey(sealed.encryptedDataKey, context);
+    try {
+      const decipher = createDecipheriv(ALGORITHM, key, sealed.iv, { authTagLength: TAG_BYTES });
+      decipher.setAAD(additionalData(context));
+      decipher.setAuthTag(sealed.tag);
+      return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    } finally {
+      key.fill(0);
+    }
+  }
+}
+
+/** Canonical bytes of the context: fixed key order, versioned, unambiguous (JSON escapes every separator). */
+export function additionalData(context: EncryptionContext): Buffer {
+  return Buffer.from(
+    JSON.stringify(['warehouse-connections', SEALED_FORMAT_VERSION, context.organization_id, context.connection_id]),
+    'utf8',
+  );
+}

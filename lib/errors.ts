@@ -1,0 +1,97 @@
+/**
+ * Domain errors. Each carries the HTTP status and machine code it maps to, so the HTTP layer has a
+ * single translation point (lib/http/error-envelope.ts). Messages are written for the API caller
+ * and never include secrets or raw dependency messages; the original error is kept as `cause`.
+ */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export abstract class ServiceError extends Error {
+  abstract readonly statusCode: number;
+  abstract readonly code: string;
+  readonly field?: string;
+  readonly details?: FieldIssue[];
+  readonly headers?: Record<string, string>;
+
+  constructor(message: string, options?: { cause?: unknown; field?: string; details?: FieldIssue[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.field !== undefined) this.field = options.field;
+    if (options?.details !== undefined) this.details = options.details;
+  }
+}
+
+export class ValidationError extends ServiceError {
+  readonly statusCode = 400;
+  readonly code: string;
+
+  constructor(details: FieldIssue[], code = 'validation_failed') {
+    const first = details[0];
+    const summary = first ? `${first.field}: ${first.message}` : 'The request is invalid';
+    const more = details.length > 1 ? ` (and ${details.length - 1} more problem${details.length > 2 ? 's' : ''})` : '';
+    super(`${summary}${more}`, { details, ...(first ? { field: first.field } : {}) });
+    this.code = code;
+  }
+}
+
+export class BadRequestError extends ServiceError {
+  readonly statusCode = 400;
+  constructor(readonly code: string, message: string, field?: string) {
+    super(message, field === undefined ? undefined : { field });
+  }
+}
+
+export class UnsupportedMediaTypeError extends ServiceError {
+  readonly statusCode = 415;
+  readonly code = 'unsupported_media_type';
+}
+
+export class PayloadTooLargeError extends ServiceError {
+  readonly statusCode = 413;
+  readonly code = 'payload_too_large';
+}
+
+export class UnauthorizedError extends ServiceError {
+  readonly statusCode = 401;
+  readonly code = 'unauthorized';
+  override readonly headers = { 'WWW-Authenticate': 'Bearer' };
+}
+
+export class ConnectionNotFoundError extends ServiceError {
+  readonly statusCode = 404;
+  readonly code = 'connection_not_found';
+  constructor() {
+    super('This organization has no warehouse connection. Create one with POST /api/v2/warehouse/connections.');
+  }
+}
+
+export class ProviderNotAvailableError extends ServiceError {
+  readonly statusCode = 501;
+  readonly code = 'provider_not_available';
+  constructor(provider: string) {
+    super(`Testing ${provider} connections is not available yet. The connection is stored; only the test is missing.`);
+  }
+}
+
+/** A dependency (DynamoDB, KMS) is throttling or unreachable: worth retrying shortly. */
+export class DependencyUnavailableError extends ServiceError {
+  readonly statusCode = 503;
+  readonly code = 'service_unavailable';
+  override readonly headers = { 'Retry-After': '1' };
+  constructor(dependency: string, cause: unknown) {
+    super('The service is busy or a dependency is unavailable. Retry shortly.', { cause });
+    this.dependency = dependency;
+  }
+  readonly dependency: string;
+}
+
+/** Stored ciphertext did not authenticate: tampering, a copied item, or a key the service may not use. */
+export class CredentialsUnreadableError extends ServiceError {
+  readonly statusCode = 500;
+  readonly code = 'credentials_unreadable';
+  constructor(cause: unknown) {
+    super('The stored credentials could not be decrypted. Save the connection again.', { cause });
+  }
+}

@@ -1,0 +1,20 @@
+import { config } from '../config.js';
+import { UnauthorizedError } from '../errors.js';
+import type { HttpApiEvent } from './types.js';
+
+const ORGANIZATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@|-]{0,127}$/;
+
+/**
+ * The organization, from the claims the JWT authorizer verified. Fails closed: no claims, no org
+ * claim, or an org id that is not a plain identifier, and the request is refused.
+ */
+export function organizationOf(event: HttpApiEvent): string {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  if (!claims) throw new UnauthorizedError('The request carries no verified identity. Send Authorization: Bearer <token>.');
+  const value = claims[config.orgClaim()];
+  if (typeof value !== 'string' || value === '') {
+    throw new UnauthorizedError(`The token has no '${config.orgClaim()}' claim naming the organization.`);
+  }
+  if (!ORGANIZATION_ID.test(value)) throw new UnauthorizedError(`The token's '${config.orgClaim()}' claim is not a valid organization id.`);
+  return value;
+}

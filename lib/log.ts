@@ -1,0 +1,38 @@
+/**
+ * Structured JSON logs, one line per event. Callers pass named fields, never request bodies,
+ * credentials or raw dependency messages; `errorFields` keeps only an error's name and code.
+ */
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+function threshold(): number {
+  const configured = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
+  return ORDER[configured as Level] ?? ORDER.info;
+}
+
+const minimum = threshold();
+
+function write(level: Level, event: string, fields: Record<string, unknown>): void {
+  if (ORDER[level] < minimum) return;
+  process.stdout.write(`${JSON.stringify({ level, time: new Date().toISOString(), event, ...fields })}\n`);
+}
+
+export const log = {
+  debug: (event: string, fields: Record<string, unknown> = {}) => write('debug', event, fields),
+  info: (event: string, fields: Record<string, unknown> = {}) => write('info', event, fields),
+  warn: (event: string, fields: Record<string, unknown> = {}) => write('warn', event, fields),
+  error: (event: string, fields: Record<string, unknown> = {}) => write('error', event, fields),
+};
+
+/** What of an error may be logged: its class and code, and the AWS request id for support cases. */
+export function errorFields(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { error_type: typeof error };
+  const candidate = error as { name?: unknown; code?: unknown; $metadata?: { requestId?: string } };
+  const cause = (error as { cause?: unknown }).cause;
+  return {
+    error_type: typeof candidate.name === 'string' ? candidate.name : 'Error',
+    ...(typeof candidate.code === 'string' ? { error_code: candidate.code } : {}),
+    ...(candidate.$metadata?.requestId ? { aws_request_id: candidate.$metadata.requestId } : {}),
+    ...(cause !== undefined && cause !== null ? { cause: errorFields(cause) } : {}),
+  };
+}

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import type { ConnectionDefinition } from '../schema/connection.js';
+import { classifyPostgresFailure } from './postgres-failures.js';
+import type { Probe } from './probe.js';
+import { ProbeFailure, type ProbeLimits } from './verdict.js';
+
+type PostgresDefinition = Extract<ConnectionDefinition, { provider: 'postgres' }>;
+
+const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM pg_catalog.pg_namespace n WHERE n.nspname = $1`;
+
+/** Connects with `pg`, runs SELECT 1, then checks that the schema in dataset_id exists and is usable. */
+export const probePostgres: Probe = async (definition, limits, signal) => {
+  if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
+  const client = new pg.Client(clientConfig(definition, limits));
+  client.on('error', () => undefined); // errors after connect surface through the pending query
+  const abort = () => void client.end().catch(() => undefined);
+  signal.addEventListener('abort', abort, { once: true });
+  const context = { definition, limits, connected: false };
+  try {
+    await client.connect();
+    context.connected = true;
+    await client.query('SELECT 1');
+    const { rows } = await client.query<{ usable: boolean }>(SCHEMA_CHECK, [definition.dataset_id]);
+    classifySchema(definition, rows[0]);
+  } catch (error) {
+    throw classifyPostgresFailure(error, context);
+  } finally {
+    signal.removeEventListener('abort', abort);
+    await client.end().catch(() => undefined);
+  }
+};
+
+function clientConfig(definition: PostgresDefinition, limits: ProbeLimits): pg.ClientConfig {
+  const { credentials } = definition;
+  return {
+    host: credentials.host,
+    port: credentials.port,
+    database: credentials.database,
+    user: credentials.username,
+    password: credentials.password,
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    statement_timeout: limits.statementTimeoutMs,
+    query_timeout: limits.statementTimeoutMs,
+    application_name: 'warehouse-connections-test',
+  };
+}
+
+function classifySchema(definition: PostgresDefinition, row: { usable: boolean } | undefined): void {
+  if (!row) {
+    throw new ProbeFailure('object_not_found', `Schema '${definition.dataset_id}' does not exist in database '${definition.credentials.database}'.`);
+  }
+  if (!row.usable) throw new ProbeFailure('permission_denied', `Permission denied for schema '${definition.dataset_id}'.`);
+}

@@ -1,0 +1,41 @@
+/**
+ * The outcome of a connection test. Failure messages are written by us from what the driver
+ * reported (codes, not text), so no password, key or token can travel back in them.
+ */
+export type FailureCode =
+  | 'auth_failed'
+  | 'invalid_credentials'
+  | 'host_not_found'
+  | 'connection_refused'
+  | 'network_error'
+  | 'timeout'
+  | 'tls_error'
+  | 'permission_denied'
+  | 'object_not_found'
+  | 'host_not_allowed'
+  | 'warehouse_unavailable'
+  | 'warehouse_error';
+
+export type Verdict = { success: true } | { success: false; code: FailureCode; error: string };
+
+/** Thrown by probes with an already-safe message. */
+export class ProbeFailure extends Error {
+  override name = 'ProbeFailure';
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ProbeLimits {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  deadlineMs: number;
+}
+
+export function seconds(milliseconds: number): string {
+  return `${Math.round(milliseconds / 100) / 10} s`;
+}

@@ -1,0 +1,24 @@
+import * as v from 'valibot';
+import { ValidationError } from '../errors.js';
+import { bigqueryConnection } from './bigquery.js';
+import { toFieldIssues } from './issues.js';
+import { postgresConnection } from './postgres.js';
+import { snowflakeConnection } from './snowflake.js';
+
+/** The body of POST /connections, one schema per provider, chosen by `provider`. */
+export const connectionRequest = v.variant(
+  'provider',
+  [postgresConnection, snowflakeConnection, bigqueryConnection],
+  'must be a JSON object',
+);
+
+/** A validated connection with defaults applied: what gets encrypted and stored. */
+export type ConnectionDefinition = v.InferOutput<typeof connectionRequest>;
+export type Provider = ConnectionDefinition['provider'];
+export const PROVIDERS = ['postgres', 'snowflake', 'bigquery'] as const satisfies readonly Provider[];
+
+export function parseConnectionRequest(body: unknown): ConnectionDefinition {
+  const result = v.safeParse(connectionRequest, body, { abortPipeEarly: true });
+  if (!result.success) throw new ValidationError(toFieldIssues(result.issues));
+  return result.output;
+}

@@ -1,0 +1,75 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { join } from 'node:path';
+import { ROUTES } from '../lib/routes.js';
+import { loadFunctions, startLocalApi } from './api-gateway.js';
+import { ensureTable, startLocalDynamoDb } from './dynamodb.js';
+import { localIssuer, remoteVerifier, type LocalIssuer, type TokenVerifier } from './jwt.js';
+import { startLocalKms } from './kms-server.js';
+
+export interface LocalRuntimeOptions {
+  /** Where DynamoDB data and keys persist; everything stays in memory when absent. */
+  dataDir?: string;
+  port?: number;
+  tableName?: string;
+}
+
+export interface LocalRuntime {
+  url: string;
+  issuer: LocalIssuer;
+  dynamoDbEndpoint: string;
+  kmsEndpoint: string;
+  close(): Promise<void>;
+}
+
+/** Local stand-ins for DynamoDB and KMS, pointed to by the standard AWS_ENDPOINT_URL_* variables. */
+export async function startLocalBackends(options: { dataDir?: string; tableName?: string } = {}) {
+  const dynamodb = await startLocalDynamoDb(options.dataDir ? { dataDir: join(options.dataDir, 'dynamodb') } : {});
+  const kms = await startLocalKms(options.dataDir ? { dataDir: options.dataDir } : {});
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+  process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
+  process.env.TABLE_NAME = options.tableName ?? process.env.TABLE_NAME ?? 'warehouse-connections';
+  process.env.KMS_KEY_ID = kms.aliasName;
+  const client = new DynamoDBClient({});
+  await ensureTable(client, process.env.TABLE_NAME);
+  client.destroy();
+  return {
+    dynamodb,
+    kms,
+    close: async () => {
+      await kms.close();
+      await dynamodb.close();
+    },
+  };
+}
+
+/** The whole service on one machine: backends, then the handler modules behind a local API Gateway. */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const backends = await startLocalBackends(options);
+  const issuer = await localIssuer(options.dataDir ? { dataDir: options.dataDir } : {});
+  const api = await startLocalApi({
+    functions: await loadFunctions(ROUTES),
+    verifier: configuredVerifier(issuer),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  return {
+    url: api.url,
+    issuer,
+    dynamoDbEndpoint: backends.dynamodb.endpoint,
+    kmsEndpoint: backends.kms.endpoint,
+    close: async () => {
+      await api.close();
+      await backends.close();
+    },
+  };
+}
+
+/** JWT_JWKS_URL + JWT_ISSUER (+ JWT_AUDIENCE) verify tokens of an external issuer, as the deployed authorizer can. */
+function configuredVerifier(issuer: LocalIssuer): TokenVerifier {
+  const { JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE } = process.env;
+  if (!JWT_JWKS_URL) return issuer.verifier();
+  if (!JWT_ISSUER || !JWT_AUDIENCE) throw new Error('JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE');
+  return remoteVerifier(JWT_JWKS_URL, JWT_ISSUER, JWT_AUDIENCE.split(','));
+}
