@@ -1,0 +1,26 @@
+import { startLocalBackends } from '../../local/runtime.js';
+import { asSuperuser, startTestPostgres } from './postgres-server.js';
+import { TEST_POSTGRES } from './test-postgres-fixture.js';
+
+/**
+ * Starts what every test talks to: dynalite and the local KMS (in memory), and a private
+ * PostgreSQL cluster with a role, a database and schemas made for the tests. Settings reach the
+ * test workers through the environment.
+ */
+export default async function globalSetup(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env.LOG_LEVEL ??= 'info';
+  const [backends, postgres] = await Promise.all([startLocalBackends({ tableName: 'warehouse-connections-test' }), startTestPostgres()]);
+  await asSuperuser(postgres, 'postgres', async (client) => {
+    await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
+    await client.query(`CREATE DATABASE ${TEST_POSTGRES.database} OWNER ${TEST_POSTGRES.username}`);
+  });
+  await asSuperuser(postgres, TEST_POSTGRES.database, async (client) => {
+    await client.query(`CREATE SCHEMA ${TEST_POSTGRES.schema} AUTHORIZATION ${TEST_POSTGRES.username}`);
+    await client.query(`CREATE SCHEMA ${TEST_POSTGRES.lockedSchema}`);
+    await client.query(`REVOKE ALL ON SCHEMA ${TEST_POSTGRES.lockedSchema} FROM PUBLIC`);
+  });
+  process.env.PG_TEST_HOST = postgres.host;
+  process.env.PG_TEST_PORT = String(postgres.port);
+  (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres };
+}

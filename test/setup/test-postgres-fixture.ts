@@ -1,0 +1,15 @@
+/** The role, database and schemas that global setup creates in the test cluster. */
+export const TEST_POSTGRES = {
+  username: 'wc_tester',
+  password: 'pg-canary-Zq7!x#Pw9$secret',
+  database: 'warehouse',
+  schema: 'analytics',
+  lockedSchema: 'locked',
+} as const;
+
+export function testPostgresAddress(): { host: string; port: number } {
+  const host = process.env.PG_TEST_HOST;
+  const port = Number(process.env.PG_TEST_PORT);
+  if (!host || !port) throw new Error('PG_TEST_HOST/PG_TEST_PORT are not set: run the tests through jest (global setup starts PostgreSQL)');
+  return { host, port };
+}
