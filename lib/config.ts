@@ -43,6 +43,12 @@ export const config = {
   statementTimeoutMs: memo(() => optionalInteger('WAREHOUSE_STATEMENT_TIMEOUT_MS', 5_000, 100, 60_000)),
   /** Hard deadline for one whole connection test, whatever the driver does. */
   testDeadlineMs: memo(() => optionalInteger('WAREHOUSE_TEST_DEADLINE_MS', 10_000, 500, 25_000)),
+  /**
+   * Where the drivers send Snowflake and BigQuery API calls. Unset in production (the drivers'
+   * own endpoints); the tests point them at local stand-ins that speak the same protocol.
+   */
+  snowflakeAccessUrl: memo(() => process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL || undefined),
+  bigqueryApiEndpoint: memo(() => process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT || undefined),
   /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
   awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
   awsMaxAttempts: memo(() => optionalInteger('AWS_MAX_ATTEMPTS', 3, 1, 10)),

@@ -26,6 +26,7 @@ export async function createConnection(deps: CreateDependencies, organizationId:
     provider: definition.provider,
     projectId: definition.project_id,
     datasetId: definition.dataset_id,
+    settings: definition.settings,
     createdAt,
     status: null,
     lastTestedAt: null,
@@ -33,5 +34,12 @@ export async function createConnection(deps: CreateDependencies, organizationId:
     sealed,
   });
   log.info('connection.saved', { organization_id: organizationId, connection_id: id, provider: definition.provider });
-  return { id, provider: definition.provider, project_id: definition.project_id, dataset_id: definition.dataset_id, created_at: createdAt };
+  return {
+    id,
+    provider: definition.provider,
+    project_id: definition.project_id,
+    dataset_id: definition.dataset_id,
+    settings: definition.settings,
+    created_at: createdAt,
+  };
 }

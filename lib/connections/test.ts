@@ -51,7 +51,13 @@ async function decrypt(cipher: EnvelopeCipher, stored: StoredConnection): Promis
   try {
     plaintext = await cipher.open(stored.sealed, { organization_id: stored.organizationId, connection_id: stored.id });
     const credentials: unknown = JSON.parse(plaintext.toString('utf8'));
-    return { provider: stored.provider, project_id: stored.projectId, dataset_id: stored.datasetId, credentials } as ConnectionDefinition;
+    return {
+      provider: stored.provider,
+      project_id: stored.projectId,
+      dataset_id: stored.datasetId,
+      settings: stored.settings,
+      credentials,
+    } as ConnectionDefinition;
   } catch (error) {
     if (error instanceof DependencyUnavailableError || error instanceof CredentialsUnreadableError) throw error;
     throw new CredentialsUnreadableError(error);

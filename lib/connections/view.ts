@@ -7,6 +7,7 @@ export function publicConnection(connection: ConnectionSummary) {
     provider: connection.provider,
     project_id: connection.projectId,
     dataset_id: connection.datasetId,
+    settings: connection.settings,
     created_at: connection.createdAt,
     status: connection.status,
     last_tested_at: connection.lastTestedAt,

@@ -21,11 +21,30 @@ export const bigqueryCredentials = v.objectWithRest(
   text(2_048),
 );
 
-export const bigqueryConnection = v.strictObject({
-  provider: v.literal('bigquery'),
-  project_id: projectId,
-  dataset_id: v.pipe(v.string(), v.regex(DATASET_ID, 'must be a BigQuery dataset id (letters, digits and underscores, at most 1024)')),
-  credentials: bigqueryCredentials,
-});
+/** The test query scans nothing; the cap only guards against a misbehaving probe. */
+export const DEFAULT_MAXIMUM_BYTES_BILLED = 10 * 1024 * 1024;
+
+export const bigqueryConnection = v.pipe(
+  v.strictObject({
+    provider: v.literal('bigquery'),
+    project_id: projectId,
+    dataset_id: v.pipe(v.string(), v.regex(DATASET_ID, 'must be a BigQuery dataset id (letters, digits and underscores, at most 1024)')),
+    credentials: bigqueryCredentials,
+    location: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{2,64}$/, "must be a BigQuery location such as 'US', 'EU' or 'europe-west2'"))),
+    maximum_bytes_billed: v.optional(
+      v.pipe(v.number('must be an integer number of bytes'), v.integer('must be an integer number of bytes'), v.minValue(1, 'must be at least 1'), v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large')),
+    ),
+  }),
+  v.transform((input) => ({
+    provider: input.provider,
+    project_id: input.project_id,
+    dataset_id: input.dataset_id,
+    credentials: input.credentials,
+    settings: {
+      ...(input.location === undefined ? {} : { location: input.location }),
+      maximum_bytes_billed: input.maximum_bytes_billed ?? DEFAULT_MAXIMUM_BYTES_BILLED,
+    },
+  })),
+);
 
 export type BigQueryCredentials = v.InferOutput<typeof bigqueryCredentials>;

@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as v from 'valibot';
 
@@ -57,6 +57,18 @@ export const privateKeyPem = v.pipe(
 export function canLoadPrivateKey(pem: string, passphrase?: string): boolean {
   try {
     createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every PEM block must parse as an X.509 certificate. */
+export function canLoadCertificates(pem: string): boolean {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks) return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
     return true;
   } catch {
     return false;

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { secret, text } from './fields.js';
+import { canLoadPrivateKey, secret, text } from './fields.js';
 
 export const DEFAULT_SNOWFLAKE_SCHEMA = 'PUBLIC';
 const IDENTIFIER_MAX = 255;
@@ -17,15 +17,40 @@ export const snowflakeAccount = v.pipe(
   v.regex(ACCOUNT_IDENTIFIER, ACCOUNT_MESSAGE),
 );
 
-export const snowflakeCredentials = v.strictObject({
-  account: v.optional(snowflakeAccount),
-  username: text(IDENTIFIER_MAX),
-  password: secret(1_024),
-  warehouse: text(IDENTIFIER_MAX),
-  database: text(IDENTIFIER_MAX),
-  schema: v.optional(text(IDENTIFIER_MAX), DEFAULT_SNOWFLAKE_SCHEMA),
-  role: v.optional(text(IDENTIFIER_MAX)),
-});
+export const SNOWFLAKE_AUTH_METHODS = ['password', 'key_pair'] as const;
+
+/** A PEM key that may be encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY"); loadability is checked with the passphrase. */
+const snowflakePrivateKey = v.pipe(
+  v.string(),
+  v.maxLength(16_384, 'must be at most 16384 characters'),
+  v.regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)'),
+);
+
+export const snowflakeCredentials = v.pipe(
+  v.strictObject({
+    account: v.optional(snowflakeAccount),
+    username: text(IDENTIFIER_MAX),
+    auth_method: v.optional(v.picklist(SNOWFLAKE_AUTH_METHODS, "must be 'password' or 'key_pair'"), 'password'),
+    password: v.optional(secret(1_024)),
+    private_key: v.optional(snowflakePrivateKey),
+    private_key_passphrase: v.optional(secret(1_024)),
+    warehouse: text(IDENTIFIER_MAX),
+    database: text(IDENTIFIER_MAX),
+    schema: v.optional(text(IDENTIFIER_MAX), DEFAULT_SNOWFLAKE_SCHEMA),
+    role: v.optional(text(IDENTIFIER_MAX)),
+  }),
+  v.forward(v.check((input) => input.auth_method !== 'password' || input.password !== undefined, "is required when auth_method is 'password'"), ['password']),
+  v.forward(v.check((input) => input.auth_method !== 'key_pair' || input.private_key !== undefined, "is required when auth_method is 'key_pair'"), ['private_key']),
+  v.forward(v.check((input) => input.auth_method !== 'key_pair' || input.password === undefined, "must not be set when auth_method is 'key_pair'"), ['password']),
+  v.forward(
+    v.check((input) => input.auth_method !== 'password' || (input.private_key === undefined && input.private_key_passphrase === undefined), "is only used when auth_method is 'key_pair'"),
+    ['private_key'],
+  ),
+  v.forward(
+    v.check((input) => input.private_key === undefined || canLoadPrivateKey(input.private_key, input.private_key_passphrase), 'must be a valid PEM private key (check private_key_passphrase for an encrypted key)'),
+    ['private_key'],
+  ),
+);
 
 export const snowflakeConnection = v.pipe(
   v.strictObject({
@@ -52,6 +77,7 @@ export const snowflakeConnection = v.pipe(
       project_id: account,
       dataset_id: input.dataset_id ?? input.credentials.schema,
       credentials: { ...input.credentials, account },
+      settings: {},
     };
   }),
 );

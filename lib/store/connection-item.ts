@@ -20,6 +20,8 @@ export interface ConnectionSummary {
   provider: Provider;
   projectId: string | null;
   datasetId: string | null;
+  /** Provider options that are not secret (BigQuery location, bytes cap). */
+  settings: Record<string, unknown>;
   createdAt: string;
   status: TestStatus | null;
   lastTestedAt: string | null;
@@ -31,7 +33,7 @@ export interface StoredConnection extends ConnectionSummary {
 }
 
 /** Attributes GET reads: everything but the ciphertext. */
-export const SUMMARY_ATTRIBUTES = ['id', 'provider', 'project_id', 'dataset_id', 'created_at', 'status', 'last_tested_at', 'latency_ms'] as const;
+export const SUMMARY_ATTRIBUTES = ['id', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'status', 'last_tested_at', 'latency_ms'] as const;
 
 export function toItem(connection: StoredConnection): Record<string, AttributeValue> {
   const { sealed } = connection;
@@ -41,6 +43,7 @@ export function toItem(connection: StoredConnection): Record<string, AttributeVa
     provider: { S: connection.provider },
     project_id: nullableString(connection.projectId),
     dataset_id: nullableString(connection.datasetId),
+    settings: { S: JSON.stringify(connection.settings) },
     created_at: { S: connection.createdAt },
     format_version: { N: String(sealed.formatVersion) },
     key_id: { S: sealed.keyId },
@@ -58,6 +61,7 @@ export function toSummary(organizationId: string, item: Record<string, Attribute
     provider: requiredString(item, 'provider') as Provider,
     projectId: optionalString(item, 'project_id'),
     datasetId: optionalString(item, 'dataset_id'),
+    settings: JSON.parse(optionalString(item, 'settings') ?? '{}') as Record<string, unknown>,
     createdAt: requiredString(item, 'created_at'),
     status: optionalString(item, 'status') as TestStatus | null,
     lastTestedAt: optionalString(item, 'last_tested_at'),
