@@ -7,6 +7,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
+  setupFilesAfterEnv: ['<rootDir>/test/setup/capture-logs.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

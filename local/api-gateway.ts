@@ -38,12 +38,13 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /** Imports each route's handler module, as Lambda would load the function's entry file. */
 export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunction[]> {
-  return Promise.all(
-    routes.map(async (route) => {
-      const module = (await import(resolve(PROJECT_ROOT, route.entry))) as { handler: LambdaHandler };
-      return { route, handler: module.handler };
-    }),
-  );
+  const functions: LocalFunction[] = [];
+  // One at a time: jest's ESM loader fails on concurrent imports of shared modules.
+  for (const route of routes) {
+    const module = (await import(resolve(PROJECT_ROOT, route.entry))) as { handler: LambdaHandler };
+    functions.push({ route, handler: module.handler });
+  }
+  return functions;
 }
 
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {

@@ -1,0 +1,76 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { TEST_POSTGRES, testPostgresAddress } from '../setup/test-postgres-fixture.js';
+
+/**
+ * Request bodies as customers send them. Every secret is a canary: a unique string that must
+ * never show up in a response, a log line or a stored item in plaintext.
+ */
+export const CANARY = {
+  snowflakePassword: 'sf-canary-P4ss!word-7d1e',
+  bigqueryKeyMarker: 'bq-canary-key',
+} as const;
+
+const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+export const SECRETS = [TEST_POSTGRES.password, CANARY.snowflakePassword, serviceAccountKey.split('\n')[5]!];
+
+export function postgresBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  const { host, port } = testPostgresAddress();
+  return {
+    provider: 'postgres',
+    dataset_id: TEST_POSTGRES.schema,
+    credentials: {
+      host,
+      port,
+      database: TEST_POSTGRES.database,
+      username: TEST_POSTGRES.username,
+      password: TEST_POSTGRES.password,
+      ssl_mode: 'disable',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
+export function snowflakeBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'snowflake',
+    project_id: 'acme-analytics',
+    dataset_id: 'PUBLIC',
+    credentials: {
+      account: 'acme-analytics',
+      username: 'LOADER',
+      password: CANARY.snowflakePassword,
+      warehouse: 'COMPUTE_WH',
+      database: 'ANALYTICS',
+      schema: 'PUBLIC',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
+export function bigqueryBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'bigquery',
+    project_id: 'acme-analytics-123',
+    dataset_id: 'levered',
+    credentials: {
+      type: 'service_account',
+      project_id: 'acme-analytics-123',
+      private_key_id: '0123456789abcdef0123456789abcdef01234567',
+      private_key: serviceAccountKey,
+      client_email: 'warehouse-reader@acme-analytics-123.iam.gserviceaccount.com',
+      client_id: '112233445566778899001',
+      auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+      token_uri: 'https://oauth2.googleapis.com/token',
+      auth_provider_x509_cert_url: 'https://www.googleapis.com/oauth2/v1/certs',
+      client_x509_cert_url: 'https://www.googleapis.com/robot/v1/metadata/x509/warehouse-reader%40acme-analytics-123.iam.gserviceaccount.com',
+      universe_domain: 'googleapis.com',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
+export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody };

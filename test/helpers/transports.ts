@@ -1,0 +1,139 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { Context } from 'aws-lambda';
+import { API_BASE_PATH, ROUTES, routeKey, type Route } from '../../lib/routes.js';
+import { loadFunctions, startLocalApi, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
+import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
+import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
+
+/**
+ * Three ways to reach the same functions: the handler called with an API Gateway v2 event,
+ * Lambda's Invoke API on the local runtime (@aws-sdk/client-lambda), and plain HTTP with a
+ * bearer token through the local API Gateway. Scenario tests run over all three.
+ */
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown> | undefined;
+  rawBody: string;
+}
+
+export interface ApiCall {
+  /** The organization the caller belongs to; null sends no identity at all. */
+  org: string | null;
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
+  path?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Transport {
+  name: 'handler' | 'invoke' | 'http';
+  call(request: ApiCall): Promise<ApiResponse>;
+}
+
+export interface TestApi {
+  transports: Transport[];
+  issuer: LocalIssuer;
+  api: LocalApi;
+  functions: LocalFunction[];
+  close(): Promise<void>;
+}
+
+export async function startTestApi(): Promise<TestApi> {
+  const functions = await loadFunctions(ROUTES);
+  const issuer = await localIssuer();
+  const api = await startLocalApi({ functions, verifier: issuer.verifier() });
+  const lambda = new LambdaClient({ endpoint: api.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+
+  const handlerTransport: Transport = {
+    name: 'handler',
+    async call(request) {
+      const target = routeFor(functions, request);
+      const result = (await target.handler(eventFor(target.route, request), lambdaContext(target.route) as Context)) as LambdaResult;
+      return fromLambdaResult(result);
+    },
+  };
+
+  const invokeTransport: Transport = {
+    name: 'invoke',
+    async call(request) {
+      const target = routeFor(functions, request);
+      const output = await lambda.send(
+        new InvokeCommand({ FunctionName: target.route.functionName, Payload: Buffer.from(JSON.stringify(eventFor(target.route, request))) }),
+      );
+      if (output.FunctionError) throw new Error(`Function error: ${output.FunctionError}`);
+      return fromLambdaResult(JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as LambdaResult);
+    },
+  };
+
+  const httpTransport: Transport = {
+    name: 'http',
+    async call(request) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.org !== null && headers.authorization === undefined) headers.authorization = `Bearer ${await issuer.sign({ sub: 'user-1', org_id: request.org })}`;
+      const payload = bodyText(request);
+      if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(`${api.url}${request.path ?? API_BASE_PATH}`, { method: request.method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      const rawBody = await response.text();
+      return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(rawBody), rawBody };
+    },
+  };
+
+  return {
+    transports: [handlerTransport, invokeTransport, httpTransport],
+    issuer,
+    api,
+    functions,
+    close: async () => {
+      lambda.destroy();
+      await api.close();
+    },
+  };
+}
+
+interface LambdaResult {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+function routeFor(functions: LocalFunction[], request: ApiCall): LocalFunction {
+  const path = request.path ?? API_BASE_PATH;
+  const target = functions.find((fn) => fn.route.path === path && fn.route.method === request.method);
+  if (!target) throw new Error(`No function for ${request.method} ${path}: only the http transport reaches API Gateway's 404/405`);
+  return target;
+}
+
+function eventFor(route: Route, request: ApiCall) {
+  const payload = bodyText(request);
+  const headers: Record<string, string> = { ...request.headers };
+  if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  return httpApiEvent({
+    method: route.method,
+    path: route.path,
+    routeKey: routeKey(route),
+    headers,
+    ...(payload === undefined ? {} : { body: Buffer.from(payload) }),
+    ...(request.org === null ? {} : { claims: { sub: 'user-1', org_id: request.org, iss: 'test', aud: 'warehouse-connections' } }),
+  });
+}
+
+function bodyText(request: ApiCall): string | undefined {
+  if (request.rawBody !== undefined) return request.rawBody;
+  return request.body === undefined ? undefined : JSON.stringify(request.body);
+}
+
+function fromLambdaResult(result: LambdaResult): ApiResponse {
+  const rawBody = result.body ?? '';
+  return { status: result.statusCode, headers: lowerCase(result.headers ?? {}), body: parse(rawBody), rawBody };
+}
+
+function lowerCase(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function parse(text: string): Record<string, unknown> | undefined {
+  if (text === '') return undefined;
+  return JSON.parse(text) as Record<string, unknown>;
+}
