@@ -23,10 +23,20 @@ export interface TokenVerifier {
   verify(authorizationHeader: string | undefined): Promise<Claims>;
 }
 
+export interface SignOptions {
+  expiresIn?: string | number;
+  notBefore?: string | number;
+  /** Overrides, to mint tokens the verifier must refuse. */
+  issuer?: string;
+  audience?: string;
+}
+
 export interface LocalIssuer {
   issuer: string;
   audience: string;
-  sign(claims: Claims, options?: { expiresIn?: string | number; notBefore?: string | number }): Promise<string>;
+  /** The verification key, as a JWKS would publish it. */
+  publicJwk: JWK;
+  sign(claims: Claims, options?: SignOptions): Promise<string>;
   verifier(): TokenVerifier;
 }
 
@@ -40,11 +50,12 @@ export async function localIssuer(options: { dataDir?: string; issuer?: string; 
   return {
     issuer,
     audience,
+    publicJwk,
     async sign(claims, signOptions = {}) {
       const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: ALGORITHM, kid: publicJwk.kid ?? 'local', typ: 'JWT' })
-        .setIssuer(issuer)
-        .setAudience(audience)
+        .setIssuer(signOptions.issuer ?? issuer)
+        .setAudience(signOptions.audience ?? audience)
         .setIssuedAt()
         .setExpirationTime(signOptions.expiresIn ?? '1h');
       if (signOptions.notBefore !== undefined) jwt.setNotBefore(signOptions.notBefore);

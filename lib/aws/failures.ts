@@ -35,6 +35,8 @@ export function isTransientAwsFailure(error: unknown): boolean {
   if (candidate.$retryable) return true;
   if (typeof candidate.name === 'string' && TRANSIENT_NAMES.has(candidate.name)) return true;
   if (typeof candidate.code === 'string' && NETWORK_CODES.has(candidate.code)) return true;
+  // An SDK error without an HTTP status never got an answer: the network or a timeout failed.
+  if (candidate.$metadata && candidate.$metadata.httpStatusCode === undefined) return true;
   const status = candidate.$metadata?.httpStatusCode;
   return typeof status === 'number' && (status >= 500 || status === 429);
 }

@@ -42,7 +42,23 @@ function clientConfig(definition: PostgresDefinition, limits: ProbeLimits): pg.C
     statement_timeout: limits.statementTimeoutMs,
     query_timeout: limits.statementTimeoutMs,
     application_name: 'warehouse-connections-test',
+    ssl: tlsOptions(credentials),
   };
+}
+
+/** libpq's sslmode semantics: require encrypts, verify-ca checks the chain, verify-full also the hostname. */
+function tlsOptions(credentials: PostgresDefinition['credentials']): pg.ClientConfig['ssl'] {
+  const ca = credentials.ca_certificate === undefined ? {} : { ca: credentials.ca_certificate };
+  switch (credentials.ssl_mode) {
+    case 'disable':
+      return false;
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { ...ca, rejectUnauthorized: true };
+  }
 }
 
 function classifySchema(definition: PostgresDefinition, row: { usable: boolean } | undefined): void {

@@ -18,6 +18,8 @@ export type Provider = ConnectionDefinition['provider'];
 export const PROVIDERS = ['postgres', 'snowflake', 'bigquery'] as const satisfies readonly Provider[];
 
 export function parseConnectionRequest(body: unknown): ConnectionDefinition {
+  // valibot reads an array's properties like an object's; a connection is only ever a JSON object.
+  if (Array.isArray(body)) throw new ValidationError([{ field: 'body', message: 'must be a JSON object' }]);
   const result = v.safeParse(connectionRequest, body, { abortPipeEarly: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.issues));
   return result.output;

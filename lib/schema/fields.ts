@@ -6,7 +6,6 @@ import * as v from 'valibot';
  * Field building blocks shared by the provider schemas. Every message says what the field must be
  * and never repeats the value that was sent: a mistyped password must not come back in an error.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 export function text(maxLength: number) {

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { postgresBody, SECRETS } from '../helpers/bodies.js';
+import { capturedLogLines } from '../helpers/logs.js';
+import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { freePort } from '../setup/postgres-server.js';
+import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+
+// Short budgets so the timeout paths finish quickly; read by the test function's first probe.
+process.env.WAREHOUSE_CONNECT_TIMEOUT_MS = '1000';
+process.env.WAREHOUSE_STATEMENT_TIMEOUT_MS = '1000';
+process.env.WAREHOUSE_TEST_DEADLINE_MS = '3000';
+
+const TEST_PATH = '/api/v2/warehouse/connections/test';
+let testApi: TestApi;
+let handler: Transport;
+let silentServer: Server;
+let silentPort: number;
+const openSockets = new Set<Socket>();
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
+  // Accepts TCP connections and never says a word: the "host is up but hangs" case.
+  silentServer = createServer((socket) => {
+    openSockets.add(socket);
+    socket.on('close', () => openSockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
+  silentPort = (silentServer.address() as { port: number }).port;
+});
+afterAll(async () => {
+  for (const socket of openSockets) socket.destroy();
+  await new Promise((resolve) => silentServer.close(resolve));
+  await testApi.close();
+});
+
+async function testWith(transport: Transport, body: unknown) {
+  const org = `org-${randomUUID().slice(0, 8)}`;
+  const created = await transport.call({ org, method: 'POST', body });
+  expect(created.status).toBe(201);
+  const startedAt = performance.now();
+  const tested = await transport.call({ org, method: 'POST', path: TEST_PATH });
+  return { org, tested, elapsedMs: performance.now() - startedAt, id: created.body!.id };
+}
+
+describe('testing a Postgres connection against a real server', () => {
+  test.each(['handler', 'invoke', 'http'] as const)('valid credentials pass through %s, and the verdict is recorded', async (name) => {
+    const transport = testApi.transports.find((candidate) => candidate.name === name)!;
+    const { org, tested, id } = await testWith(transport, postgresBody());
+
+    expect(tested.status).toBe(200);
+    expect(tested.body).toEqual({ success: true, latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
+    const read = await transport.call({ org, method: 'GET' });
+    expect(read.body!.connection).toMatchObject({ id, status: 'connected', last_tested_at: expect.any(String) });
+  });
+
+  test.each<[string, () => object, string, RegExp]>([
+    ['a wrong password', () => postgresBody({}, { password: 'wrong-canary-password-41' }), 'auth_failed', /Authentication failed for user 'wc_tester'/],
+    ['an unknown user', () => postgresBody({}, { username: 'nobody' }), 'auth_failed', /Authentication failed for user 'nobody'/],
+    ['a missing database', () => postgresBody({}, { database: 'no_such_db' }), 'object_not_found', /Database 'no_such_db' does not exist/],
+    ['a missing schema', () => postgresBody({ dataset_id: 'no_such_schema' }), 'object_not_found', /Schema 'no_such_schema' does not exist in database 'warehouse'/],
+    ['a schema without USAGE', () => postgresBody({ dataset_id: TEST_POSTGRES.lockedSchema }), 'permission_denied', /Permission denied for schema 'locked'/],
+    ['TLS required by a server without TLS', () => postgresBody({}, { ssl_mode: 'require' }), 'tls_error', /TLS/],
+  ])('%s fails with a clear message', async (_, body, code, message) => {
+    const { tested, org } = await testWith(handler, body());
+
+    expect(tested.status).toBe(400);
+    expect(tested.body).toEqual({ success: false, code, error: expect.stringMatching(message), latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
+    for (const secret of [...SECRETS, 'wrong-canary-password-41']) expect(tested.rawBody).not.toContain(secret);
+    const read = await handler.call({ org, method: 'GET' });
+    expect(read.body!.connection).toMatchObject({ status: 'failed' });
+  });
+
+  test('a closed port is refused at once', async () => {
+    const port = await freePort();
+    const { tested, elapsedMs } = await testWith(handler, postgresBody({}, { port }));
+    expect(tested.body).toMatchObject({ success: false, code: 'connection_refused', error: expect.stringContaining(`127.0.0.1:${port}`) });
+    expect(elapsedMs).toBeLessThan(3000);
+  });
+
+  test('a server that accepts and never answers ends in a timeout within the budget', async () => {
+    const { tested } = await testWith(handler, postgresBody({}, { port: silentPort }));
+    expect(tested.status).toBe(400);
+    expect(tested.body).toMatchObject({ success: false, code: 'timeout', error: expect.stringMatching(/did not (finish|answer) within 1 s/) });
+    expect(tested.body!.latency_ms).toBeLessThan(3000);
+  });
+
+  test('a test that finishes after the connection was replaced does not touch the new one', async () => {
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    await handler.call({ org, method: 'POST', body: postgresBody({}, { port: silentPort }) });
+    const slowTest = handler.call({ org, method: 'POST', path: TEST_PATH });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const replaced = await handler.call({ org, method: 'POST', body: postgresBody() });
+    expect((await slowTest).body).toMatchObject({ success: false, code: 'timeout' });
+
+    const read = await handler.call({ org, method: 'GET' });
+    expect(read.body!.connection).toMatchObject({ id: replaced.body!.id, status: null, last_tested_at: null });
+  });
+
+  test('neither responses nor logs ever carried a password', () => {
+    const logs = capturedLogLines().join('');
+    expect(logs).toContain('"event":"connection.tested"');
+    for (const secret of [...SECRETS, 'wrong-canary-password-41']) expect(logs).not.toContain(secret);
+  });
+});

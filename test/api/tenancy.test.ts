@@ -1,0 +1,94 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { itemKey } from '../../lib/store/connection-item.js';
+import { postgresBody, SECRETS } from '../helpers/bodies.js';
+import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+
+const TEST_PATH = '/api/v2/warehouse/connections/test';
+const dynamoDb = new DynamoDBClient({});
+const tableName = process.env.TABLE_NAME!;
+let testApi: TestApi;
+let handler: Transport;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
+});
+afterAll(async () => {
+  dynamoDb.destroy();
+  await testApi.close();
+});
+
+const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
+const rawItem = async (org: string) => (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
+
+/** Every byte of an item, binary attributes as text too, so a plaintext secret cannot hide. */
+function itemText(item: Record<string, AttributeValue>): string {
+  return Object.values(item)
+    .map((value) => (value.B ? Buffer.from(value.B).toString('latin1') + Buffer.from(value.B).toString('base64') : JSON.stringify(value)))
+    .join('|');
+}
+
+describe('one organization never reaches another', () => {
+  test('B cannot see, test, replace or delete A’s connection', async () => {
+    const orgA = newOrg();
+    const orgB = newOrg();
+    const created = await handler.call({ org: orgA, method: 'POST', body: postgresBody() });
+
+    expect((await handler.call({ org: orgB, method: 'GET' })).body!.connection).toBeNull();
+    expect((await handler.call({ org: orgB, method: 'POST', path: TEST_PATH })).status).toBe(404);
+    expect((await handler.call({ org: orgB, method: 'DELETE' })).status).toBe(404);
+    const createdByB = await handler.call({ org: orgB, method: 'POST', body: postgresBody({ dataset_id: 'public' }) });
+    expect(createdByB.status).toBe(201);
+
+    const readByA = await handler.call({ org: orgA, method: 'GET' });
+    expect(readByA.body!.connection).toMatchObject({ id: created.body!.id, dataset_id: TEST_POSTGRES.schema });
+    expect((await handler.call({ org: orgA, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true });
+  });
+});
+
+describe('what is stored', () => {
+  test('the item holds ciphertext, a wrapped data key and its metadata, and no plaintext secret', async () => {
+    const org = newOrg();
+    const created = await handler.call({ org, method: 'POST', body: postgresBody() });
+    const item = await rawItem(org);
+
+    expect(item.id?.S).toBe(created.body!.id);
+    expect(item.format_version?.N).toBe('1');
+    expect(item.key_id?.S).toMatch(/^arn:aws:kms:[a-z0-9-]+:\d{12}:key\//);
+    expect(item.iv?.B).toHaveLength(12);
+    expect(item.auth_tag?.B).toHaveLength(16);
+    expect(item.encrypted_data_key?.B?.length).toBeGreaterThan(32);
+    for (const secret of SECRETS) expect(itemText(item)).not.toContain(secret);
+    expect(itemText(item)).not.toContain(TEST_POSTGRES.username); // the whole credentials object is sealed
+  });
+
+  test('a replaced connection leaves no trace of the old credentials', async () => {
+    const org = newOrg();
+    await handler.call({ org, method: 'POST', body: postgresBody({}, { password: 'old-password-canary' }) });
+    const before = await rawItem(org);
+    await handler.call({ org, method: 'POST', body: postgresBody() });
+    const after = await rawItem(org);
+
+    expect(Buffer.from(after.ciphertext!.B!).equals(Buffer.from(before.ciphertext!.B!))).toBe(false);
+    expect(Buffer.from(after.encrypted_data_key!.B!).equals(Buffer.from(before.encrypted_data_key!.B!))).toBe(false);
+  });
+
+  test.each([
+    ['with its own connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, id: victim.id! })],
+    ['under the copied connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk! })],
+  ])('a ciphertext copied into another organization’s item (%s) never decrypts', async (_, forge) => {
+    const orgA = newOrg();
+    const orgB = newOrg();
+    await handler.call({ org: orgA, method: 'POST', body: postgresBody() });
+    await handler.call({ org: orgB, method: 'POST', body: postgresBody({}, { password: 'b-password-canary' }) });
+    await dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: forge(await rawItem(orgA), await rawItem(orgB)) }));
+
+    const tested = await handler.call({ org: orgB, method: 'POST', path: TEST_PATH });
+    expect(tested.status).toBe(500);
+    expect(tested.body).toMatchObject({ code: 'credentials_unreadable', error: expect.stringContaining('could not be decrypted') });
+    for (const secret of [...SECRETS, 'b-password-canary']) expect(tested.rawBody).not.toContain(secret);
+  });
+});

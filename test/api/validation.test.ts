@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+
+let testApi: TestApi;
+let handler: Transport;
+let http: Transport;
+beforeAll(async () => {
+  testApi = await startTestApi();
+  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
+  http = testApi.transports.find((transport) => transport.name === 'http')!;
+});
+afterAll(async () => {
+  await testApi.close();
+});
+
+const ORG = 'org-validation';
+const without = (object: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key));
+const encryptedPkcs8 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+  cipher: 'aes-256-cbc',
+  passphrase: 'right-passphrase',
+}).toString();
+
+describe('every invalid body is a 400 naming the field, and nothing is stored', () => {
+  const pg = postgresBody();
+  const sf = snowflakeBody();
+  const bq = bigqueryBody();
+  test.each<[string, unknown, string, RegExp]>([
+    ['a missing provider', without(pg, 'provider'), 'provider', /is required/],
+    ['an unknown provider', { ...pg, provider: 'redshift' }, 'provider', /must be one of/],
+    ['a body that is an array', [pg], 'body', /JSON object/],
+    ['a body that is a string', 'postgres', 'body', /JSON object/],
+    ['a body that is null', null, 'body', /JSON object/],
+    ['missing credentials', without(pg, 'credentials'), 'credentials', /is required/],
+    ['credentials that are a string', { ...pg, credentials: 'host=db' }, 'credentials', /JSON object/],
+    ['an unknown top-level field', { ...pg, region: 'eu' }, 'region', /not a known field/],
+    ['an unknown credentials field', postgresBody({}, { sslcert: 'x' }), 'credentials.sslcert', /not a known field/],
+    ['a missing host', { ...pg, credentials: without(pg.credentials, 'host') }, 'credentials.host', /is required/],
+    ['a host with a path (a unix socket)', postgresBody({}, { host: '/var/run/postgresql' }), 'credentials.host', /hostname or an IP/],
+    ['a host with a space', postgresBody({}, { host: 'db example.com' }), 'credentials.host', /hostname or an IP/],
+    ['a port out of range', postgresBody({}, { port: 70000 }), 'credentials.port', /1 to 65535/],
+    ['a port of zero', postgresBody({}, { port: 0 }), 'credentials.port', /1 to 65535/],
+    ['a port that is a string', postgresBody({}, { port: '5432' }), 'credentials.port', /1 to 65535/],
+    ['a fractional port', postgresBody({}, { port: 5432.5 }), 'credentials.port', /1 to 65535/],
+    ['an empty password', postgresBody({}, { password: '' }), 'credentials.password', /must not be empty/],
+    ['a password with a NUL byte', postgresBody({}, { password: 'a\u0000b' }), 'credentials.password', /NUL/],
+    ['a password that is a number', postgresBody({}, { password: 12345 }), 'credentials.password', /must be a string/],
+    ['an unknown ssl_mode', postgresBody({}, { ssl_mode: 'prefer' }), 'credentials.ssl_mode', /must be one of/],
+    ['a CA certificate that is not PEM', postgresBody({}, { ssl_mode: 'verify-full', ca_certificate: 'not a cert' }), 'credentials.ca_certificate', /PEM certificates/],
+    ['a database name with a control character', postgresBody({}, { database: 'a\nb' }), 'credentials.database', /control characters/],
+    ['a database name over 63 characters', postgresBody({}, { database: 'd'.repeat(64) }), 'credentials.database', /at most 63/],
+    ['a Snowflake account that smuggles a host', snowflakeBody({ project_id: null }, { account: 'evil.com/x' }), 'credentials.account', /account identifier/],
+    ['a Snowflake account with the domain', snowflakeBody({ project_id: null }, { account: 'acme.snowflakecomputing.com.evil' }), 'credentials.account', /account identifier/],
+    ['a Snowflake connection without an account anywhere', snowflakeBody({ project_id: null }, { account: undefined }), 'project_id', /is required/],
+    ['a Snowflake project_id that differs from the account', snowflakeBody({ project_id: 'other-account' }), 'project_id', /must match/],
+    ['a Snowflake password missing', { ...sf, credentials: without(sf.credentials, 'password') }, 'credentials.password', /is required when auth_method is 'password'/],
+    ['a Snowflake key pair without the key', snowflakeBody({}, { auth_method: 'key_pair', password: undefined }), 'credentials.private_key', /is required when auth_method is 'key_pair'/],
+    ['a Snowflake key that is not PEM', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: 'MIIE...' }), 'credentials.private_key', /PEM private key/],
+    ['an encrypted Snowflake key with the wrong passphrase', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: encryptedPkcs8, private_key_passphrase: 'wrong' }), 'credentials.private_key', /passphrase/],
+    ['an unknown Snowflake auth_method', snowflakeBody({}, { auth_method: 'oauth' }), 'credentials.auth_method', /'password' or 'key_pair'/],
+    ['a BigQuery key of another type', bigqueryBody({}, { type: 'authorized_user' }), 'credentials.type', /service_account/],
+    ['a BigQuery private key that is not PEM', bigqueryBody({}, { private_key: 'abc' }), 'credentials.private_key', /PEM private key/],
+    ['a BigQuery private key that is a broken PEM', bigqueryBody({}, { private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), 'credentials.private_key', /valid PEM/],
+    ['a BigQuery client_email that is not an email', bigqueryBody({}, { client_email: 'robot' }), 'credentials.client_email', /email/],
+    ['a BigQuery key file field that is not a string', bigqueryBody({}, { client_id: { nested: true } }), 'credentials.client_id', /must be a string/],
+    ['a BigQuery connection without dataset_id', without(bq, 'dataset_id'), 'dataset_id', /is required/],
+    ['a BigQuery connection without project_id', without(bq, 'project_id'), 'project_id', /is required/],
+    ['a BigQuery project id with capitals', { ...bq, project_id: 'Acme' }, 'project_id', /project id/],
+    ['a BigQuery dataset id with a dash', { ...bq, dataset_id: 'my-dataset' }, 'dataset_id', /dataset id/],
+    ['a BigQuery location with a slash', { ...bq, location: 'us/central' }, 'location', /location/],
+    ['a negative maximum_bytes_billed', { ...bq, maximum_bytes_billed: -1 }, 'maximum_bytes_billed', /at least 1/],
+  ])('%s', async (_, body, field, message) => {
+    const response = await handler.call({ org: ORG, method: 'POST', body });
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'validation_failed', field, error: expect.stringContaining(`${field}:`), meta: { organization_id: ORG } });
+    const details = response.body!.details as { field: string; message: string }[];
+    expect(details.find((detail) => detail.field === field)?.message).toMatch(message);
+    for (const secret of [...SECRETS, 'right-passphrase']) expect(response.rawBody).not.toContain(secret);
+    expect(response.rawBody).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/); // no stack trace
+
+    const read = await handler.call({ org: ORG, method: 'GET' });
+    expect(read.body!.connection).toBeNull();
+  });
+
+  test('a wrong-typed value is described by what was expected, never echoed', async () => {
+    const response = await handler.call({ org: ORG, method: 'POST', body: postgresBody({}, { port: 'canary-port-value' }) });
+    expect(response.status).toBe(400);
+    expect(response.rawBody).not.toContain('canary-port-value');
+  });
+
+  test('all problems are listed in details', async () => {
+    const response = await handler.call({ org: ORG, method: 'POST', body: postgresBody({}, { port: 0, database: '', extra: 1 }) });
+    expect((response.body!.details as { field: string }[]).map((detail) => detail.field).sort()).toEqual(['credentials.database', 'credentials.extra', 'credentials.port']);
+  });
+
+  test('defaults are applied: port 5432, schema public, ssl_mode require', async () => {
+    const org = 'org-defaults';
+    const { port: _port, ssl_mode: _ssl, ...credentials } = postgresBody().credentials;
+    const created = await handler.call({ org, method: 'POST', body: { provider: 'postgres', credentials } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ dataset_id: 'public', project_id: null });
+  });
+});
+
+describe('malformed requests', () => {
+  test.each([
+    ['malformed JSON', { rawBody: '{"provider":' }, 400, 'invalid_json', 'body'],
+    ['an empty body', { rawBody: '' }, 400, 'invalid_json', 'body'],
+    ['a text/plain body', { rawBody: JSON.stringify(postgresBody()), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type', 'headers.content-type'],
+    ['a form body', { rawBody: 'provider=postgres', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type', 'headers.content-type'],
+    ['a body over 64 KiB', { body: postgresBody({}, { password: 'x'.repeat(70_000) }) }, 413, 'payload_too_large', 'body'],
+  ])('%s is refused with a clear 4xx through HTTP and the handler alike', async (_, request, status, code, field) => {
+    for (const transport of [handler, http]) {
+      const response = await transport.call({ org: ORG, method: 'POST', ...request });
+      expect({ via: transport.name, status: response.status }).toEqual({ via: transport.name, status });
+      expect(response.body).toMatchObject({ code, field, error: expect.any(String), meta: { request_id: expect.any(String) } });
+    }
+  });
+
+  test('application/json with a charset is accepted', async () => {
+    const response = await http.call({ org: 'org-charset', method: 'POST', body: postgresBody(), headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(response.status).toBe(201);
+  });
+
+  test('a base64-encoded event body is decoded before parsing', async () => {
+    const response = await http.call({ org: 'org-binary', method: 'POST', body: postgresBody(), headers: { 'content-type': 'application/vnd.api+json' } });
+    expect(response.status).toBe(201);
+  });
+
+  test.each([
+    ['PUT', '/api/v2/warehouse/connections', 405, 'method_not_allowed'],
+    ['GET', '/api/v2/warehouse/connections/test', 405, 'method_not_allowed'],
+    ['GET', '/api/v2/warehouse/other', 404, 'route_not_found'],
+    ['GET', '/api/v1/warehouse/connections', 404, 'route_not_found'],
+  ] as const)('%s %s answers %i', async (method, path, status, code) => {
+    const response = await http.call({ org: ORG, method, path });
+    expect(response.status).toBe(status);
+    expect(response.body).toMatchObject({ code, error: expect.any(String) });
+    if (status === 405) expect(response.headers.allow).toBeDefined();
+  });
+
+  test('an event that is not an HTTP API event is refused, not crashed on', async () => {
+    const fn = testApi.functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
+    const result = (await fn.handler({ hello: 'world' }, {} as never)) as { statusCode: number; body: string };
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body)).toMatchObject({ code: 'invalid_event' });
+  });
+});
