@@ -2,6 +2,8 @@
  * Environment, read once per process. A missing required variable fails at first use with a message
  * naming it, not with an obscure SDK error later.
  */
+import { parseCidrList } from './providers/network-guard.js';
+
 export class MissingConfigurationError extends Error {
   constructor(variable: string) {
     super(`Environment variable ${variable} is required`);
@@ -49,6 +51,8 @@ export const config = {
    */
   snowflakeAccessUrl: memo(() => process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL || undefined),
   bigqueryApiEndpoint: memo(() => process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT || undefined),
+  /** CIDRs of private networks that connection tests may reach (WAREHOUSE_ALLOWED_CIDRS="10.0.0.0/8,..."). */
+  allowedCidrs: memo(() => parseCidrList(process.env.WAREHOUSE_ALLOWED_CIDRS)),
   /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
   awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
   awsMaxAttempts: memo(() => optionalInteger('AWS_MAX_ATTEMPTS', 3, 1, 10)),

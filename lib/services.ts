@@ -22,5 +22,6 @@ export function probeLimits(): ProbeLimits {
     connectTimeoutMs: config.connectTimeoutMs(),
     statementTimeoutMs: config.statementTimeoutMs(),
     deadlineMs: config.testDeadlineMs(),
+    allowedCidrs: config.allowedCidrs(),
   };
 }

@@ -32,6 +32,8 @@ export async function startLocalBackends(options: { dataDir?: string; tableName?
   process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
   process.env.TABLE_NAME = options.tableName ?? process.env.TABLE_NAME ?? 'warehouse-connections';
   process.env.KMS_KEY_ID = kms.aliasName;
+  // On one machine the warehouses under test usually are on this machine too (see README).
+  process.env.WAREHOUSE_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
   const client = new DynamoDBClient({});
   await ensureTable(client, process.env.TABLE_NAME);
   client.destroy();

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import pg from 'pg';
 import type { ConnectionDefinition } from '../schema/connection.js';
+import { vetHost } from './network-guard.js';
 import { classifyPostgresFailure } from './postgres-failures.js';
 import type { Probe } from './probe.js';
 import { ProbeFailure, type ProbeLimits } from './verdict.js';
@@ -11,7 +13,8 @@ const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM
 /** Connects with `pg`, runs SELECT 1, then checks that the schema in dataset_id exists and is usable. */
 export const probePostgres: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
-  const client = new pg.Client(clientConfig(definition, limits));
+  const address = await vetHost(definition.credentials.host, { allowedCidrs: limits.allowedCidrs ?? [] });
+  const client = new pg.Client(clientConfig(definition, limits, address));
   client.on('error', () => undefined); // errors after connect surface through the pending query
   const abort = () => void client.end().catch(() => undefined);
   signal.addEventListener('abort', abort, { once: true });
@@ -30,10 +33,11 @@ export const probePostgres: Probe = async (definition, limits, signal) => {
   }
 };
 
-function clientConfig(definition: PostgresDefinition, limits: ProbeLimits): pg.ClientConfig {
+/** Connects to the vetted address; TLS still verifies the certificate against the name the customer gave. */
+function clientConfig(definition: PostgresDefinition, limits: ProbeLimits, address: string): pg.ClientConfig {
   const { credentials } = definition;
   return {
-    host: credentials.host,
+    host: address,
     port: credentials.port,
     database: credentials.database,
     user: credentials.username,
@@ -43,21 +47,24 @@ function clientConfig(definition: PostgresDefinition, limits: ProbeLimits): pg.C
     query_timeout: limits.statementTimeoutMs,
     application_name: 'warehouse-connections-test',
     ssl: tlsOptions(credentials),
+    // pg reads PG* environment variables for whatever is left unset: leave nothing unset.
+    options: '',
   };
 }
 
 /** libpq's sslmode semantics: require encrypts, verify-ca checks the chain, verify-full also the hostname. */
 function tlsOptions(credentials: PostgresDefinition['credentials']): pg.ClientConfig['ssl'] {
   const ca = credentials.ca_certificate === undefined ? {} : { ca: credentials.ca_certificate };
+  const servername = isIP(credentials.host) === 0 ? { servername: credentials.host } : {};
   switch (credentials.ssl_mode) {
     case 'disable':
       return false;
     case 'require':
       return { rejectUnauthorized: false };
     case 'verify-ca':
-      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return { ...ca, ...servername, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
-      return { ...ca, rejectUnauthorized: true };
+      return { ...ca, ...servername, rejectUnauthorized: true };
   }
 }
 

@@ -34,6 +34,8 @@ export interface ProbeLimits {
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   deadlineMs: number;
+  /** Private networks the SSRF guard admits (CIDRs); none by default. */
+  allowedCidrs?: readonly string[];
 }
 
 export function seconds(milliseconds: number): string {

@@ -20,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
     await client.query(`CREATE SCHEMA ${TEST_POSTGRES.lockedSchema}`);
     await client.query(`REVOKE ALL ON SCHEMA ${TEST_POSTGRES.lockedSchema} FROM PUBLIC`);
   });
+  // The test servers live on loopback, which the SSRF guard refuses unless allow-listed.
+  process.env.WAREHOUSE_ALLOWED_CIDRS = '127.0.0.0/8,::1/128';
   process.env.PG_TEST_HOST = postgres.host;
   process.env.PG_TEST_PORT = String(postgres.port);
   (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres };

@@ -1,0 +1,63 @@
+import { ProbeFailure, seconds } from './verdict.js';
+
+export interface Endpoint {
+  /** Who answers, for messages: "Snowflake account 'x'", "the BigQuery API". */
+  service: string;
+  /** Hostname the driver resolves. */
+  host: string;
+  /** Host and port (or origin) the driver connects to. */
+  where: string;
+}
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'HOSTNAME_MISMATCH',
+  'EPROTO',
+]);
+
+export function isTlsCode(code: string): boolean {
+  return TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
+}
+
+/**
+ * Maps the errno, TLS and HTTP-client codes that Node reports for a failed HTTPS exchange (the same
+ * for axios in snowflake-sdk and node-fetch in @google-cloud/bigquery). Returns undefined for a
+ * code that is not about the transport, so the provider can classify it further.
+ */
+export function classifyTransport(code: string, endpoint: Endpoint, waitedMs: number): ProbeFailure | undefined {
+  const { service, host, where } = endpoint;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ProbeFailure('connection_refused', `Connection refused by ${where} (${service}). Check that nothing between the service and ${host} rejects HTTPS connections.`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ProbeFailure('host_not_found', `The host '${host}' (${service}) could not be resolved.`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new ProbeFailure('network_error', `${where} (${service}) is not reachable from the service's network.`);
+    case 'ETIMEDOUT':
+    case 'ECONNABORTED':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new ProbeFailure('timeout', `No answer from ${where} (${service}) within ${seconds(waitedMs)}.`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+    case 'UND_ERR_SOCKET':
+      return new ProbeFailure('network_error', `The connection to ${where} (${service}) was closed unexpectedly.`);
+  }
+  if (isTlsCode(code)) {
+    return new ProbeFailure('tls_error', `The TLS handshake with ${where} (${service}) failed: its certificate could not be verified or it does not speak TLS.`);
+  }
+  return undefined;
+}
