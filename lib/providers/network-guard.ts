@@ -83,7 +83,8 @@ export async function vetHost(host: string, policy: NetworkPolicy): Promise<stri
         'Use a publicly reachable address, or ask the operator to allow-list the network.',
     );
   }
-  return addresses[0]!;
+  // IPv4 first: Lambda functions reach the internet over IPv4 unless their VPC is dual-stack.
+  return addresses.find((address) => isIP(address) === 4) ?? addresses[0]!;
 }
 
 export function isPermitted(address: string, allowed: BlockList): boolean {

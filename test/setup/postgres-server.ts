@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { makeTestCertificates, type TestCertificates } from './certificates.js';
 
 const run = promisify(execFile);
 
@@ -18,10 +19,12 @@ export interface TestPostgres {
   port: number;
   superuser: { username: string; password: string };
   directory: string;
+  certificates?: TestCertificates;
   stop(): Promise<void>;
 }
 
-export async function startTestPostgres(options: { extraConfig?: string } = {}): Promise<TestPostgres> {
+/** With `tls`, the server also accepts TLS (ssl = on) with a certificate from a private test CA. */
+export async function startTestPostgres(options: { tls?: boolean } = {}): Promise<TestPostgres> {
   const bin = await findPostgresBin();
   const directory = await mkdtemp(join(tmpdir(), 'wc-postgres-'));
   const dataDir = join(directory, 'data');
@@ -31,10 +34,13 @@ export async function startTestPostgres(options: { extraConfig?: string } = {}):
 
   await writeFile(join(directory, 'pwfile'), superuser.password);
   await asOwner.prepare([join(directory, 'pwfile')]);
+  const certificates = options.tls ? await makeTestCertificates(directory) : undefined;
+  if (certificates) await asOwner.prepare([certificates.serverCertificateFile, certificates.serverKeyFile]);
+  const tlsConfig = certificates ? ['ssl = on', `ssl_cert_file = '${certificates.serverCertificateFile}'`, `ssl_key_file = '${certificates.serverKeyFile}'`] : [];
   await asOwner.exec(join(bin, 'initdb'), ['-D', dataDir, '-U', superuser.username, '--pwfile', join(directory, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
   await writeFile(
     join(dataDir, 'postgresql.auto.conf'),
-    [`listen_addresses = '127.0.0.1'`, `port = ${port}`, `unix_socket_directories = '${directory}'`, 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', options.extraConfig ?? ''].join('\n'),
+    [`listen_addresses = '127.0.0.1'`, `port = ${port}`, `unix_socket_directories = '${directory}'`, 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', ...tlsConfig].join('\n'),
   );
   await asOwner.prepare([join(dataDir, 'postgresql.auto.conf')]);
   await asOwner.exec(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(directory, 'server.log'), '-w', '-t', '60', 'start']);
@@ -44,6 +50,7 @@ export async function startTestPostgres(options: { extraConfig?: string } = {}):
     port,
     superuser,
     directory,
+    ...(certificates ? { certificates } : {}),
     async stop() {
       await asOwner.exec(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
       await rm(directory, { recursive: true, force: true });

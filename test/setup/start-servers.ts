@@ -10,7 +10,7 @@ import { TEST_POSTGRES } from './test-postgres-fixture.js';
 export default async function globalSetup(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.LOG_LEVEL ??= 'info';
-  const [backends, postgres] = await Promise.all([startLocalBackends({ tableName: 'warehouse-connections-test' }), startTestPostgres()]);
+  const [backends, postgres] = await Promise.all([startLocalBackends({ tableName: 'warehouse-connections-test' }), startTestPostgres({ tls: true })]);
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
     await client.query(`CREATE DATABASE ${TEST_POSTGRES.database} OWNER ${TEST_POSTGRES.username}`);
@@ -24,5 +24,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.WAREHOUSE_ALLOWED_CIDRS = '127.0.0.0/8,::1/128';
   process.env.PG_TEST_HOST = postgres.host;
   process.env.PG_TEST_PORT = String(postgres.port);
+  process.env.PG_TEST_CA_CERT = postgres.certificates!.caCertificate;
+  process.env.PG_TEST_OTHER_CA_CERT = postgres.certificates!.otherCaCertificate;
   (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres };
 }

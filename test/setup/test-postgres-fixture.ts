@@ -13,3 +13,8 @@ export function testPostgresAddress(): { host: string; port: number } {
   if (!host || !port) throw new Error('PG_TEST_HOST/PG_TEST_PORT are not set: run the tests through jest (global setup starts PostgreSQL)');
   return { host, port };
 }
+
+/** The PEM of the CA that signed the test server's certificate (for `localhost` only), and an unrelated CA. */
+export function testCertificateAuthorities(): { ca: string; otherCa: string } {
+  return { ca: process.env.PG_TEST_CA_CERT ?? '', otherCa: process.env.PG_TEST_OTHER_CA_CERT ?? '' };
+}
