@@ -10,7 +10,12 @@ import { config } from '../config.js';
 function clientOptions() {
   return {
     maxAttempts: config.awsMaxAttempts(),
-    requestHandler: { connectionTimeout: Math.min(1_000, config.awsRequestTimeoutMs()), requestTimeout: config.awsRequestTimeoutMs() },
+    requestHandler: {
+      connectionTimeout: Math.min(1_000, config.awsRequestTimeoutMs()),
+      requestTimeout: config.awsRequestTimeoutMs(),
+      // Without this the SDK only warns when requestTimeout passes and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { postgresBody } from '../helpers/bodies.js';
+import { startTestApi, type ApiCall, type TestApi, type Transport } from '../helpers/transports.js';
+import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.js';
+
+/**
+ * DynamoDB and KMS behind fault-injecting proxies: each call of each endpoint is broken in turn
+ * (delay past the SDK timeout, connection reset, 5xx, throttling), persistently and once.
+ */
+const originalEnv = { ...process.env };
+let dynamoDbProxy: FaultProxy;
+let kmsProxy: FaultProxy;
+let testApi: TestApi;
+let handler: Transport;
+
+beforeAll(async () => {
+  dynamoDbProxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
+  kmsProxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL_KMS!);
+  // Read when the handler modules create their clients, just below.
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDbProxy.endpoint;
+  process.env.AWS_ENDPOINT_URL_KMS = kmsProxy.endpoint;
+  process.env.AWS_REQUEST_TIMEOUT_MS = '300';
+  testApi = await startTestApi();
+  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
+});
+afterAll(async () => {
+  await testApi.close();
+  await Promise.all([dynamoDbProxy.close(), kmsProxy.close()]);
+  process.env = originalEnv;
+});
+beforeEach(() => {
+  dynamoDbProxy.clear();
+  kmsProxy.clear();
+});
+
+const TEST_PATH = '/api/v2/warehouse/connections/test';
+const ATTEMPTS = 3; // AWS_MAX_ATTEMPTS default: a fault that lasts this long reaches the caller
+const faults: [string, Fault][] = [
+  ['a connection reset', { kind: 'reset' }],
+  ['a 500', { kind: 'server-error' }],
+  ['throttling', { kind: 'throttle' }],
+  ['a delay past the SDK timeout', { kind: 'delay', ms: 1_000 }],
+];
+
+interface Step {
+  endpoint: string;
+  request: Omit<ApiCall, 'org'>;
+  proxy: () => FaultProxy;
+  operation: string;
+  okStatus: number;
+}
+
+const steps: Step[] = [
+  { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => kmsProxy, operation: 'GenerateDataKey', okStatus: 201 },
+  { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => dynamoDbProxy, operation: 'PutItem', okStatus: 201 },
+  { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
+  { endpoint: 'delete', request: { method: 'DELETE' }, proxy: () => dynamoDbProxy, operation: 'DeleteItem', okStatus: 204 },
+  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
+  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => kmsProxy, operation: 'Decrypt', okStatus: 200 },
+];
+
+async function orgWithConnection() {
+  const org = `org-${randomUUID().slice(0, 8)}`;
+  const created = await handler.call({ org, method: 'POST', body: postgresBody() });
+  expect(created.status).toBe(201);
+  return { org, id: created.body!.id as string };
+}
+
+describe.each(faults)('%s', (_, fault) => {
+  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, persistent: 503 with Retry-After and the stored state intact', async (_endpoint, _operation, step) => {
+    const { org, id } = await orgWithConnection();
+    step.proxy().inject(step.operation, fault, ATTEMPTS);
+
+    const response = await handler.call({ org, ...step.request });
+
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(response.body).toMatchObject({ code: 'service_unavailable', error: expect.stringContaining('Retry'), meta: { organization_id: org } });
+    step.proxy().clear();
+    if (fault.kind !== 'delay') {
+      // A write the caller was told failed did not happen (a delayed write may still land: timeouts are ambiguous).
+      const read = await handler.call({ org, method: 'GET' });
+      expect(read.body!.connection).toMatchObject({ id });
+    }
+  });
+
+  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, once: the SDK retry absorbs it', async (_endpoint, _operation, step) => {
+    const { org } = await orgWithConnection();
+    step.proxy().inject(step.operation, fault, 1);
+    const response = await handler.call({ org, ...step.request });
+    expect(response.status).toBe(step.okStatus);
+  });
+
+  test('on test’s status update: the verdict is still returned', async () => {
+    const { org } = await orgWithConnection();
+    dynamoDbProxy.inject('UpdateItem', fault, ATTEMPTS);
+    const response = await handler.call({ org, method: 'POST', path: TEST_PATH });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ success: true });
+  });
+});
+
+describe('when KMS succeeded and the write failed', () => {
+  test('nothing is stored for a new organization', async () => {
+    const org = `org-${randomUUID().slice(0, 8)}`;
+    dynamoDbProxy.inject('PutItem', { kind: 'server-error' }, ATTEMPTS);
+    const response = await handler.call({ org, method: 'POST', body: postgresBody() });
+    expect(response.status).toBe(503);
+    expect(kmsProxy.calls.map((call) => call.operation)).toEqual(['GenerateDataKey']);
+    dynamoDbProxy.clear();
+    expect((await handler.call({ org, method: 'GET' })).body!.connection).toBeNull();
+  });
+});
+
+describe('calls per request, as counted at the wire', () => {
+  test.each([
+    ['create', { method: 'POST', body: postgresBody() } as const, { kms: ['GenerateDataKey'], dynamodb: ['PutItem'] }],
+    ['get', { method: 'GET' } as const, { kms: [], dynamodb: ['GetItem'] }],
+    ['test', { method: 'POST', path: TEST_PATH } as const, { kms: ['Decrypt'], dynamodb: ['GetItem', 'UpdateItem'] }],
+    ['delete', { method: 'DELETE' } as const, { kms: [], dynamodb: ['DeleteItem'] }],
+  ])('%s', async (_, request, expected) => {
+    const { org } = await orgWithConnection();
+    dynamoDbProxy.clear();
+    kmsProxy.clear();
+    await handler.call({ org, ...request });
+    expect({ kms: kmsProxy.calls.map((call) => call.operation), dynamodb: dynamoDbProxy.calls.map((call) => call.operation) }).toEqual(expected);
+  });
+});
