@@ -55,5 +55,6 @@ export const config = {
   allowedCidrs: memo(() => parseCidrList(process.env.WAREHOUSE_ALLOWED_CIDRS)),
   /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
   awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
+  awsConnectTimeoutMs: memo(() => optionalInteger('AWS_CONNECT_TIMEOUT_MS', 1_000, 100, 30_000)),
   awsMaxAttempts: memo(() => optionalInteger('AWS_MAX_ATTEMPTS', 3, 1, 10)),
 };

@@ -11,7 +11,7 @@ function clientOptions() {
   return {
     maxAttempts: config.awsMaxAttempts(),
     requestHandler: {
-      connectionTimeout: Math.min(1_000, config.awsRequestTimeoutMs()),
+      connectionTimeout: config.awsConnectTimeoutMs(),
       requestTimeout: config.awsRequestTimeoutMs(),
       // Without this the SDK only warns when requestTimeout passes and keeps waiting.
       throwOnRequestTimeout: true,

@@ -1,33 +1,25 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { postgresBody } from '../helpers/bodies.js';
-import { startTestApi, type ApiCall, type TestApi, type Transport } from '../helpers/transports.js';
-import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.js';
+import type { ApiCall, Transport } from '../helpers/transports.js';
+import type { Fault, FaultProxy } from './support/fault-proxy.js';
+import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
 
 /**
  * DynamoDB and KMS behind fault-injecting proxies: each call of each endpoint is broken in turn
  * (delay past the SDK timeout, connection reset, 5xx, throttling), persistently and once.
  */
-const originalEnv = { ...process.env };
+let proxied: ProxiedApi;
 let dynamoDbProxy: FaultProxy;
 let kmsProxy: FaultProxy;
-let testApi: TestApi;
 let handler: Transport;
 
 beforeAll(async () => {
-  dynamoDbProxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL_DYNAMODB!);
-  kmsProxy = await startFaultProxy(process.env.AWS_ENDPOINT_URL_KMS!);
-  // Read when the handler modules create their clients, just below.
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDbProxy.endpoint;
-  process.env.AWS_ENDPOINT_URL_KMS = kmsProxy.endpoint;
-  process.env.AWS_REQUEST_TIMEOUT_MS = '300';
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
+  proxied = await startProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '300' });
+  ({ dynamoDbProxy, kmsProxy, handler } = proxied);
 });
 afterAll(async () => {
-  await testApi.close();
-  await Promise.all([dynamoDbProxy.close(), kmsProxy.close()]);
-  process.env = originalEnv;
+  await proxied.close();
 });
 beforeEach(() => {
   dynamoDbProxy.clear();

@@ -16,6 +16,8 @@ export interface ProxiedCall {
   operation: string;
   status: number | 'reset';
   requestBody: string;
+  /** Order in which upstream answers came back: for one item, the order DynamoDB applied writes. */
+  completion?: number;
 }
 
 export interface FaultProxy {
@@ -37,6 +39,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: { operation: string; fault: Fault; remaining: number }[] = [];
   const calls: ProxiedCall[] = [];
   const sockets = new Set<Socket>();
+  let completions = 0;
 
   const takeFault = (operation: string): Fault | undefined => {
     const rule = rules.find((candidate) => candidate.remaining > 0 && (candidate.operation === '*' || candidate.operation === operation));
@@ -79,6 +82,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: { ...request.headers, host: upstream.host } },
       (upstreamResponse) => {
         record.status = upstreamResponse.statusCode ?? 0;
+        record.completion = ++completions;
         response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
         upstreamResponse.pipe(response);
       },

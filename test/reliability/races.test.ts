@@ -1,0 +1,94 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { EnvelopeCipher } from '../../lib/crypto/envelope.js';
+import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
+import { itemKey, toStoredConnection } from '../../lib/store/connection-item.js';
+import { postgresBody } from '../helpers/bodies.js';
+import type { ApiResponse } from '../helpers/transports.js';
+import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
+import { scaled } from './support/scale.js';
+
+/**
+ * One organization under a storm of concurrent creates, gets, tests and deletes. Every create
+ * carries its own password and schema, so any stored item can be traced to exactly one request.
+ */
+const ORG = 'org-race';
+const TEST_PATH = '/api/v2/warehouse/connections/test';
+const CREATES = scaled(200, 1_000);
+let proxied: ProxiedApi;
+let rawDynamoDb: DynamoDBClient;
+let cipher: EnvelopeCipher;
+
+beforeAll(async () => {
+  // Here hundreds of invocations share one process, one socket pool and two cores with dynalite;
+  // in Lambda each instance serves one request at a time. Generous SDK timeouts keep this test
+  // about data integrity, not about this machine's scheduling.
+  proxied = await startProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '15000', AWS_CONNECT_TIMEOUT_MS: '15000' });
+  rawDynamoDb = new DynamoDBClient({});
+  cipher = new EnvelopeCipher(new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!));
+});
+afterAll(async () => {
+  rawDynamoDb.destroy();
+  await proxied.close();
+});
+
+const bodyNumber = (n: number) => postgresBody({ dataset_id: `schema_${n}` }, { password: `race-password-${n}` });
+
+/** Reads the raw item and checks it is one whole version: ciphertext, id and fields from one create. */
+async function snapshot(): Promise<{ id: string; schema: string; password: string } | null> {
+  const { Item } = await rawDynamoDb.send(new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: itemKey(ORG), ConsistentRead: true }));
+  if (!Item) return null;
+  const stored = toStoredConnection(ORG, Item);
+  const credentials = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as { password: string };
+  return { id: stored.id, schema: stored.datasetId!, password: credentials.password };
+}
+
+describe(`${CREATES} concurrent creates mixed with gets, tests and deletes`, () => {
+  test('every state is one whole version, every 201 was once active, the last write wins', async () => {
+    const { handler, dynamoDbProxy } = proxied;
+    const createdBy = new Map<string, number>();
+    const snapshots: Awaited<ReturnType<typeof snapshot>>[] = [];
+    const others: Promise<ApiResponse>[] = [];
+
+    const creates = Array.from({ length: CREATES }, async (_, n) => {
+      const response = await handler.call({ org: ORG, method: 'POST', body: bodyNumber(n) });
+      if (response.status === 201) createdBy.set(response.body!.id as string, n);
+      return response;
+    });
+    for (let i = 0; i < CREATES / 2; i += 1) {
+      others.push(handler.call({ org: ORG, method: 'GET' }));
+      if (i % 10 === 0) others.push(handler.call({ org: ORG, method: 'POST', path: TEST_PATH }));
+      if (i % 10 === 5) others.push(handler.call({ org: ORG, method: 'DELETE' }));
+      if (i % 4 === 0) snapshots.push(await snapshot());
+    }
+    const createResponses = await Promise.all(creates);
+    const otherResponses = await Promise.all(others);
+
+    // Every request got an answer that makes sense; none failed on the server.
+    expect(createResponses.map((response) => response.status)).toEqual(createResponses.map(() => 201));
+    for (const response of otherResponses) expect([200, 204, 400, 404]).toContain(response.status);
+
+    // Every item ever seen is one create's whole version: its id, schema and password agree.
+    for (const seen of [...snapshots, await snapshot()].filter((value) => value !== null)) {
+      const n = createdBy.get(seen.id);
+      expect(n).toBeDefined();
+      expect({ schema: seen.schema, password: seen.password }).toEqual({ schema: `schema_${n}`, password: `race-password-${n}` });
+    }
+    for (const response of otherResponses.filter((candidate) => candidate.body?.connection)) {
+      const connection = response.body!.connection as { id: string; dataset_id: string };
+      expect(connection.dataset_id).toBe(`schema_${createdBy.get(connection.id)}`);
+    }
+
+    // Every 201 id was written as the active item; the final state is the last committed write.
+    const writes = dynamoDbProxy.calls
+      .filter((call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200)
+      .sort((a, b) => a.completion! - b.completion!);
+    const writtenIds = new Set(writes.filter((write) => write.operation === 'PutItem').map((write) => (JSON.parse(write.requestBody) as { Item: { id: { S: string } } }).Item.id.S));
+    expect([...createdBy.keys()].every((id) => writtenIds.has(id))).toBe(true);
+    const last = writes.at(-1)!;
+    const final = await handler.call({ org: ORG, method: 'GET' });
+    if (last.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
+    else expect(final.body!.connection).toMatchObject({ id: (JSON.parse(last.requestBody) as { Item: { id: { S: string } } }).Item.id.S });
+  });
+});
