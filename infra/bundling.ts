@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * How every Lambda bundle is built. The CDK stack (through lambda-bundling.ts) and any script that
+ * builds or measures bundles read these settings, so what is measured is what is deployed.
+ * Kept free of aws-cdk-lib so a benchmark can import it cheaply.
+ */
+
+/** esbuild target of the Lambda runtime (Runtime.NODEJS_24_X in service-function.ts). */
+export const NODE_TARGET = 'node24';
+
+/**
+ * Optional native add-ons the drivers try to load and cope without. `pg` loads pg-native only
+ * when `pg.native` is used; bundling it would fail (it needs a compiled libpq binding).
+ * snowflake-sdk loads its native "minicore" through eval('require'), which esbuild never sees.
+ */
+export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['pg-native'];
+
+/**
+ * The bundles are ES modules, but CommonJS dependencies bundled into them still call require()
+ * for Node built-ins; esbuild's shim forwards to a `require` in scope, which this banner creates.
+ */
+export const REQUIRE_BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
+/**
+ * Supplies __dirname and __filename to CommonJS dependencies that read them at load time (the
+ * `open` package under snowflake-sdk does). Injected rather than put in the banner, so esbuild
+ * renames around any bundled module that declares the same names itself.
+ */
+export const ESM_SHIMS_FILE = fileURLToPath(new URL('./esm-shims.ts', import.meta.url));
+
+/**
+ * The bundle's file name in the function package: NodejsFunction names ESM output index.mjs, and
+ * Lambda's Node runtime loads .mjs as an ES module without a package.json beside it.
+ */
+export const BUNDLE_FILE_NAME = 'index.mjs';
+
+export const LAMBDA_BUNDLE = {
+  platform: 'node',
+  target: NODE_TARGET,
+  format: 'esm',
+  /** Packages that ship both builds resolve to their ES module build. */
+  mainFields: ['module', 'main'],
+  minify: true,
+  /** Minifying would otherwise rename classes, and errors name themselves after their class (lib/errors.ts). */
+  keepNames: true,
+  /** A .map beside the bundle; the functions run with NODE_OPTIONS=--enable-source-maps. */
+  sourcemap: true,
+  /** Stack traces need positions, not sources; leaving them out halves the map. */
+  sourcesContent: false,
+  banner: REQUIRE_BANNER,
+  inject: [ESM_SHIMS_FILE],
+  /**
+   * The AWS SDK is bundled, not taken from the runtime: the functions run the pinned, tested SDK
+   * version, and a bundled, minified SDK loads faster than the runtime's copy.
+   */
+  external: OPTIONAL_NATIVE_MODULES,
+} as const;
+
+/** The same bundle as the stack builds, as direct esbuild options (for benchmarks and bundle tests). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: LAMBDA_BUNDLE.platform,
+    target: LAMBDA_BUNDLE.target,
+    format: LAMBDA_BUNDLE.format,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    keepNames: LAMBDA_BUNDLE.keepNames,
+    sourcemap: LAMBDA_BUNDLE.sourcemap,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    banner: { js: LAMBDA_BUNDLE.banner },
+    inject: [...LAMBDA_BUNDLE.inject],
+    external: [...LAMBDA_BUNDLE.external],
+  };
+}
