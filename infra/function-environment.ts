@@ -1,0 +1,64 @@
+import type { Route } from '../lib/routes.js';
+import type { LogLevel } from './service-settings.js';
+
+/** What every function is told about its surroundings (names as read by lib/config.ts). */
+export interface SharedEnvironment {
+  tableName: string;
+  keyArn: string;
+  orgClaim: string;
+  logLevel: LogLevel;
+}
+
+/** Per-attempt timeout and attempts of every DynamoDB and KMS call (lib/aws/clients.ts). */
+const AWS_REQUEST_TIMEOUT_MS = 2_000;
+const AWS_MAX_ATTEMPTS = 3;
+
+/** The warehouse probe's limits; only the test function probes. */
+const PROBING_FUNCTION = 'test-connection';
+const PROBE_LIMITS = { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 };
+/** Time kept free in the test function for init and response once its AWS calls and probe are done. */
+const INIT_AND_RESPONSE_MARGIN_MS = 2_000;
+
+export function functionEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
+  return {
+    TABLE_NAME: shared.tableName,
+    KMS_KEY_ID: shared.keyArn,
+    ORG_CLAIM: shared.orgClaim,
+    LOG_LEVEL: shared.logLevel,
+    AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
+    AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
+    // The bundled SDK would otherwise warn on every cold start about Node versions it will drop.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The bundles ship with source maps (bundling.ts); stack traces in logs point at the TypeScript.
+    NODE_OPTIONS: '--enable-source-maps',
+    ...(route.functionName === PROBING_FUNCTION ? probeEnvironment(route) : {}),
+  };
+}
+
+function probeEnvironment(route: Route): Record<string, string> {
+  assertProbeFitsTimeout(route);
+  return {
+    WAREHOUSE_CONNECT_TIMEOUT_MS: String(PROBE_LIMITS.connectTimeoutMs),
+    WAREHOUSE_STATEMENT_TIMEOUT_MS: String(PROBE_LIMITS.statementTimeoutMs),
+    WAREHOUSE_TEST_DEADLINE_MS: String(PROBE_LIMITS.deadlineMs),
+    // snowflake-sdk (a later driver) tries to load a native add-on that is not in the bundle.
+    SNOWFLAKE_DISABLE_MINICORE: 'true',
+  };
+}
+
+/**
+ * A test reads the item, decrypts the data key, probes, then records the verdict: the Lambda
+ * timeout must hold the probe deadline plus one attempt of each AWS call, or a slow warehouse
+ * would end in a Lambda timeout (a 5xx) instead of a verdict. Retries can exceed this; they
+ * are the rare case, and the deadline is what a slow warehouse hits.
+ */
+export function assertProbeFitsTimeout(route: Route): void {
+  const awsCalls = 3;
+  const neededMs = PROBE_LIMITS.deadlineMs + awsCalls * AWS_REQUEST_TIMEOUT_MS + INIT_AND_RESPONSE_MARGIN_MS;
+  if (route.timeoutSeconds * 1_000 < neededMs) {
+    throw new Error(
+      `${route.functionName}: timeout ${route.timeoutSeconds} s is below the ${neededMs / 1_000} s a test may need ` +
+        `(${PROBE_LIMITS.deadlineMs / 1_000} s probe deadline + ${awsCalls} AWS calls + margin)`,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { EncryptionContext } from '../lib/crypto/envelope.js';
+import type { KeyAccess, Route, TableAccess } from '../lib/routes.js';
+import { TABLE_KEYS } from '../lib/store/table.js';
+
+/**
+ * The KMS encryption context every data key is bound to (lib/crypto/envelope.ts). The type check
+ * below fails to compile if EncryptionContext gains or loses a key and this list does not follow.
+ */
+export const ENCRYPTION_CONTEXT_KEYS = ['organization_id', 'connection_id'] as const satisfies readonly (keyof EncryptionContext)[];
+type UnlistedContextKey = Exclude<keyof EncryptionContext, (typeof ENCRYPTION_CONTEXT_KEYS)[number]>;
+const _contextKeysComplete: [UnlistedContextKey] extends [never] ? true : never = true;
+
+/**
+ * KMS conditions that admit a request only with exactly our encryption context: no key outside
+ * the list (ForAllValues), and each listed key present (Null=false). ForAllValues alone would also
+ * admit a request with no context at all, since it holds for an empty set.
+ */
+export const ENCRYPTION_CONTEXT_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [...ENCRYPTION_CONTEXT_KEYS] },
+  Null: {
+    'kms:EncryptionContextKeys': 'false',
+    ...Object.fromEntries(ENCRYPTION_CONTEXT_KEYS.map((key) => [`kms:EncryptionContext:${key}`, 'false'])),
+  },
+};
+
+/**
+ * The attributes the test function's status update may touch: the verdict, the item's key, and
+ * `id`, which its condition expression compares (ConnectionStore.recordTestOutcome). DynamoDB
+ * counts attributes named in condition expressions too, and key attributes must be listed.
+ * The sealed secret is not among them, so this function can read it but never overwrite it.
+ */
+export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms'] as const;
+export const STATUS_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'id', ...STATUS_ATTRIBUTES] as const;
+
+export interface ProtectedResources {
+  tableArn: string;
+  keyArn: string;
+}
+
+/**
+ * The only place route access modes become IAM: each function gets the calls its route's
+ * `table` and `key` modes name (lib/store/connection-store.ts, lib/crypto/kms-data-keys.ts), on
+ * the one table and the one key, and nothing else.
+ */
+export function routePermissions(route: Pick<Route, 'table' | 'key'>, resources: ProtectedResources): PolicyStatement[] {
+  return [...tableStatements(route.table, resources.tableArn), ...keyStatements(route.key, resources.keyArn)];
+}
+
+function tableStatements(access: TableAccess, tableArn: string): PolicyStatement[] {
+  const allow = (action: string, conditions?: Record<string, unknown>) =>
+    new PolicyStatement({ effect: Effect.ALLOW, actions: [`dynamodb:${action}`], resources: [tableArn], ...(conditions ? { conditions } : {}) });
+  switch (access) {
+    case 'write':
+      return [allow('PutItem')];
+    case 'read':
+      return [allow('GetItem')];
+    case 'delete':
+      return [allow('DeleteItem')];
+    case 'read-and-record-status':
+      return [allow('GetItem'), allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...STATUS_UPDATE_ATTRIBUTES] } })];
+  }
+}
+
+function keyStatements(access: KeyAccess, keyArn: string): PolicyStatement[] {
+  const allow = (action: string) =>
+    new PolicyStatement({ effect: Effect.ALLOW, actions: [`kms:${action}`], resources: [keyArn], conditions: ENCRYPTION_CONTEXT_CONDITIONS });
+  switch (access) {
+    case 'generate-data-key':
+      return [allow('GenerateDataKey')];
+    case 'decrypt':
+      return [allow('Decrypt')];
+    case 'none':
+      return [];
+  }
+}

@@ -1,0 +1,80 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ROUTES } from '../lib/routes.js';
+import { ConnectionsApi } from './connections-api.js';
+import { ConnectionsTable } from './connections-table.js';
+import { CredentialsKey } from './credentials-key.js';
+import { functionEnvironment } from './function-environment.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { routePermissions } from './route-permissions.js';
+import { ServiceAlarms } from './service-alarms.js';
+import { ServiceFunction } from './service-function.js';
+import { serviceIdentity } from './service-identity.js';
+import type { ServiceSettings } from './service-settings.js';
+import { functionNameOutputKey, OUTPUT_KEYS, pascalCase } from './stack-contract.js';
+
+export interface WarehouseConnectionsStackProps extends StackProps {
+  settings: ServiceSettings;
+}
+
+const LOG_RETENTION = RetentionDays.ONE_MONTH;
+/** Per-account protection of a personal deployment; raise for real traffic. */
+const THROTTLE = { rateLimit: 25, burstLimit: 50 };
+
+/** The whole service: data, identity, one function per route, the HTTP API, alarms and outputs. */
+export class WarehouseConnectionsStack extends Stack {
+  readonly table: ConnectionsTable;
+  readonly key: CredentialsKey;
+  readonly functions: ServiceFunction[];
+  readonly api: ConnectionsApi;
+
+  constructor(scope: Construct, id: string, props: WarehouseConnectionsStackProps) {
+    super(scope, id, { description: 'Warehouse connections: stores data-warehouse credentials encrypted with KMS', ...props });
+    const { settings } = props;
+
+    this.table = new ConnectionsTable(this, 'Connections');
+    this.key = new CredentialsKey(this, 'CredentialsKey');
+    const identity = serviceIdentity(this, settings.identity);
+
+    const shared = { tableName: this.table.tableName, keyArn: this.key.keyArn, orgClaim: identity.orgClaim, logLevel: settings.logLevel };
+    const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn };
+    this.functions = ROUTES.map(
+      (route) =>
+        new ServiceFunction(this, pascalCase(route.functionName), {
+          route,
+          environment: functionEnvironment(route, shared),
+          permissions: routePermissions(route, resources),
+          logRetention: LOG_RETENTION,
+        }),
+    );
+
+    this.api = new ConnectionsApi(this, 'Api', {
+      functions: this.functions,
+      authorizer: identity.authorizer,
+      throttle: THROTTLE,
+      logRetention: LOG_RETENTION,
+    });
+    new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5 });
+
+    this.output(OUTPUT_KEYS.apiUrl, this.api.url, 'Base URL of the API; routes live under /api/v2/warehouse/connections');
+    this.output(OUTPUT_KEYS.tableName, this.table.tableName, 'DynamoDB table holding the connections (retained on delete)');
+    this.output(OUTPUT_KEYS.keyArn, this.key.keyArn, 'KMS key wrapping the credentials data keys (retained on delete)');
+    this.output(OUTPUT_KEYS.jwtIssuer, identity.issuer, 'Issuer whose tokens the API accepts');
+    this.output(OUTPUT_KEYS.orgClaim, identity.orgClaim, 'Token claim naming the caller organization');
+    if (identity.userPool) {
+      this.output(OUTPUT_KEYS.userPoolId, identity.userPool.userPool.userPoolId, 'Cognito user pool (npm run create-user)');
+      this.output(OUTPUT_KEYS.userPoolClientId, identity.userPool.client.userPoolClientId, 'App client whose ID tokens the API accepts');
+    }
+    for (const fn of this.functions) {
+      this.output(functionNameOutputKey(fn.route), fn.functionName, `Lambda function behind ${fn.route.method} ${fn.route.path}`);
+    }
+
+    acknowledgeNagFindings(identity);
+  }
+
+  private output(key: string, value: string, description: string): void {
+    new CfnOutput(this, key, { value, description });
+  }
+}
+
