@@ -1,0 +1,205 @@
+import { describe, expect, test } from '@jest/globals';
+import { Match } from 'aws-cdk-lib/assertions';
+import { API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
+import { COGNITO_ORG_CLAIM, functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
+import { logicalIdOf, serviceTemplate, type Resources } from './synthesize.js';
+
+// The default deployment: the stack's own Cognito user pool. Synthesized once for the file.
+const { stack, template } = serviceTemplate();
+const resources = template.toJSON().Resources as Resources;
+
+function resourcesOf(type: string) {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+}
+
+function functionProperties(functionName: string): Record<string, unknown> {
+  const resource = resources[logicalIdOf(stack, functionName)];
+  if (!resource) throw new Error(`No resource for ${functionName}`);
+  return resource.Properties;
+}
+
+describe('routes and authorizer', () => {
+  test('every route of lib/routes.ts exists once, with the JWT authorizer', () => {
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+    const [authorizerId] = resourcesOf('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
+    for (const route of routes) {
+      expect(route.AuthorizationType).toBe('JWT');
+      expect(route.AuthorizerId).toEqual({ Ref: authorizerId });
+    }
+  });
+
+  test('routes all live under the v2 base path', () => {
+    for (const route of ROUTES) expect(route.path.startsWith(API_BASE_PATH)).toBe(true);
+  });
+
+  test('each route integrates its own function', () => {
+    for (const route of ROUTES) {
+      const functionId = logicalIdOf(stack, route.functionName);
+      const routeResource = resourcesOf('AWS::ApiGatewayV2::Route').find(([, candidate]) => candidate.Properties.RouteKey === routeKey(route));
+      const target = JSON.stringify(routeResource?.[1].Properties.Target);
+      const [integrationId, integration] = resourcesOf('AWS::ApiGatewayV2::Integration').find(([id]) => target.includes(id)) ?? [];
+      expect(integrationId).toBeDefined();
+      expect(integration?.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] } });
+    }
+  });
+
+  test('the authorizer trusts the user pool and audience is its app client (ID tokens)', () => {
+    const [poolId] = resourcesOf('AWS::Cognito::UserPool').map(([id]) => id);
+    const [clientId] = resourcesOf('AWS::Cognito::UserPoolClient').map(([id]) => id);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: clientId }],
+        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: poolId }]] },
+      },
+    });
+  });
+});
+
+describe('Cognito user pool', () => {
+  test('users carry an immutable custom:org_id and cannot sign themselves up', () => {
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'org_id', AttributeDataType: 'String', Mutable: false })]),
+    });
+  });
+
+  test('the app client signs in with a password or SRP, reads the org and cannot write it', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']),
+      ReadAttributes: Match.arrayWith([COGNITO_ORG_CLAIM]),
+      WriteAttributes: Match.not(Match.arrayWith([COGNITO_ORG_CLAIM])),
+    });
+  });
+});
+
+describe('functions', () => {
+  test.each(ROUTES)('$functionName: Node.js 24 on arm64 with the route table memory and timeout', (route) => {
+    expect(functionProperties(route.functionName)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: route.memoryMb,
+      Timeout: route.timeoutSeconds,
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+    });
+  });
+
+  test.each(ROUTES)('$functionName: environment names the table, key, org claim and log level', (route) => {
+    const variables = (functionProperties(route.functionName).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({
+      TABLE_NAME: { Ref: stack.getLogicalId(stack.table.node.defaultChild as never) },
+      KMS_KEY_ID: { 'Fn::GetAtt': [stack.getLogicalId(stack.key.node.defaultChild as never), 'Arn'] },
+      ORG_CLAIM: COGNITO_ORG_CLAIM,
+      LOG_LEVEL: 'info',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const probes = route.functionName === 'test-connection';
+    expect('WAREHOUSE_TEST_DEADLINE_MS' in variables).toBe(probes);
+  });
+
+  test('the test function can finish a 10 s probe deadline inside its timeout', () => {
+    const properties = functionProperties('test-connection');
+    const deadlineMs = Number((properties.Environment as { Variables: Record<string, string> }).Variables.WAREHOUSE_TEST_DEADLINE_MS);
+    expect(deadlineMs).toBe(10_000);
+    expect(properties.Timeout as number).toBeGreaterThanOrEqual(deadlineMs / 1_000 + 6);
+  });
+
+  test('every log group has a retention', () => {
+    const logGroups = resourcesOf('AWS::Logs::LogGroup');
+    expect(logGroups).toHaveLength(ROUTES.length + 1); // one per function, one for access logs
+    for (const [, logGroup] of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
+  });
+});
+
+describe('data', () => {
+  test('the table has the lib/store key schema, on demand, PITR, deletion protection, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ]),
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  test('the key rotates, is retained, and refuses any use without the connection context', () => {
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Null: { 'kms:EncryptionContextKeys': 'true' } } }),
+            Match.objectLike({
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: Match.arrayWith(['kms:Decrypt', 'kms:GenerateDataKey*']),
+              Condition: { 'ForAnyValue:StringNotEquals': { 'kms:EncryptionContextKeys': ['organization_id', 'connection_id'] } },
+            }),
+          ]),
+        },
+      },
+    });
+  });
+});
+
+describe('operations', () => {
+  test('the $default stage throttles and writes JSON access logs to a log group', () => {
+    const [accessLogsId] = resourcesOf('AWS::Logs::LogGroup').filter(([id]) => id.startsWith('ApiAccessLogs')).map(([id]) => id);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: Match.anyValue(), ThrottlingRateLimit: Match.anyValue() },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [accessLogsId, 'Arn'] }, Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+    });
+    const stage = resourcesOf('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties as { AccessLogSettings: { Format: string } };
+    expect(() => JSON.parse(stage.AccessLogSettings.Format)).not.toThrow();
+  });
+
+  test('alarms watch the API 5xx rate and each function errors and throttles', () => {
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms).toHaveLength(1 + 2 * ROUTES.length);
+    const rate = alarms.filter((alarm) => Array.isArray(alarm.Metrics));
+    expect(JSON.stringify(rate)).toContain('5xx');
+    for (const route of ROUTES) {
+      const functionId = logicalIdOf(stack, route.functionName);
+      for (const metric of ['Errors', 'Throttles']) {
+        expect(alarms).toContainEqual(
+          expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }] }),
+        );
+      }
+    }
+  });
+
+  test('outputs: API URL, user pool, client, table, key and every function name', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        OUTPUT_KEYS.apiUrl,
+        OUTPUT_KEYS.userPoolId,
+        OUTPUT_KEYS.userPoolClientId,
+        OUTPUT_KEYS.tableName,
+        OUTPUT_KEYS.keyArn,
+        ...ROUTES.map(functionNameOutputKey),
+      ]),
+    );
+    expect(functionNameOutputKey({ functionName: 'create-connection' })).toBe('FunctionNameCreateConnection');
+  });
+});
