@@ -66,7 +66,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 }
 
 async function serve(request: IncomingMessage, response: ServerResponse, options: LocalApiOptions, byName: Map<string, LocalFunction>): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // The raw request target, split by hand: URL parsing would read "//x" as a host.
+  const [pathname = '/', query = ''] = (request.url ?? '/').split(/\?(.*)/s);
+  const url = { pathname, search: query ? `?${query}` : '' };
   const method = request.method ?? 'GET';
   const invoke = INVOKE_PATH.exec(url.pathname);
   if (invoke) return invokeFunction(request, response, byName, decodeURIComponent(invoke[1] ?? ''));

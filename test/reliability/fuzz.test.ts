@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { API_BASE_PATH } from '../../lib/routes.js';
+import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { capturedLogLines } from '../helpers/logs.js';
+import { startTestApi, type TestApi } from '../helpers/transports.js';
+import { freePort } from '../setup/postgres-server.js';
+import { rawRequest, type RawResponse } from './support/raw-http.js';
+import { scaled } from './support/scale.js';
+
+/**
+ * Generated requests through the local HTTP server: random and near-valid bodies for each
+ * provider, wrong types, huge and deeply nested JSON, odd unicode and NUL bytes, wrong content
+ * types and methods, missing and malformed headers. Every answer must be 2xx or 4xx with `error`
+ * and `code`, within 10 s, and the server must keep serving.
+ */
+const RUNS_PER_ENDPOINT = scaled(250, 10_000);
+let testApi: TestApi;
+let validTokens: string[];
+const responses: RawResponse[] = [];
+
+beforeAll(async () => {
+  // Snowflake and BigQuery connections that fuzzing stores are tested against closed loopback ports.
+  const closedPort = await freePort();
+  process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL = `http://127.0.0.1:${closedPort}`;
+  process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT = `http://127.0.0.1:${closedPort}`;
+  process.env.WAREHOUSE_TEST_DEADLINE_MS = '2000';
+  testApi = await startTestApi();
+  validTokens = await Promise.all(['org-fuzz-1', 'org-fuzz-2'].map((org) => testApi.issuer.sign({ sub: 'fuzzer', org_id: org })));
+});
+afterAll(async () => {
+  await testApi.close();
+});
+
+const seeds = [postgresBody(), snowflakeBody(), bigqueryBody(), snowflakeBody({}, { auth_method: 'key_pair', password: undefined })];
+/** Fields that name a host are never set to generated values: a generated name would be resolved by DNS. */
+const HOST_FIELDS = new Set(['host', 'account', 'project_id']);
+
+const oddText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.constantFrom('\u0000', 'a\u0000b', '\uFEFF', '\uD800', '‮', 'ｐｏｓｔｇｒｅｓ', '𝕡𝕠𝕤𝕥𝕘𝕣𝕖𝕤', 'x'.repeat(5_000)),
+);
+const anyValue = fc.oneof(oddText, fc.jsonValue({ maxDepth: 3 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
+
+type Json = Record<string, unknown>;
+type GeneratedBy<A> = A extends fc.Arbitrary<infer T> ? T : never;
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('drop' as const), top: fc.boolean(), index: fc.nat() }),
+  fc.record({ kind: fc.constant('set' as const), top: fc.boolean(), index: fc.nat(), value: anyValue }),
+  fc.record({ kind: fc.constant('add' as const), top: fc.boolean(), key: oddText, value: anyValue }),
+);
+
+function mutate(seed: Json, steps: GeneratedBy<typeof mutation>[]): Json {
+  const body: Json = structuredClone({ ...seed, credentials: { ...(seed.credentials as Json) } });
+  for (const step of steps) {
+    const target = step.top || typeof body.credentials !== 'object' || body.credentials === null ? body : (body.credentials as Json);
+    const keys = Object.keys(target);
+    if (step.kind === 'add') target[step.key] = step.value;
+    else if (keys.length > 0) {
+      const key = keys[step.index % keys.length]!;
+      if (step.kind === 'drop') delete target[key];
+      else if (!HOST_FIELDS.has(key)) target[key] = step.value;
+    }
+  }
+  return body;
+}
+
+const nearValidBody = fc.tuple(fc.constantFrom(...seeds), fc.array(mutation, { maxLength: 4 })).map(([seed, steps]) => Buffer.from(JSON.stringify(mutate(seed as Json, steps))));
+const nested = (open: string, close: string, middle: string) => fc.integer({ min: 50, max: 30_000 }).map((depth) => Buffer.from(open.repeat(depth) + middle + close.repeat(depth)));
+const body = fc.oneof(
+  { weight: 5, arbitrary: nearValidBody },
+  { weight: 2, arbitrary: fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? 'null')) },
+  { weight: 1, arbitrary: nested('[', ']', '') },
+  { weight: 1, arbitrary: nested('{"a":', '}', '1') },
+  { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 300_000 }).map((size) => Buffer.from(JSON.stringify({ ...seeds[0], pad: 'x'.repeat(size) }))) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => Buffer.from(bytes)) },
+  { weight: 1, arbitrary: oddText.map((text) => Buffer.from(text)) },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
+
+const contentType = fc.oneof(
+  fc.constant(undefined),
+  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'json', ''),
+);
+const authorization = (tokens: () => string[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.nat().map((index) => `Bearer ${tokens()[index % tokens().length]}`) },
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom('Bearer', 'Bearer ', 'Basic Zm9vOmJhcg==', 'bearer x.y.z', 'Bearer eyJhbGciOiJub25lIn0.e30.') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }).filter((text) => /^[\x20-\x7e]*$/.test(text)) },
+  );
+const safeHeaderValue = fc.string({ maxLength: 100 }).filter((text) => /^[\x20-\x7e]*$/.test(text));
+
+function requestFor(method: fc.Arbitrary<string>, path: fc.Arbitrary<string>) {
+  return fc.record({
+    method,
+    path,
+    authorization: authorization(() => validTokens),
+    contentType,
+    body,
+    extraHeaders: fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), safeHeaderValue, { maxKeys: 3 }),
+  });
+}
+
+async function send(generated: GeneratedBy<ReturnType<typeof requestFor>>): Promise<RawResponse> {
+  const headers: Record<string, string> = { ...generated.extraHeaders };
+  if (generated.authorization !== undefined) headers.authorization = generated.authorization;
+  if (generated.contentType !== undefined) headers['content-type'] = generated.contentType;
+  const response = await rawRequest(testApi.api.url, { method: generated.method, path: generated.path, headers, ...(generated.body ? { body: generated.body } : {}) });
+  responses.push(response);
+  return response;
+}
+
+function assertWellFormed(method: string, response: RawResponse): void {
+  expect(response.status).toBeGreaterThanOrEqual(200);
+  expect(response.status).toBeLessThan(500);
+  if (response.status >= 400 && method !== 'HEAD') {
+    const parsed = JSON.parse(response.body) as { error?: unknown; code?: unknown };
+    expect(typeof parsed.error).toBe('string');
+    expect(typeof parsed.code).toBe('string');
+  }
+}
+
+const endpoints: [string, fc.Arbitrary<string>, fc.Arbitrary<string>][] = [
+  ['create (POST /connections)', fc.constant('POST'), fc.constant(API_BASE_PATH)],
+  ['get (GET /connections)', fc.constant('GET'), fc.constant(API_BASE_PATH)],
+  ['test (POST /connections/test)', fc.constant('POST'), fc.constant(`${API_BASE_PATH}/test`)],
+  ['delete (DELETE /connections)', fc.constant('DELETE'), fc.constant(API_BASE_PATH)],
+  [
+    'other methods and paths',
+    fc.constantFrom('PUT', 'PATCH', 'OPTIONS', 'HEAD', 'GET', 'POST'),
+    fc.oneof(fc.webPath(), fc.constantFrom(`${API_BASE_PATH}/`, `${API_BASE_PATH}/x`, '/api/v2/warehouse', `${API_BASE_PATH}?a=1`, `${API_BASE_PATH}/test/..`, '//', '/%00')),
+  ],
+];
+
+describe(`${RUNS_PER_ENDPOINT} generated requests per endpoint`, () => {
+  test.each(endpoints)('%s: always 2xx or 4xx with error and code', async (_, method, path) => {
+    await fc.assert(
+      fc.asyncProperty(requestFor(method, path), async (generated) => {
+        assertWellFormed(generated.method, await send(generated));
+      }),
+      { numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
+    );
+  }, 600_000);
+
+  test('the server still serves afterwards', async () => {
+    const response = await rawRequest(testApi.api.url, { method: 'GET', path: API_BASE_PATH, headers: { authorization: `Bearer ${validTokens[0]}` } });
+    expect(response.status).toBe(200);
+  });
+
+  test('no response header or body, and no log line, carried a secret or a request body', () => {
+    const everything = responses.map((response) => JSON.stringify(response.headers) + response.body).join('\n');
+    const logs = capturedLogLines().join('');
+    for (const secret of SECRETS) {
+      expect(everything).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toContain('"credentials"');
+    expect(responses.length).toBeGreaterThanOrEqual(RUNS_PER_ENDPOINT * endpoints.length);
+  });
+});
