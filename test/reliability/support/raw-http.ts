@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 
 export interface RawRequest {
   method: string;
@@ -14,7 +14,7 @@ export interface RawResponse {
 }
 
 /** node:http without fetch's guard rails, so tests can send any method, header and bytes. */
-export function rawRequest(baseUrl: string, call: RawRequest, timeoutMs = 10_000): Promise<RawResponse> {
+export function rawRequest(baseUrl: string, call: RawRequest, timeoutMs = 10_000, agent: Agent | false = false): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const outgoing = request(
@@ -26,7 +26,7 @@ export function rawRequest(baseUrl: string, call: RawRequest, timeoutMs = 10_000
         // Node sends GET and DELETE bodies unframed unless told their length.
         headers: call.body ? { ...call.headers, 'content-length': String(call.body.length) } : call.headers,
         timeout: timeoutMs,
-        agent: false,
+        agent,
       },
       (response) => {
         const chunks: Buffer[] = [];
