@@ -7,7 +7,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
-  setupFilesAfterEnv: ['<rootDir>/test/setup/capture-logs.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/secret-watch.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

@@ -4,6 +4,7 @@ import { API_BASE_PATH, ROUTES, routeKey, type Route } from '../../lib/routes.js
 import { loadFunctions, startLocalApi, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
 import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
 import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
+import { watchResponse } from './logs.js';
 
 /**
  * Three ways to reach the same functions: the handler called with an API Gateway v2 event,
@@ -76,6 +77,7 @@ export async function startTestApi(): Promise<TestApi> {
       if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
       const response = await fetch(`${api.url}${request.path ?? API_BASE_PATH}`, { method: request.method, headers, ...(payload === undefined ? {} : { body: payload }) });
       const rawBody = await response.text();
+      watchResponse(Object.fromEntries(response.headers), rawBody);
       return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(rawBody), rawBody };
     },
   };
@@ -126,6 +128,7 @@ function bodyText(request: ApiCall): string | undefined {
 
 function fromLambdaResult(result: LambdaResult): ApiResponse {
   const rawBody = result.body ?? '';
+  watchResponse(result.headers ?? {}, rawBody);
   return { status: result.statusCode, headers: lowerCase(result.headers ?? {}), body: parse(rawBody), rawBody };
 }
 

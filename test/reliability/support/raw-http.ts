@@ -1,4 +1,5 @@
 import { request, type Agent } from 'node:http';
+import { watchResponse } from '../../helpers/logs.js';
 
 export interface RawRequest {
   method: string;
@@ -31,7 +32,11 @@ export function rawRequest(baseUrl: string, call: RawRequest, timeoutMs = 10_000
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          watchResponse(response.headers, body);
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+        });
         response.on('error', reject);
       },
     );
