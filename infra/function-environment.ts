@@ -1,7 +1,7 @@
 import type { Route } from '../lib/routes.js';
 import type { LogLevel } from './service-settings.js';
 
-/** What every function is told about its surroundings (names as read by lib/config.ts). */
+/** What every function is told about the service around it (names as read by lib/config.ts). */
 export interface SharedEnvironment {
   tableName: string;
   keyArn: string;
@@ -27,10 +27,6 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
     LOG_LEVEL: shared.logLevel,
     AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
     AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
-    // The bundled SDK would otherwise warn on every cold start about Node versions it will drop.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // The bundles ship with source maps (bundling.ts); stack traces in logs point at the TypeScript.
-    NODE_OPTIONS: '--enable-source-maps',
     ...(route.functionName === PROBING_FUNCTION ? probeEnvironment(route) : {}),
   };
 }

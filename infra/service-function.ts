@@ -10,8 +10,17 @@ import { lambdaBundling } from './lambda-bundling.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** Settings that come with the bundle and runtime, the same for every function. */
+const RUNTIME_ENVIRONMENT = {
+  // The bundles ship with source maps (bundling.ts); stack traces in logs point at the TypeScript.
+  NODE_OPTIONS: '--enable-source-maps',
+  // The bundled SDK would otherwise warn on every cold start about Node versions it will drop.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
+
 export interface ServiceFunctionProps {
   route: Route;
+  /** The service's settings for this function (function-environment.ts); runtime settings are added here. */
   environment: Record<string, string>;
   /** The function's whole access to data (route-permissions.ts); log writing is added here. */
   permissions: PolicyStatement[];
@@ -50,7 +59,7 @@ export class ServiceFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.route.memoryMb,
       timeout: Duration.seconds(props.route.timeoutSeconds),
-      environment: props.environment,
+      environment: { ...RUNTIME_ENVIRONMENT, ...props.environment },
       bundling: lambdaBundling(),
       role,
       logGroup,

@@ -94,7 +94,7 @@ describe('each bundle runs', () => {
     // Offline: no credentials, and the handlers refuse before any AWS call.
     const output = runInNode(script, { TABLE_NAME: 'connections', KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/test', LOG_LEVEL: 'silent' });
     expect(JSON.parse(output)).toEqual(ROUTES.map(() => 401));
-  });
+  }, 60_000);
 });
 
 describe('the drivers still to come bundle with the same settings', () => {

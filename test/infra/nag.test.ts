@@ -30,7 +30,7 @@ describe('AwsSolutions checks (cdk-nag)', () => {
     expect(existsSync(reportFile)).toBe(true);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as ValidationReport;
     expect((report.pluginReports ?? []).flatMap((plugin) => plugin.violations ?? [])).toEqual([]);
-  });
+  }, 90_000); // synthesis with every rule over every resource: seconds alone, much more on a busy machine
 
   test('the same check fails on a finding nobody acknowledged', () => {
     const app = new App();
