@@ -64,7 +64,7 @@ export class ServiceFunction extends NodejsFunction {
       role,
       logGroup,
       // JSON: Lambda's own records (start, report, timeouts, crashes) become JSON like the code's
-      // lines, so one log group has one schema for Logs Insights and metric filters.
+      // lines, so every record in the log group can be queried by field (Logs Insights, metric filters).
       loggingFormat: LoggingFormat.JSON,
       // LOG_LEVEL in the code is the one filter: Lambda's filter would judge lines by a
       // `timestamp` key the code's lines do not have, so it is opened fully.
