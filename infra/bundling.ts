@@ -31,8 +31,8 @@ export const REQUIRE_BANNER = "import { createRequire as __bundleCreateRequire }
 export const ESM_SHIMS_FILE = fileURLToPath(new URL('./esm-shims.ts', import.meta.url));
 
 /**
- * The bundle's file name in the function package: NodejsFunction names ESM output index.mjs, and
- * Lambda's Node runtime loads .mjs as an ES module without a package.json beside it.
+ * The bundle's entry file in the function package (handler `index.handler`): Lambda's Node
+ * runtime loads .mjs as an ES module without a package.json beside it.
  */
 export const BUNDLE_FILE_NAME = 'index.mjs';
 
@@ -58,11 +58,20 @@ export const LAMBDA_BUNDLE = {
   external: OPTIONAL_NATIVE_MODULES,
 } as const;
 
-/** The same bundle as the stack builds, as direct esbuild options (for benchmarks and bundle tests). */
-export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+/**
+ * The bundle of one function, written to `outdir` as the stack deploys it: index.mjs plus, where
+ * the code imports dynamically (the test function's providers), one chunk per dynamic import.
+ * Code splitting is what keeps a driver's code out of the files a cold start reads: without it
+ * esbuild inlines every dynamically imported module, and the test function would parse all three
+ * drivers (4 MB) on every cold start, whichever one the connection needs.
+ */
+export function esbuildOptions(entry: string, outdir: string): BuildOptions {
   return {
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { index: entry },
+    outdir,
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: LAMBDA_BUNDLE.platform,
     target: LAMBDA_BUNDLE.target,

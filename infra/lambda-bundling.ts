@@ -1,24 +1,27 @@
-import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LAMBDA_BUNDLE } from './bundling.js';
+import { AssetHashType, DockerImage } from 'aws-cdk-lib';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { buildSync } from 'esbuild';
+import { dirname } from 'node:path';
+import { esbuildOptions } from './bundling.js';
 
 /**
- * The shared bundle settings as NodejsFunction bundling options. Bundling runs the project's own
- * esbuild, never Docker: Docker is not needed to deploy, and local esbuild is the one tests and
- * benchmarks use.
+ * A function's code, bundled by the project's own esbuild with the shared settings (bundling.ts),
+ * never in Docker. NodejsFunction cannot split code (it bundles to one file), so the stack bundles
+ * through an asset with local bundling instead; the asset hash is the output's, so an unchanged
+ * bundle is not uploaded again.
  */
-export function lambdaBundling(): BundlingOptions {
-  return {
-    forceDockerBundling: false,
-    target: LAMBDA_BUNDLE.target,
-    format: OutputFormat.ESM,
-    mainFields: [...LAMBDA_BUNDLE.mainFields],
-    minify: LAMBDA_BUNDLE.minify,
-    keepNames: LAMBDA_BUNDLE.keepNames,
-    sourceMap: LAMBDA_BUNDLE.sourcemap,
-    sourceMapMode: SourceMapMode.DEFAULT,
-    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
-    banner: LAMBDA_BUNDLE.banner,
-    inject: [...LAMBDA_BUNDLE.inject],
-    externalModules: [...LAMBDA_BUNDLE.external],
-  };
+export function lambdaCode(entry: string): Code {
+  return Code.fromAsset(dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('local-esbuild-only'),
+      local: {
+        tryBundle(outputDir: string) {
+          buildSync({ ...esbuildOptions(entry, outputDir), logLevel: 'error' });
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { routeKey, type Route } from '../lib/routes.js';
-import { lambdaBundling } from './lambda-bundling.js';
+import { BUNDLE_FILE_NAME } from './bundling.js';
+import { lambdaCode } from './lambda-bundling.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -32,7 +32,7 @@ export interface ServiceFunctionProps {
  * the shared esbuild bundle, its own log group with a retention, and a role holding exactly the
  * statements given plus writing to that log group.
  */
-export class ServiceFunction extends NodejsFunction {
+export class ServiceFunction extends LambdaFunction {
   readonly route: Route;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
@@ -51,16 +51,13 @@ export class ServiceFunction extends NodejsFunction {
 
     super(scope, id, {
       description: routeKey(props.route),
-      entry: `${PROJECT_ROOT}${props.route.entry}`,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      code: lambdaCode(`${PROJECT_ROOT}${props.route.entry}`),
+      handler: `${BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.handler`,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.route.memoryMb,
       timeout: Duration.seconds(props.route.timeoutSeconds),
       environment: { ...RUNTIME_ENVIRONMENT, ...props.environment },
-      bundling: lambdaBundling(),
       role,
       logGroup,
       // JSON: Lambda's own records (start, report, timeouts, crashes) become JSON like the code's

@@ -22,8 +22,9 @@ const PROBE_MODULE = /^lib\/providers\/(probe|postgres|snowflake|bigquery)\.ts$/
 const bundles = new Map(
   await Promise.all(
     ROUTES.map(async (route) => {
-      const outfile = join(outdir, route.functionName, BUNDLE_FILE_NAME);
-      const { metafile } = await build({ ...esbuildOptions(join(PROJECT_ROOT, route.entry), outfile), metafile: true, logLevel: 'silent' });
+      const functionDir = join(outdir, route.functionName);
+      const outfile = join(functionDir, BUNDLE_FILE_NAME);
+      const { metafile } = await build({ ...esbuildOptions(join(PROJECT_ROOT, route.entry), functionDir), metafile: true, logLevel: 'silent' });
       return [route.functionName, { outfile, metafile: metafile as Metafile }] as const;
     }),
   ),
@@ -80,6 +81,27 @@ describe('what each bundle contains', () => {
   });
 });
 
+describe('the test function reads a driver only when a connection needs it', () => {
+  /** Packages in the files a cold start reads: the entry file and the chunks it imports statically. */
+  function packagesLoadedAtInit(metafile: Metafile): Set<string> {
+    const entry = Object.keys(metafile.outputs).find((name) => name.endsWith(`/${BUNDLE_FILE_NAME}`) && !name.includes('/chunks/'))!;
+    const files = new Set([entry]);
+    for (const file of files) {
+      for (const imported of metafile.outputs[file]!.imports) if (imported.kind === 'import-statement' && !imported.external) files.add(imported.path);
+    }
+    return packagesIn({ inputs: Object.fromEntries([...files].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs).map((input) => [input, {}]))) } as unknown as Metafile);
+  }
+
+  test('no driver is in the entry file or its static imports; each driver sits in its own lazy chunk', () => {
+    const { metafile } = bundleOf('test-connection');
+    const atInit = packagesLoadedAtInit(metafile);
+    for (const driver of DRIVERS) expect(atInit).not.toContain(driver);
+    const chunksWithDrivers = Object.keys(metafile.outputs).filter((name) => DRIVERS.some((driver) => Object.keys(metafile.outputs[name]!.inputs).some((input) => input.includes(`node_modules/${driver}/`))));
+    expect(chunksWithDrivers.length).toBeGreaterThanOrEqual(1);
+    expect(chunksWithDrivers.every((name) => name.includes('/chunks/'))).toBe(true);
+  });
+});
+
 describe('each bundle runs', () => {
   test('every handler loads and refuses a request without a verified identity (401)', () => {
     const paths = ROUTES.map((route) => bundleOf(route.functionName).outfile);
@@ -101,7 +123,8 @@ describe('the drivers still to come bundle with the same settings', () => {
   // snowflake-sdk and @google-cloud/bigquery are not imported by the functions yet; this proves the
   // shared settings bundle and load them (snowflake-sdk needs the __dirname shim) before they are.
   test('snowflake-sdk and @google-cloud/bigquery bundle, load and build clients without a network', async () => {
-    const outfile = join(outdir, 'drivers', BUNDLE_FILE_NAME);
+    const driversDir = join(outdir, 'drivers');
+    const outfile = join(driversDir, BUNDLE_FILE_NAME);
     const contents = `
       export async function clients() {
         const snowflake = (await import('snowflake-sdk')).default;
@@ -111,8 +134,8 @@ describe('the drivers still to come bundle with the same settings', () => {
         const bigquery = new BigQuery({ projectId: 'example', credentials: { client_email: 'x@example.iam.gserviceaccount.com', private_key: 'none' } });
         return [typeof connection.connect, typeof bigquery.query];
       }`;
-    const { entryPoints: _entry, ...options } = esbuildOptions('unused', outfile);
-    await build({ ...options, stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'drivers.ts' }, logLevel: 'silent' });
+    const { entryPoints: _entry, ...options } = esbuildOptions('unused', driversDir);
+    await build({ ...options, splitting: false, outdir: undefined, outfile, stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'drivers.ts' }, logLevel: 'silent' });
     const output = runInNode(`const { clients } = await import(${JSON.stringify(outfile)}); process.stdout.write(JSON.stringify(await clients()));`, {
       SNOWFLAKE_DISABLE_MINICORE: 'true',
     });

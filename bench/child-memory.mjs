@@ -1,0 +1,14 @@
+// Runs in a fresh Node process: invokes one bundled handler N times with the same event file,
+// then reports the peak resident set size.
+import { readFile } from 'node:fs/promises';
+
+const [bundle, eventFile, count] = process.argv.slice(2);
+const { handler } = await import(bundle);
+const event = JSON.parse(await readFile(eventFile, 'utf8'));
+const statuses = new Set();
+for (let index = 0; index < Number(count); index += 1) {
+  const context = { awsRequestId: `r${index}`, functionName: 'bench', getRemainingTimeInMillis: () => 30_000 };
+  const result = await handler({ ...event, requestContext: { ...event.requestContext, requestId: `r${index}` } }, context);
+  statuses.add(result.statusCode);
+}
+process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, statuses: [...statuses] }));

@@ -1,0 +1,2 @@
+/** The floor: a handler that imports nothing. */
+export const handler = async () => ({ statusCode: 200, body: '{}' });

@@ -1,0 +1,30 @@
+import type { Context } from 'aws-lambda';
+import { ROUTES, routeKey, type Route } from '../lib/routes.js';
+import { httpApiEvent, lambdaContext } from '../local/http-api-event.js';
+
+export type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; body?: string }>;
+
+export function route(functionName: string): Route {
+  return ROUTES.find((candidate) => candidate.functionName === functionName)!;
+}
+
+/** An API Gateway v2 event for one of the service's routes, from a caller of `org`. */
+export function eventFor(functionName: string, org: string, body?: unknown) {
+  const target = route(functionName);
+  return httpApiEvent({
+    method: target.method,
+    path: target.path,
+    routeKey: routeKey(target),
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+    claims: { sub: 'bench', org_id: org },
+  });
+}
+
+export function contextFor(functionName: string): Context {
+  return lambdaContext(route(functionName));
+}
+
+export async function loadHandler(functionName: string): Promise<Handler> {
+  return ((await import(`../${route(functionName).entry.replace(/\.ts$/, '.js')}`)) as { handler: Handler }).handler;
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: builds the four function bundles as the CDK stack does and measures init time,
+ * bundle size, warm latency and handler overhead, AWS calls per request, time to a verdict, and
+ * memory, on this machine, in one run. `--quick` runs in seconds (CI smoke: asserts that the bench
+ * runs and that the call counts hold, never a time); `--json` prints machine-readable results;
+ * `--markdown` prints the README tables.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false } } });
+const quick = options.quick;
+const ROOT = resolve(import.meta.dirname, '..');
+const OUT = join(ROOT, '.bench');
+
+// Configuration the handler modules read when first imported (below, after the backends are up).
+Object.assign(process.env, {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  LOG_LEVEL: 'silent',
+  WAREHOUSE_ALLOWED_CIDRS: '127.0.0.0/8',
+  ...(quick ? { WAREHOUSE_CONNECT_TIMEOUT_MS: '1000', WAREHOUSE_TEST_DEADLINE_MS: '2000' } : {}),
+});
+
+const { startLocalBackends } = await import('../local/runtime.js');
+const { freePortOnLoopback } = await import('./ports.js');
+const { buildBundles } = await import('./bundles.js');
+const { measureInitTimes } = await import('./init-time.js');
+const { installAwsCallTimer } = await import('./aws-call-timer.js');
+const { measureWarmLatency } = await import('./warm-latency.js');
+const { serviceVerdict, pgDefaultVerdict } = await import('./verdict-time.js');
+const { measureMemory } = await import('./memory.js');
+const { startSilentListener } = await import('./silent-listener.js');
+const { initTimeChart } = await import('./chart.js');
+const { render } = await import('./report.js');
+const { config } = await import('../lib/config.js');
+
+const backends = await startLocalBackends({ tableName: 'warehouse-connections-bench' });
+const silent = await startSilentListener();
+const closedPort = await freePortOnLoopback();
+const postgresAt = (port: number) => ({
+  provider: 'postgres',
+  credentials: { host: '127.0.0.1', port, database: 'bench', username: 'bench', password: 'bench-password', ssl_mode: 'disable' },
+});
+
+try {
+  await rm(join(OUT, 'bundles'), { recursive: true, force: true });
+  const bundles = await buildBundles(join(OUT, 'bundles'));
+  const childEnv = { PATH: process.env.PATH, ...pick(process.env, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_KMS', 'TABLE_NAME', 'KMS_KEY_ID', 'WAREHOUSE_ALLOWED_CIDRS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']), LOG_LEVEL: 'silent' };
+  const initTimes = await measureInitTimes(bundles, quick ? 3 : 15, childEnv);
+
+  installAwsCallTimer();
+  const latency = await measureWarmLatency(quick ? 30 : 2_000, postgresAt(closedPort));
+
+  const verdicts = [
+    await serviceVerdict('refused loopback port', 'org-verdict-refused', postgresAt(closedPort)),
+    await serviceVerdict('listener that never answers', 'org-verdict-silent', postgresAt(silent.port)),
+  ];
+  if (!quick) verdicts.push(await pgDefaultVerdict('refused loopback port', closedPort), await pgDefaultVerdict('listener that never answers', silent.port));
+
+  const memoryOrg = 'org-bench-memory';
+  const memory = await measureMemory(bundles, quick ? 20 : 200, memoryOrg, postgresAt(closedPort), join(OUT, 'events'), childEnv);
+
+  const results = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    date: new Date().toISOString(),
+    deadlineMs: config.testDeadlineMs(),
+    bundles: bundles.map(({ name, kind, bytes, lazyBytes, topPackages }) => ({ name, kind, bytes, lazyBytes, topPackages })),
+    initTimes,
+    latency,
+    verdicts,
+    memory,
+  };
+  await mkdir(OUT, { recursive: true });
+  await writeFile(join(OUT, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2));
+  if (!quick) await writeFile(join(ROOT, 'docs/bench-init-times.svg'), initTimeChart(initTimes, `${results.command} · ${results.machine.cpus} × ${results.machine.cpuModel} · Node ${results.machine.node} · ${results.date.slice(0, 10)}`));
+
+  const report = render(results);
+  process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : options.markdown ? report.markdown : report.text);
+
+  const expectedCalls: Record<string, string[]> = {
+    'create-connection': ['GenerateDataKey', 'PutItem'],
+    'get-connection': ['GetItem'],
+    'test-connection': ['GetItem', 'Decrypt', 'UpdateItem'],
+    'delete-connection': ['DeleteItem'],
+  };
+  const wrongCalls = latency.filter((row) => !row.callsStable || JSON.stringify(row.awsCalls) !== JSON.stringify(expectedCalls[row.functionName]));
+  if (wrongCalls.length > 0) {
+    process.stderr.write(`AWS calls per request differ from the contract: ${JSON.stringify(wrongCalls.map((row) => [row.functionName, row.awsCalls]))}\n`);
+    process.exitCode = 1;
+  }
+} finally {
+  await silent.close();
+  await backends.close();
+}
+
+function pick(source: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((name) => source[name] !== undefined).map((name) => [name, source[name]!]));
+}
