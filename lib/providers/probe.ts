@@ -1,4 +1,3 @@
-import { ProviderNotAvailableError } from '../errors.js';
 import type { ConnectionDefinition, Provider } from '../schema/connection.js';
 import { withDeadline } from './deadline.js';
 import { ProbeFailure, type ProbeLimits, type Verdict } from './verdict.js';
@@ -15,9 +14,9 @@ export async function loadProbe(provider: Provider): Promise<Probe> {
     case 'postgres':
       return (await import('./postgres.js')).probePostgres;
     case 'snowflake':
-      throw new ProviderNotAvailableError('Snowflake');
+      return (await import('./snowflake.js')).probeSnowflake;
     case 'bigquery':
-      throw new ProviderNotAvailableError('BigQuery');
+      return (await import('./bigquery.js')).probeBigQuery;
     default: {
       const unknown: never = provider;
       throw new Error(`No probe for provider ${String(unknown)}`);

@@ -1,4 +1,4 @@
-import { ProbeFailure, seconds } from './verdict.js';
+import { ProbeFailure, seconds, type FailureCode } from './verdict.js';
 
 export interface Endpoint {
   /** Who answers, for messages: "Snowflake account 'x'", "the BigQuery API". */
@@ -7,6 +7,8 @@ export interface Endpoint {
   host: string;
   /** Host and port (or origin) the driver connects to. */
   where: string;
+  /** What to check when the host does not resolve. */
+  unresolvedHint?: string;
 }
 
 const TLS_CODES = new Set([
@@ -32,32 +34,37 @@ export function isTlsCode(code: string): boolean {
  * for axios in snowflake-sdk and node-fetch in @google-cloud/bigquery). Returns undefined for a
  * code that is not about the transport, so the provider can classify it further.
  */
-export function classifyTransport(code: string, endpoint: Endpoint, waitedMs: number): ProbeFailure | undefined {
+export function classifyTransport(code: string, endpoint: Endpoint, waitedMs: number, cause?: unknown): ProbeFailure | undefined {
+  const failure = transportFailure(code, endpoint, waitedMs);
+  return failure && new ProbeFailure(failure[0], failure[1], { cause });
+}
+
+function transportFailure(code: string, endpoint: Endpoint, waitedMs: number): [FailureCode, string] | undefined {
   const { service, host, where } = endpoint;
   switch (code) {
     case 'ECONNREFUSED':
-      return new ProbeFailure('connection_refused', `Connection refused by ${where} (${service}). Check that nothing between the service and ${host} rejects HTTPS connections.`);
+      return ['connection_refused', `Connection refused by ${where} (${service}). Check that nothing between the service and ${host} rejects HTTPS connections.`];
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
-      return new ProbeFailure('host_not_found', `The host '${host}' (${service}) could not be resolved.`);
+      return ['host_not_found', `The host '${host}' (${service}) could not be resolved.${endpoint.unresolvedHint ? ` ${endpoint.unresolvedHint}` : ''}`];
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
-      return new ProbeFailure('network_error', `${where} (${service}) is not reachable from the service's network.`);
+      return ['network_error', `${where} (${service}) is not reachable from the service's network.`];
     case 'ETIMEDOUT':
     case 'ECONNABORTED':
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return new ProbeFailure('timeout', `No answer from ${where} (${service}) within ${seconds(waitedMs)}.`);
+      return ['timeout', `No answer from ${where} (${service}) within ${seconds(waitedMs)}.`];
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ERR_STREAM_PREMATURE_CLOSE':
     case 'UND_ERR_SOCKET':
-      return new ProbeFailure('network_error', `The connection to ${where} (${service}) was closed unexpectedly.`);
+      return ['network_error', `The connection to ${where} (${service}) was closed unexpectedly.`];
   }
   if (isTlsCode(code)) {
-    return new ProbeFailure('tls_error', `The TLS handshake with ${where} (${service}) failed: its certificate could not be verified or it does not speak TLS.`);
+    return ['tls_error', `The TLS handshake with ${where} (${service}) failed: its certificate could not be verified or it does not speak TLS.`];
   }
   return undefined;
 }

@@ -1,0 +1,94 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { JWT } from 'google-auth-library';
+import { config } from '../config.js';
+import type { ConnectionDefinition } from '../schema/connection.js';
+import { bounded } from './bounded.js';
+import { bigqueryEndpoint, classifyBigQueryFailure, type BigQueryContext } from './bigquery-failures.js';
+import type { Probe } from './probe.js';
+import { rsaPrivateKeyPem } from './rsa-key.js';
+import { ProbeFailure, seconds } from './verdict.js';
+
+type BigQueryDefinition = Extract<ConnectionDefinition, { provider: 'bigquery' }>;
+
+const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
+
+/**
+ * Runs SELECT 1 as a query job in the connection's project (with the byte cap from the settings),
+ * then reads the dataset's metadata to check that it exists and the service account may read it.
+ *
+ * The library (teeny-request over node-fetch 3) takes neither a request timeout nor an abort signal,
+ * so the probe cannot cancel a request in flight: it stops waiting at its limits or when `signal`
+ * aborts, and with retries off nothing new is sent after that. A request left behind ends when the
+ * API answers or drops the connection.
+ */
+export const probeBigQuery: Probe = async (definition, limits, signal) => {
+  if (definition.provider !== 'bigquery') throw new Error('probeBigQuery needs a bigquery connection');
+  const context: BigQueryContext = { definition, limits, endpoint: bigqueryEndpoint(config.bigqueryApiEndpoint()), stage: 'query' };
+  try {
+    const bigquery = client(definition);
+    // timeoutMs lets BigQuery wait for the result server-side; when the job is not done by then the
+    // library reports an error instead of polling.
+    const [rows] = await bounded(bigquery.query(testQuery(definition), { timeoutMs: limits.statementTimeoutMs }), {
+      ms: limits.connectTimeoutMs + limits.statementTimeoutMs,
+      signal,
+      onTimeout: () => new ProbeFailure('timeout', `BigQuery did not answer the test query within ${seconds(limits.connectTimeoutMs + limits.statementTimeoutMs)}.`),
+    });
+    if (Number((rows as Array<Record<string, unknown>>)[0]?.probe) !== 1) {
+      throw new ProbeFailure('warehouse_error', 'BigQuery answered the test query with an unexpected result.');
+    }
+    context.stage = 'dataset';
+    await bounded(bigquery.dataset(definition.dataset_id).getMetadata(), {
+      ms: limits.connectTimeoutMs,
+      signal,
+      onTimeout: () => new ProbeFailure('timeout', `BigQuery did not return dataset '${definition.dataset_id}' within ${seconds(limits.connectTimeoutMs)}.`),
+    });
+  } catch (error) {
+    throw classifyBigQueryFailure(error, context);
+  }
+};
+
+function client(definition: BigQueryDefinition): BigQuery {
+  const { credentials, settings } = definition;
+  const apiEndpoint = config.bigqueryApiEndpoint();
+  return new BigQuery({
+    projectId: definition.project_id,
+    authClient: selfSignedJwt(credentials),
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    ...(settings.location ? { location: settings.location } : {}),
+    // Retries back off for up to minutes; the probe must answer within its limits, so one attempt.
+    retryOptions: { autoRetry: false, maxRetries: 0 },
+    userAgent: 'warehouse-connections',
+  });
+}
+
+/**
+ * The service-account key signs its own short-lived JWT for the BigQuery scope, in memory. There is
+ * no OAuth token exchange, so the key file's `token_uri` (caller-supplied, it could point anywhere:
+ * an SSRF path) is never followed, and the only host contacted is the BigQuery API. The project id
+ * is given, so the library never asks the metadata server either.
+ */
+function selfSignedJwt(credentials: BigQueryDefinition['credentials']): JWT {
+  const keyId = typeof credentials.private_key_id === 'string' ? credentials.private_key_id : undefined;
+  const jwt = new JWT({
+    email: credentials.client_email,
+    key: rsaPrivateKeyPem(credentials.private_key, undefined, 'credentials.private_key'),
+    ...(keyId ? { keyId } : {}),
+    scopes: [BIGQUERY_SCOPE],
+  });
+  jwt.useJWTAccessWithScope = true;
+  return jwt;
+}
+
+function testQuery(definition: BigQueryDefinition) {
+  const { settings } = definition;
+  return {
+    query: 'SELECT 1 AS probe',
+    useLegacySql: false,
+    // The query scans nothing; the cap is the connection's, as every job it runs must respect it.
+    maximumBytesBilled: String(settings.maximum_bytes_billed),
+    ...(settings.location ? { location: settings.location } : {}),
+    // Short queries need no job record; BigQuery creates one only if it has to.
+    jobCreationMode: 'JOB_CREATION_OPTIONAL' as const,
+    labels: { source: 'warehouse-connections-test' },
+  };
+}

@@ -1,0 +1,190 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { loadProbe, runProbe } from '../../lib/providers/probe.js';
+import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
+import { parseConnectionRequest } from '../../lib/schema/connection.js';
+import { startFakeBigQuery, type BigQueryBehaviour, type FakeBigQuery, type FakeBigQueryProject, type FakeServiceAccount } from '../fakes/bigquery-server.js';
+import { ecPrivateKeyPem, pemCanaries, RsaKeyPool } from '../fakes/keys.js';
+import type { ConnectionMode } from '../fakes/loopback-server.js';
+import { watchEgress } from './egress-guard.js';
+import { expectNoSecrets, watchOutput } from './leak-guard.js';
+
+/**
+ * The real @google-cloud/bigquery and google-auth-library against a local stand-in for the BigQuery
+ * REST API. The endpoint is read once per test file (config memoizes it), so it is set before the
+ * first probe runs.
+ */
+
+const LIMITS: ProbeLimits = { connectTimeoutMs: 2_000, statementTimeoutMs: 2_000, deadlineMs: 5_000 };
+// google-auth-library signs with any RSA size and the fake does not check it (Google wants 2048):
+// 1024-bit keys keep a fresh key per test cheap.
+const keys = new RsaKeyPool(1024);
+/** How long the last runProbe took (key generation and parsing excluded). */
+let lastProbeMs = 0;
+const PROJECT = 'probe-project-1';
+const EMAIL = `probe-sa@${PROJECT}.iam.gserviceaccount.com`;
+const KEY_ID = 'a1b2c3d4e5f6';
+
+const serviceAccount: FakeServiceAccount = { email: EMAIL, publicKey: keys.take().publicKey, keyId: KEY_ID }; // replaced per test
+
+const projects: FakeBigQueryProject[] = [
+  {
+    projectId: PROJECT,
+    apiEnabled: true,
+    jobUsers: [EMAIL],
+    datasets: { analytics: { readers: [EMAIL], location: 'EU' }, locked: { readers: [], location: 'EU' } },
+  },
+  { projectId: 'jobless-project', apiEnabled: true, jobUsers: [], datasets: {} },
+  { projectId: 'disabled-project', apiEnabled: false, jobUsers: [EMAIL], datasets: {} },
+];
+
+let fake: FakeBigQuery;
+
+beforeAll(async () => {
+  await keys.fill(24);
+  fake = await startFakeBigQuery(projects, [serviceAccount]);
+  process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT = fake.apiEndpoint;
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+afterEach(async () => {
+  fake.behave({});
+  await fake.setMode('serve');
+});
+
+/** A key file as Google issues it; token_uri points at the fake, which records any call to it. */
+function body(privateKey: string, overrides: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}) {
+  return {
+    provider: 'bigquery',
+    project_id: PROJECT,
+    dataset_id: 'analytics',
+    location: 'EU',
+    maximum_bytes_billed: 1_048_576,
+    credentials: {
+      type: 'service_account',
+      project_id: PROJECT,
+      private_key_id: KEY_ID,
+      private_key: privateKey,
+      client_email: EMAIL,
+      client_id: '109876543210987654321',
+      auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+      token_uri: `${fake.apiEndpoint}/token`,
+      ...credentials,
+    },
+    ...overrides,
+  };
+}
+
+type Arrange = () => { body: unknown; secrets: string[] };
+
+/** A fresh key per test, registered on the service account: each one is a canary. */
+function registeredKey(overrides: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}): Arrange {
+  return () => {
+    const pair = keys.take();
+    serviceAccount.publicKey = pair.publicKey;
+    return { body: body(pair.privateKeyPem, overrides, credentials), secrets: pemCanaries(pair.privateKeyPem) };
+  };
+}
+
+async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
+  const { body: request, secrets } = arrange();
+  const definition = parseConnectionRequest(request);
+  const bigquery = await loadProbe('bigquery');
+  const started = performance.now();
+  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, ...limits })));
+  lastProbeMs = performance.now() - started;
+  expectNoSecrets(result, secrets);
+  expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);
+  return result.verdict;
+}
+
+describe('BigQuery connection test: success', () => {
+  test('runs SELECT 1 with the byte cap and location, reads the dataset, and calls nothing else', async () => {
+    const before = fake.calls.length;
+    await expect(probe(registeredKey())).resolves.toEqual({ success: true });
+
+    const calls = fake.calls.slice(before);
+    expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual([`POST /bigquery/v2/projects/${PROJECT}/queries`, `GET /bigquery/v2/projects/${PROJECT}/datasets/analytics`]);
+    expect(calls[0]!.body).toMatchObject({ query: 'SELECT 1 AS probe', useLegacySql: false, maximumBytesBilled: '1048576', location: 'EU', timeoutMs: LIMITS.statementTimeoutMs });
+  });
+
+  test('works without a location and with the default byte cap', async () => {
+    const before = fake.calls.length;
+    const arrange = registeredKey();
+    const verdict = await probe(() => {
+      const arranged = arrange();
+      const request = arranged.body as Record<string, unknown>;
+      delete request.location;
+      delete request.maximum_bytes_billed;
+      return arranged;
+    });
+    expect(verdict).toEqual({ success: true });
+    expect(fake.calls[before]!.body).toMatchObject({ maximumBytesBilled: String(10 * 1024 * 1024) });
+    expect(fake.calls[before]!.body.location).toBeUndefined();
+  });
+
+  test('never follows token_uri: the JWT is self-signed', async () => {
+    await probe(registeredKey());
+    expect(fake.calls.some((call) => call.path === '/token')).toBe(false);
+  });
+});
+
+interface FailureCase {
+  name: string;
+  arrange: Arrange;
+  behaviour?: BigQueryBehaviour;
+  mode?: ConnectionMode;
+  limits?: Partial<ProbeLimits>;
+  code: FailureCode;
+  message: RegExp;
+}
+
+const unregisteredKey: Arrange = () => {
+  serviceAccount.publicKey = keys.take().publicKey;
+  const sent = keys.take();
+  return { body: body(sent.privateKeyPem), secrets: pemCanaries(sent.privateKeyPem) };
+};
+
+const ecKey: Arrange = () => {
+  const pem = ecPrivateKeyPem();
+  return { body: body(pem), secrets: pemCanaries(pem) };
+};
+
+const FAILURES: FailureCase[] = [
+  { name: 'key not registered on the service account', arrange: unregisteredKey, code: 'auth_failed', message: new RegExp(`credentials of service account '${EMAIL}'`) },
+  { name: 'unknown service account', arrange: registeredKey({}, { client_email: `ghost@${PROJECT}.iam.gserviceaccount.com` }), code: 'auth_failed', message: /service account 'ghost@/ },
+  { name: 'unknown key id', arrange: registeredKey({}, { private_key_id: 'deleted0key' }), code: 'auth_failed', message: /key is active/ },
+  { name: 'key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
+  { name: 'dataset not readable', arrange: registeredKey({ dataset_id: 'locked' }), code: 'permission_denied', message: /^Permission denied for dataset 'locked'/ },
+  { name: 'no permission to run jobs', arrange: registeredKey({ project_id: 'jobless-project' }), code: 'permission_denied', message: /may not run queries in project 'jobless-project'.*jobUser/ },
+  { name: 'API not enabled', arrange: registeredKey({ project_id: 'disabled-project' }), code: 'permission_denied', message: /BigQuery API is not enabled in project 'disabled-project'/ },
+  { name: 'missing dataset', arrange: registeredKey({ dataset_id: 'nothing_here' }), code: 'object_not_found', message: /^Dataset 'nothing_here' not found in project 'probe-project-1'\.$/ },
+  { name: 'missing project', arrange: registeredKey({ project_id: 'no-such-project' }), code: 'object_not_found', message: /^Project 'no-such-project' not found/ },
+  { name: 'BigQuery unavailable', arrange: registeredKey(), behaviour: { failWith: { status: 503, reason: 'backendError' } }, code: 'warehouse_unavailable', message: /HTTP 503/ },
+  { name: 'rate limited', arrange: registeredKey(), behaviour: { failWith: { status: 429, reason: 'rateLimitExceeded' } }, code: 'warehouse_unavailable', message: /rate limits or quotas/ },
+  { name: 'request rejected', arrange: registeredKey(), behaviour: { failWith: { status: 400, reason: 'invalid' } }, code: 'warehouse_error', message: /HTTP 400, reason invalid/ },
+  { name: 'query still running at timeoutMs', arrange: registeredKey(), behaviour: { queryRunsMs: 5_000 }, limits: { statementTimeoutMs: 300 }, code: 'timeout', message: /^The test query did not finish within 0\.3 s/ },
+  { name: 'slow API', arrange: registeredKey(), behaviour: { delayMs: 1_500 }, limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
+  { name: 'blackholed API', arrange: registeredKey(), mode: 'blackhole', limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
+  { name: 'refused connection', arrange: registeredKey(), mode: 'refuse', code: 'connection_refused', message: /^Connection refused by 127\.0\.0\.1:\d+ \(the BigQuery API\)/ },
+  { name: 'connection reset', arrange: registeredKey(), mode: 'reset', code: 'network_error', message: /closed unexpectedly/ },
+];
+
+describe('BigQuery connection test: failures', () => {
+  test.each(FAILURES)('$name -> $code', async ({ arrange, behaviour, mode, limits, code, message }) => {
+    fake.behave(behaviour ?? {});
+    await fake.setMode(mode ?? 'serve');
+    const verdict = await probe(arrange, limits);
+    expect(verdict).toEqual({ success: false, code, error: expect.stringMatching(message) });
+  });
+
+  test('the deadline holds against an API that never answers', async () => {
+    await fake.setMode('blackhole');
+    const verdict = await probe(registeredKey(), { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, deadlineMs: 1_500 });
+    expect(verdict).toEqual({ success: false, code: 'timeout', error: 'The warehouse did not answer within 1.5 s.' });
+    expect(lastProbeMs).toBeGreaterThanOrEqual(1_450);
+    expect(lastProbeMs).toBeLessThan(1_750);
+  });
+});
