@@ -5,6 +5,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The deployed-stack suite runs through `npm run test:deployed` only.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/deployed/'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   setupFilesAfterEnv: ['<rootDir>/test/setup/secret-watch.ts'],

@@ -18,6 +18,9 @@ const OUT = join(ROOT, '.bench');
 // Configuration the handler modules read when first imported (below, after the backends are up).
 Object.assign(process.env, {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // Loading snowflake-sdk (the monolith, the driver bundles) otherwise probes cloud metadata and STS.
+  SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+  SNOWFLAKE_DISABLE_MINICORE: 'true',
   LOG_LEVEL: 'silent',
   WAREHOUSE_ALLOWED_CIDRS: '127.0.0.0/8',
   ...(quick ? { WAREHOUSE_CONNECT_TIMEOUT_MS: '1000', WAREHOUSE_TEST_DEADLINE_MS: '2000' } : {}),
@@ -47,7 +50,7 @@ const postgresAt = (port: number) => ({
 try {
   await rm(join(OUT, 'bundles'), { recursive: true, force: true });
   const bundles = await buildBundles(join(OUT, 'bundles'));
-  const childEnv = { PATH: process.env.PATH, ...pick(process.env, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_KMS', 'TABLE_NAME', 'KMS_KEY_ID', 'WAREHOUSE_ALLOWED_CIDRS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']), LOG_LEVEL: 'silent' };
+  const childEnv = { PATH: process.env.PATH, ...pick(process.env, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_KMS', 'TABLE_NAME', 'KMS_KEY_ID', 'WAREHOUSE_ALLOWED_CIDRS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'SNOWFLAKE_DISABLE_PLATFORM_DETECTION', 'SNOWFLAKE_DISABLE_MINICORE']), LOG_LEVEL: 'silent' };
   const initTimes = await measureInitTimes(bundles, quick ? 3 : 15, childEnv);
 
   installAwsCallTimer();

@@ -37,8 +37,11 @@ function probeEnvironment(route: Route): Record<string, string> {
     WAREHOUSE_CONNECT_TIMEOUT_MS: String(PROBE_LIMITS.connectTimeoutMs),
     WAREHOUSE_STATEMENT_TIMEOUT_MS: String(PROBE_LIMITS.statementTimeoutMs),
     WAREHOUSE_TEST_DEADLINE_MS: String(PROBE_LIMITS.deadlineMs),
-    // snowflake-sdk (a later driver) tries to load a native add-on that is not in the bundle.
+    // snowflake-sdk tries to load a native add-on that is not in the bundle.
     SNOWFLAKE_DISABLE_MINICORE: 'true',
+    // snowflake-sdk otherwise probes instance metadata and calls STS for telemetry when it loads
+    // (the probe sets this too; here it also holds for anything else that loads the driver).
+    SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
   };
 }
 

@@ -138,6 +138,8 @@ describe('the drivers still to come bundle with the same settings', () => {
     await build({ ...options, splitting: false, outdir: undefined, outfile, stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'drivers.ts' }, logLevel: 'silent' });
     const output = runInNode(`const { clients } = await import(${JSON.stringify(outfile)}); process.stdout.write(JSON.stringify(await clients()));`, {
       SNOWFLAKE_DISABLE_MINICORE: 'true',
+      // Loading snowflake-sdk otherwise probes cloud metadata addresses and STS.
+      SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
     });
     expect(JSON.parse(output)).toEqual(['function', 'function']);
   }, 60_000);

@@ -8,8 +8,12 @@ import { TEST_POSTGRES } from './test-postgres-fixture.js';
  * test workers through the environment.
  */
 export default async function globalSetup(): Promise<void> {
+  // npm run test:deployed talks to AWS only.
+  if (process.env.JEST_SKIP_LOCAL_SERVERS) return;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.LOG_LEVEL ??= 'info';
+  // Whatever loads snowflake-sdk in the tests must not make it probe cloud metadata or call STS.
+  process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
   const [backends, postgres] = await Promise.all([startLocalBackends({ tableName: 'warehouse-connections-test' }), startTestPostgres({ tls: true })]);
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);

@@ -1,0 +1,115 @@
+import { describe, expect, test } from '@jest/globals';
+import { bigqueryBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import type { Transport } from '../helpers/transports.js';
+
+/**
+ * The end-to-end scenarios, written once and run against the local runtime (test/api) and against
+ * a deployed stack (test/deployed, `npm run test:deployed`).
+ */
+export interface ScenarioTarget {
+  /** The transports this target offers (a deployed stack has no in-process handler). */
+  transportNames: readonly Transport['name'][];
+  transports: () => Transport[];
+  /** Two organizations the caller may act as; each call may return a fresh pair. */
+  organizations: () => Promise<[string, string]>;
+  /** A Postgres body the deployed or local test function can try, and the verdict it must give. */
+  postgres: () => { body: Record<string, unknown>; verdict: { success: true } | { success: false; code: string } };
+}
+
+const TEST_PATH = '/api/v2/warehouse/connections/test';
+
+export function connectionScenarios(target: ScenarioTarget): void {
+  describe.each(target.transportNames)('through %s', (name) => {
+    const transport = () => target.transports().find((candidate) => candidate.name === name)!;
+
+    test.each([
+      ['postgres', () => target.postgres().body, {}],
+      ['snowflake', () => snowflakeBody(), { project_id: 'acme-analytics', dataset_id: 'PUBLIC', settings: {} }],
+      ['bigquery', () => bigqueryBody(), { project_id: 'acme-analytics-123', dataset_id: 'levered', settings: { maximum_bytes_billed: 10485760 } }],
+    ])('a %s connection is created, read back without secrets, and deleted', async (provider, body, expected) => {
+      const api = transport();
+      const [org] = await target.organizations();
+
+      const created = await api.call({ org, method: 'POST', body: body() });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), provider, ...expected, created_at: expect.any(String), meta: { request_id: expect.any(String), organization_id: org } });
+
+      const read = await api.call({ org, method: 'GET' });
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({ connection: { id: created.body!.id, provider, ...expected, status: null, last_tested_at: null }, meta: { organization_id: org } });
+      for (const secret of SECRETS) expect(created.rawBody + read.rawBody).not.toContain(secret);
+      expect(read.rawBody).not.toMatch(/ciphertext|encrypted_data_key|password|private_key/);
+
+      expect((await api.call({ org, method: 'DELETE' })).status).toBe(204);
+      expect((await api.call({ org, method: 'GET' })).body).toMatchObject({ connection: null, meta: { organization_id: org } });
+    });
+
+    test('a second POST replaces the connection with a new id', async () => {
+      const api = transport();
+      const [org] = await target.organizations();
+      const first = await api.call({ org, method: 'POST', body: snowflakeBody() });
+      const second = await api.call({ org, method: 'POST', body: target.postgres().body });
+      expect(second.status).toBe(201);
+      expect(second.body!.id).not.toBe(first.body!.id);
+      expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: second.body!.id, provider: 'postgres' });
+      await api.call({ org, method: 'DELETE' });
+    });
+
+    test('the test endpoint gives its verdict and records it', async () => {
+      const api = transport();
+      const [org] = await target.organizations();
+      const { body, verdict } = target.postgres();
+      await api.call({ org, method: 'POST', body });
+
+      const tested = await api.call({ org, method: 'POST', path: TEST_PATH });
+      expect(tested.status).toBe(verdict.success ? 200 : 400);
+      expect(tested.body).toMatchObject({ ...verdict, latency_ms: expect.any(Number), meta: { organization_id: org } });
+      expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({ status: verdict.success ? 'connected' : 'failed', last_tested_at: expect.any(String) });
+      await api.call({ org, method: 'DELETE' });
+    });
+
+    test('deleting or testing when there is no connection answers 404', async () => {
+      const api = transport();
+      const [org] = await target.organizations();
+      await api.call({ org, method: 'DELETE' });
+      for (const response of [await api.call({ org, method: 'DELETE' }), await api.call({ org, method: 'POST', path: TEST_PATH })]) {
+        expect(response.status).toBe(404);
+        expect(response.body).toMatchObject({ code: 'connection_not_found', meta: { organization_id: org } });
+      }
+    });
+
+    test('one organization cannot read, test or delete the other’s connection', async () => {
+      const api = transport();
+      const [orgA, orgB] = await target.organizations();
+      await api.call({ org: orgB, method: 'DELETE' });
+      const created = await api.call({ org: orgA, method: 'POST', body: target.postgres().body });
+
+      expect((await api.call({ org: orgB, method: 'GET' })).body!.connection).toBeNull();
+      expect((await api.call({ org: orgB, method: 'POST', path: TEST_PATH })).status).toBe(404);
+      expect((await api.call({ org: orgB, method: 'DELETE' })).status).toBe(404);
+      expect((await api.call({ org: orgA, method: 'GET' })).body!.connection).toMatchObject({ id: created.body!.id });
+      await api.call({ org: orgA, method: 'DELETE' });
+    });
+
+    test('an invalid body is a 400 naming the field', async () => {
+      const [org] = await target.organizations();
+      const response = await transport().call({ org, method: 'POST', body: { ...target.postgres().body, credentials: { host: 'db.example.com', port: 70000 } } });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'validation_failed', field: expect.stringMatching(/^credentials\./), error: expect.any(String) });
+    });
+
+    test('a request without an identity is refused with 401', async () => {
+      for (const method of ['GET', 'POST', 'DELETE'] as const) {
+        const response = await transport().call({ org: null, method });
+        expect(response.status).toBe(401);
+      }
+    });
+
+    test('responses are JSON and never cached', async () => {
+      const [org] = await target.organizations();
+      const response = await transport().call({ org, method: 'GET' });
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.headers['cache-control']).toBe('no-store');
+    });
+  });
+}

@@ -1,0 +1,69 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
+import { httpApiEvent } from '../../local/http-api-event.js';
+import { watchResponse } from './logs.js';
+import type { ApiCall, ApiResponse, Transport } from './transports.js';
+
+/**
+ * The same two remote transports against a deployed stack: HTTPS with real tokens through API
+ * Gateway and its JWT authorizer, and Lambda InvokeCommand with API Gateway v2 events. Settings
+ * come from scripts/test-deployed.ts, which reads them from the stack's outputs.
+ */
+export interface DeployedSettings {
+  apiUrl: string;
+  functionNames: Record<string, string>;
+  /** Tokens of two users, one per organization: organization id -> ID token. */
+  tokens: Record<string, string>;
+  orgClaim: string;
+  region?: string;
+}
+
+export function deployedSettings(): DeployedSettings | undefined {
+  const raw = process.env.DEPLOYED_SETTINGS;
+  return raw ? (JSON.parse(raw) as DeployedSettings) : undefined;
+}
+
+export function deployedTransports(settings: DeployedSettings): { transports: Transport[]; close(): void } {
+  const lambda = new LambdaClient(settings.region ? { region: settings.region } : {});
+  const invoke: Transport = {
+    name: 'invoke',
+    async call(request) {
+      const route = ROUTES.find((candidate) => candidate.path === (request.path ?? API_BASE_PATH) && candidate.method === request.method);
+      if (!route) throw new Error(`No function for ${request.method} ${request.path ?? API_BASE_PATH}`);
+      const payload = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+      const event = httpApiEvent({
+        method: route.method,
+        path: route.path,
+        routeKey: routeKey(route),
+        headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
+        ...(payload === undefined ? {} : { body: Buffer.from(payload) }),
+        ...(request.org === null ? {} : { claims: { sub: 'test-deployed', [settings.orgClaim]: request.org } }),
+      });
+      const output = await lambda.send(new InvokeCommand({ FunctionName: settings.functionNames[route.functionName], Payload: Buffer.from(JSON.stringify(event)) }));
+      if (output.FunctionError) throw new Error(`Function error ${output.FunctionError}: ${Buffer.from(output.Payload ?? []).toString()}`);
+      const result = JSON.parse(Buffer.from(output.Payload ?? []).toString()) as { statusCode: number; headers?: Record<string, string>; body?: string };
+      return response(result.statusCode, Object.fromEntries(Object.entries(result.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])), result.body ?? '');
+    },
+  };
+  const http: Transport = {
+    name: 'http',
+    async call(request: ApiCall) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.org !== null) {
+        const token = settings.tokens[request.org];
+        if (!token) throw new Error(`No token for organization ${request.org}`);
+        headers.authorization = `Bearer ${token}`;
+      }
+      const payload = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+      if (payload !== undefined) headers['content-type'] ??= 'application/json';
+      const fetched = await fetch(`${settings.apiUrl.replace(/\/$/, '')}${request.path ?? API_BASE_PATH}`, { method: request.method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      return response(fetched.status, Object.fromEntries(fetched.headers), await fetched.text());
+    },
+  };
+  return { transports: [invoke, http], close: () => lambda.destroy() };
+}
+
+function response(status: number, headers: Record<string, string>, rawBody: string): ApiResponse {
+  watchResponse(headers, rawBody);
+  return { status, headers, rawBody, body: rawBody === '' ? undefined : (JSON.parse(rawBody) as Record<string, unknown>) };
+}
