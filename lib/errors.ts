@@ -67,14 +67,6 @@ export class ConnectionNotFoundError extends ServiceError {
   }
 }
 
-export class ProviderNotAvailableError extends ServiceError {
-  readonly statusCode = 501;
-  readonly code = 'provider_not_available';
-  constructor(provider: string) {
-    super(`Testing ${provider} connections is not available yet. The connection is stored; only the test is missing.`);
-  }
-}
-
 /** A dependency (DynamoDB, KMS) is throttling or unreachable: worth retrying shortly. */
 export class DependencyUnavailableError extends ServiceError {
   readonly statusCode = 503;
