@@ -15,8 +15,15 @@ const quick = options.quick;
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, '.bench');
 
+const { startSilentListener } = await import('./silent-listener.js');
+const silent = await startSilentListener();
+const silentUrl = `http://127.0.0.1:${silent.port}`;
+
 // Configuration the handler modules read when first imported (below, after the backends are up).
+// Snowflake and BigQuery API calls go to the silent listener: their verdict times are measured there.
 Object.assign(process.env, {
+  WAREHOUSE_SNOWFLAKE_ACCESS_URL: silentUrl,
+  WAREHOUSE_BIGQUERY_API_ENDPOINT: silentUrl,
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   // Loading snowflake-sdk (the monolith, the driver bundles) otherwise probes cloud metadata and STS.
   SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
@@ -32,15 +39,14 @@ const { buildBundles } = await import('./bundles.js');
 const { measureInitTimes } = await import('./init-time.js');
 const { installAwsCallTimer } = await import('./aws-call-timer.js');
 const { measureWarmLatency } = await import('./warm-latency.js');
-const { serviceVerdict, pgDefaultVerdict } = await import('./verdict-time.js');
+const { serviceVerdict, pgDefaultVerdict, snowflakeDefaultVerdict, bigqueryDefaultVerdict } = await import('./verdict-time.js');
+const { snowflakeBody, bigqueryBody } = await import('./connection-bodies.js');
 const { measureMemory } = await import('./memory.js');
-const { startSilentListener } = await import('./silent-listener.js');
 const { initTimeChart } = await import('./chart.js');
 const { render } = await import('./report.js');
 const { config } = await import('../lib/config.js');
 
 const backends = await startLocalBackends({ tableName: 'warehouse-connections-bench' });
-const silent = await startSilentListener();
 const closedPort = await freePortOnLoopback();
 const postgresAt = (port: number) => ({
   provider: 'postgres',
@@ -61,6 +67,10 @@ try {
     await serviceVerdict('listener that never answers', 'org-verdict-silent', postgresAt(silent.port)),
   ];
   if (!quick) verdicts.push(await pgDefaultVerdict('refused loopback port', closedPort), await pgDefaultVerdict('listener that never answers', silent.port));
+  verdicts.push(await serviceVerdict('Snowflake API that never answers', 'org-verdict-snowflake', snowflakeBody()));
+  if (!quick) verdicts.push(await snowflakeDefaultVerdict('Snowflake API that never answers', silentUrl));
+  verdicts.push(await serviceVerdict('BigQuery API that never answers', 'org-verdict-bigquery', bigqueryBody()));
+  if (!quick) verdicts.push(await bigqueryDefaultVerdict('BigQuery API that never answers', silentUrl, bigqueryBody()));
 
   const memoryOrg = 'org-bench-memory';
   const memory = await measureMemory(bundles, quick ? 20 : 200, memoryOrg, postgresAt(closedPort), join(OUT, 'events'), childEnv);

@@ -45,3 +45,22 @@ export async function capped(target: string, who: string, attempt: Promise<strin
   abandon();
   return { target, who, ms: round(performance.now() - startedAt), outcome };
 }
+
+/** snowflake-sdk with its defaults (retries, timeouts) against the same endpoint: capped at 30 s. */
+export async function snowflakeDefaultVerdict(target: string, accessUrl: string): Promise<VerdictTime> {
+  const { default: snowflake } = await import('snowflake-sdk');
+  snowflake.configure({ logLevel: 'OFF' });
+  const connection = snowflake.createConnection({ account: 'bench-account', username: 'BENCH', password: 'bench-password', accessUrl });
+  const attempt = new Promise<string>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve('connected'))));
+  return capped(target, 'snowflake-sdk defaults', attempt, () => connection.destroy(() => undefined));
+}
+
+/** @google-cloud/bigquery with its defaults (retries, no request timeout) against the same endpoint: capped at 30 s. */
+export async function bigqueryDefaultVerdict(target: string, apiEndpoint: string, body: { project_id: string; credentials: { client_email: string; private_key: string } }): Promise<VerdictTime> {
+  const { BigQuery } = await import('@google-cloud/bigquery');
+  const { JWT } = await import('google-auth-library');
+  const authClient = new JWT({ email: body.credentials.client_email, key: body.credentials.private_key, scopes: ['https://www.googleapis.com/auth/bigquery'] });
+  authClient.useJWTAccessWithScope = true;
+  const bigquery = new BigQuery({ projectId: body.project_id, apiEndpoint, authClient });
+  return capped(target, '@google-cloud/bigquery defaults', bigquery.query('SELECT 1').then(() => 'answered'), () => undefined);
+}
