@@ -19,8 +19,6 @@ export interface WarehouseConnectionsStackProps extends StackProps {
 }
 
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
-/** Per-account protection of a personal deployment; raise for real traffic. */
-const THROTTLE = { rateLimit: 25, burstLimit: 50 };
 
 /** The whole service: data, identity, one function per route, the HTTP API, alarms and outputs. */
 export class WarehouseConnectionsStack extends Stack {
@@ -52,7 +50,7 @@ export class WarehouseConnectionsStack extends Stack {
     this.api = new ConnectionsApi(this, 'Api', {
       functions: this.functions,
       authorizer: identity.authorizer,
-      throttle: THROTTLE,
+      throttle: settings.throttle,
       logRetention: LOG_RETENTION,
     });
     new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5 });

@@ -173,6 +173,14 @@ describe('operations', () => {
     expect(() => JSON.parse(stage.AccessLogSettings.Format)).not.toThrow();
   });
 
+  test('throttling defaults to 25 requests/s (burst 50) and follows -c throttleRate / throttleBurst', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 } });
+    serviceTemplate({ throttleRate: '500', throttleBurst: '1000' }).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+    expect(() => serviceTemplate({ throttleRate: 'fast' })).toThrow(/throttleRate must be a positive integer/);
+  });
+
   test('alarms watch the API 5xx rate and each function errors and throttles', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     expect(alarms).toHaveLength(1 + 2 * ROUTES.length);
