@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { createHmac, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { localIssuer } from '../../local/jwt.js';
 import { postgresBody } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi } from '../helpers/transports.js';
 
-let testApi: TestApi;
-let http: Transport;
-beforeAll(async () => {
-  testApi = await startTestApi();
-  http = testApi.transports.find((transport) => transport.name === 'http')!;
-});
-afterAll(async () => {
-  await testApi.close();
-});
+const { api, transport } = useTestApi();
+const http = transport('http');
+
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
@@ -28,26 +22,26 @@ const refusals: [string, () => Promise<string | undefined>][] = [
   ['a Basic header', async () => 'Basic dXNlcjpwYXNz'],
   ['Bearer with nothing after it', async () => 'Bearer '],
   ['a token that is not a JWT', async () => 'Bearer not-a-jwt'],
-  ['an expired token', async () => `Bearer ${await testApi.issuer.sign({ org_id: 'org-a' }, { expiresIn: now() - 60 })}`],
-  ['a token not valid yet', async () => `Bearer ${await testApi.issuer.sign({ org_id: 'org-a' }, { notBefore: now() + 600 })}`],
-  ['a token from another issuer', async () => `Bearer ${await testApi.issuer.sign({ org_id: 'org-a' }, { issuer: 'https://evil.example' })}`],
-  ['a token for another audience', async () => `Bearer ${await testApi.issuer.sign({ org_id: 'org-a' }, { audience: 'another-api' })}`],
+  ['an expired token', async () => `Bearer ${await api().issuer.sign({ org_id: 'org-a' }, { expiresIn: now() - 60 })}`],
+  ['a token not valid yet', async () => `Bearer ${await api().issuer.sign({ org_id: 'org-a' }, { notBefore: now() + 600 })}`],
+  ['a token from another issuer', async () => `Bearer ${await api().issuer.sign({ org_id: 'org-a' }, { issuer: 'https://evil.example' })}`],
+  ['a token for another audience', async () => `Bearer ${await api().issuer.sign({ org_id: 'org-a' }, { audience: 'another-api' })}`],
   ['a token signed by an unknown key', async () => `Bearer ${await (await localIssuer()).sign({ org_id: 'org-a' })}`],
   [
     'a token whose payload was changed after signing',
     async () => {
-      const [header, , signature] = (await testApi.issuer.sign({ org_id: 'org-a' })).split('.');
-      const forged = base64url(JSON.stringify({ org_id: 'org-b', iss: testApi.issuer.issuer, aud: testApi.issuer.audience, exp: now() + 600 }));
+      const [header, , signature] = (await api().issuer.sign({ org_id: 'org-a' })).split('.');
+      const forged = base64url(JSON.stringify({ org_id: 'org-b', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 }));
       return `Bearer ${header}.${forged}.${signature}`;
     },
   ],
-  ['alg none', async () => `Bearer ${unsignedToken({ alg: 'none', typ: 'JWT' }, { org_id: 'org-a', iss: testApi.issuer.issuer, aud: testApi.issuer.audience, exp: now() + 600 })}`],
+  ['alg none', async () => `Bearer ${unsignedToken({ alg: 'none', typ: 'JWT' }, { org_id: 'org-a', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 })}`],
   [
     'HS256 signed with the public key',
     async () => {
-      const { kid } = testApi.issuer.publicJwk;
-      const publicPem = createPublicKey({ key: testApi.issuer.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
-      const body = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }))}.${base64url(JSON.stringify({ org_id: 'org-a', iss: testApi.issuer.issuer, aud: testApi.issuer.audience, exp: now() + 600 }))}`;
+      const { kid } = api().issuer.publicJwk;
+      const publicPem = createPublicKey({ key: api().issuer.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const body = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }))}.${base64url(JSON.stringify({ org_id: 'org-a', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 }))}`;
       return `Bearer ${body}.${createHmac('sha256', publicPem).update(body).digest('base64url')}`;
     },
   ],
@@ -66,20 +60,20 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
   });
 
   test('a valid token without the organization claim reaches the function, which fails closed with 401', async () => {
-    const token = await testApi.issuer.sign({ sub: 'user-without-org' });
+    const token = await api().issuer.sign({ sub: 'user-without-org' });
     const response = await http.call({ org: null, method: 'GET', headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject({ code: 'unauthorized', error: expect.stringContaining("'org_id' claim"), meta: { organization_id: null } });
   });
 
   test('an organization claim that is not a plain identifier is refused', async () => {
-    const token = await testApi.issuer.sign({ org_id: 'org#a/../b' });
+    const token = await api().issuer.sign({ org_id: 'org#a/../b' });
     const response = await http.call({ org: null, method: 'GET', headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
   });
 
   test('the organization never comes from the body or a header', async () => {
-    const token = await testApi.issuer.sign({ org_id: 'org-from-token' });
+    const token = await api().issuer.sign({ org_id: 'org-from-token' });
     const response = await http.call({
       org: null,
       method: 'GET',

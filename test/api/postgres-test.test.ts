@@ -3,9 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi, type Transport } from '../helpers/transports.js';
 import { freePort } from '../setup/postgres-server.js';
 import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+
+const { api, transport } = useTestApi();
+const handler = transport('handler');
 
 // Short budgets so the timeout paths finish quickly; read by the test function's first probe.
 process.env.WAREHOUSE_CONNECT_TIMEOUT_MS = '1000';
@@ -13,15 +16,11 @@ process.env.WAREHOUSE_STATEMENT_TIMEOUT_MS = '1000';
 process.env.WAREHOUSE_TEST_DEADLINE_MS = '3000';
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
-let testApi: TestApi;
-let handler: Transport;
 let silentServer: Server;
 let silentPort: number;
 const openSockets = new Set<Socket>();
 
 beforeAll(async () => {
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
   // Accepts TCP connections and never says a word: the "host is up but hangs" case.
   silentServer = createServer((socket) => {
     openSockets.add(socket);
@@ -33,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const socket of openSockets) socket.destroy();
   await new Promise((resolve) => silentServer.close(resolve));
-  await testApi.close();
 });
 
 async function testWith(transport: Transport, body: unknown) {
@@ -47,7 +45,7 @@ async function testWith(transport: Transport, body: unknown) {
 
 describe('testing a Postgres connection against a real server', () => {
   test.each(['handler', 'invoke', 'http'] as const)('valid credentials pass through %s, and the verdict is recorded', async (name) => {
-    const transport = testApi.transports.find((candidate) => candidate.name === name)!;
+    const transport = api().transports.find((candidate) => candidate.name === name)!;
     const { org, tested, id } = await testWith(transport, postgresBody());
 
     expect(tested.status).toBe(200);

@@ -2,18 +2,17 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi } from '../helpers/transports.js';
 import { testCertificateAuthorities } from '../setup/test-postgres-fixture.js';
 
+const { transport } = useTestApi();
+const handler = transport('handler');
+
 const TEST_PATH = '/api/v2/warehouse/connections/test';
-let testApi: TestApi;
-let handler: Transport;
 let plaintextOnly: Server;
 let plaintextOnlyPort: number;
 
 beforeAll(async () => {
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
   // Answers the SSLRequest with 'N', exactly as a PostgreSQL server without TLS does.
   plaintextOnly = createServer((socket) => socket.once('data', () => socket.write('N')));
   await new Promise<void>((resolve) => plaintextOnly.listen(0, '127.0.0.1', resolve));
@@ -21,7 +20,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((resolve) => plaintextOnly.close(resolve));
-  await testApi.close();
 });
 
 async function verdictFor(credentials: Record<string, unknown>) {

@@ -1,22 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { postgresBody } from '../helpers/bodies.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi } from '../helpers/transports.js';
+
+const { transport } = useTestApi();
+const handler = transport('handler');
 
 // This file runs the test function with the production default: no private network allowed.
 process.env.WAREHOUSE_ALLOWED_CIDRS = '';
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
-let testApi: TestApi;
-let handler: Transport;
-beforeAll(async () => {
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
-});
-afterAll(async () => {
-  await testApi.close();
-});
 afterEach(() => {
   jest.restoreAllMocks();
 });

@@ -1,24 +1,20 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { itemKey } from '../../lib/store/connection-item.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi } from '../helpers/transports.js';
 import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+
+const { transport } = useTestApi();
+const handler = transport('handler');
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
 const dynamoDb = new DynamoDBClient({});
 const tableName = process.env.TABLE_NAME!;
-let testApi: TestApi;
-let handler: Transport;
 
-beforeAll(async () => {
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
-});
 afterAll(async () => {
   dynamoDb.destroy();
-  await testApi.close();
 });
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;

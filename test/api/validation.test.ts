@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
-import { startTestApi, type TestApi, type Transport } from '../helpers/transports.js';
+import { useTestApi } from '../helpers/transports.js';
 
-let testApi: TestApi;
-let handler: Transport;
-let http: Transport;
-beforeAll(async () => {
-  testApi = await startTestApi();
-  handler = testApi.transports.find((transport) => transport.name === 'handler')!;
-  http = testApi.transports.find((transport) => transport.name === 'http')!;
-});
-afterAll(async () => {
-  await testApi.close();
-});
+const { api, transport } = useTestApi();
+const handler = transport('handler');
+const http = transport('http');
+
 
 const ORG = 'org-validation';
 const without = (object: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key));
@@ -144,7 +137,7 @@ describe('malformed requests', () => {
   });
 
   test('an event that is not an HTTP API event is refused, not crashed on', async () => {
-    const fn = testApi.functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
+    const fn = api().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
     const result = (await fn.handler({ hello: 'world' }, {} as never)) as { statusCode: number; body: string };
     expect(result.statusCode).toBe(400);
     expect(JSON.parse(result.body)).toMatchObject({ code: 'invalid_event' });

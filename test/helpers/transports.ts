@@ -1,4 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { API_BASE_PATH, ROUTES, routeKey, type Route } from '../../lib/routes.js';
 import { loadFunctions, startLocalApi, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
@@ -139,4 +140,24 @@ function lowerCase(headers: Record<string, string>): Record<string, string> {
 function parse(text: string): Record<string, unknown> | undefined {
   if (text === '') return undefined;
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+/**
+ * Starts the local API for the calling test file (closed after it). The transports it hands out
+ * can be taken at module scope: they reach the API once it has started.
+ */
+export function useTestApi(): { api: () => TestApi; transport: (name: Transport['name']) => Transport } {
+  let started: TestApi | undefined;
+  beforeAll(async () => {
+    started = await startTestApi();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const api = () => {
+    if (!started) throw new Error('The test API starts in beforeAll');
+    return started;
+  };
+  const transport = (name: Transport['name']): Transport => ({ name, call: (request) => api().transports.find((candidate) => candidate.name === name)!.call(request) });
+  return { api, transport };
 }
