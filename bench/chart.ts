@@ -17,7 +17,7 @@ export function initTimeChart(times: InitTime[], caption: string): string {
       return [
         `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(time.name)}</text>`,
         `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${barHeight}" fill="${color(time.kind)}" rx="3"/>`,
-        `<text x="${labelWidth + width + 6}" y="${y + 15}">${time.readyMs} ms</text>`,
+        `<text x="${(labelWidth + width + 6).toFixed(1)}" y="${y + 15}">${time.readyMs} ms</text>`,
       ].join('');
     })
     .join('\n');
