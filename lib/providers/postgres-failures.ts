@@ -55,6 +55,9 @@ export function classifyPostgresFailure(error: unknown, context: FailureContext)
     case 'EPIPE':
       return fail('network_error', `The connection to ${where} was closed unexpectedly.`);
   }
+  // Any other server error (SQLSTATE; errno codes start with E): its text may quote names the
+  // customer chose, so it is never matched.
+  if (/^(?!E)[0-9A-Z]{5}$/.test(code)) return fail('warehouse_error', `The server rejected the test (SQLSTATE ${code}).`);
   if (code.startsWith('ERR_TLS') || code.includes('CERT') || /ssl|tls|certificate/i.test(text)) {
     return fail('tls_error', `The TLS handshake with ${where} failed. Check the server's SSL settings and certificate.`);
   }
@@ -64,6 +67,5 @@ export function classifyPostgresFailure(error: unknown, context: FailureContext)
     return fail('timeout', `${stage} did not finish within ${seconds(budget)}.`);
   }
   if (/terminated|closed/i.test(text)) return fail('network_error', `The connection to ${where} was closed unexpectedly.`);
-  if (/^[0-9A-Z]{5}$/.test(code)) return fail('warehouse_error', `The server rejected the test (SQLSTATE ${code}).`);
   return fail('network_error', `Could not complete the test against ${where}.`);
 }

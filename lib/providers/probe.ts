@@ -28,7 +28,7 @@ export async function loadProbe(provider: Provider): Promise<Probe> {
 export async function runProbe(probe: Probe, definition: ConnectionDefinition, limits: ProbeLimits): Promise<Verdict> {
   try {
     await withDeadline(limits.deadlineMs, (signal) => probe(definition, limits, signal));
-    return { success: true };
+    return { success: true, code: 'ok' };
   } catch (error) {
     if (error instanceof ProbeFailure) return { success: false, code: error.code, error: error.message };
     return { success: false, code: 'warehouse_error', error: 'The connection test failed for an unexpected reason.' };

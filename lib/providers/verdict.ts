@@ -16,7 +16,8 @@ export type FailureCode =
   | 'warehouse_unavailable'
   | 'warehouse_error';
 
-export type Verdict = { success: true } | { success: false; code: FailureCode; error: string };
+/** `code` is `ok` on success, so every verdict carries one machine-readable code. */
+export type Verdict = { success: true; code: 'ok' } | { success: false; code: FailureCode; error: string };
 
 /** Thrown by probes with an already-safe message. */
 export class ProbeFailure extends Error {

@@ -20,7 +20,7 @@ connectionScenarios({
   transportNames: ['handler', 'invoke', 'http'],
   transports: () => testApi.transports,
   organizations: async () => [newOrg(), newOrg()],
-  postgres: () => ({ body: postgresBody(), verdict: { success: true } }),
+  postgres: () => ({ body: postgresBody(), verdict: { success: true, code: 'ok' } }),
 });
 
 test('no secret reached a log line', () => {

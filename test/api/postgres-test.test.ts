@@ -49,7 +49,7 @@ describe('testing a Postgres connection against a real server', () => {
     const { org, tested, id } = await testWith(transport, postgresBody());
 
     expect(tested.status).toBe(200);
-    expect(tested.body).toEqual({ success: true, latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
+    expect(tested.body).toEqual({ success: true, code: 'ok', latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
     const read = await transport.call({ org, method: 'GET' });
     expect(read.body!.connection).toMatchObject({ id, status: 'connected', last_tested_at: expect.any(String) });
   });
@@ -60,6 +60,9 @@ describe('testing a Postgres connection against a real server', () => {
     ['a missing database', () => postgresBody({}, { database: 'no_such_db' }), 'object_not_found', /Database 'no_such_db' does not exist/],
     ['a missing schema', () => postgresBody({ dataset_id: 'no_such_schema' }), 'object_not_found', /Schema 'no_such_schema' does not exist in database 'warehouse'/],
     ['a schema without USAGE', () => postgresBody({ dataset_id: TEST_POSTGRES.lockedSchema }), 'permission_denied', /Permission denied for schema 'locked'/],
+    ['a database without CONNECT', () => postgresBody({}, { database: TEST_POSTGRES.privateDatabase }), 'permission_denied', /lacks a privilege.*CONNECT on database 'private_db'/],
+    ['a role over its connection limit', () => postgresBody({}, { username: TEST_POSTGRES.limitedUsername }), 'warehouse_unavailable', /not accepting connections right now/],
+    ['a database that accepts no connections', () => postgresBody({}, { database: TEST_POSTGRES.closedDatabase }), 'warehouse_error', /SQLSTATE 55000/],
   ])('%s fails with a clear message', async (_, body, code, message) => {
     const { tested, org } = await testWith(handler, body());
 
@@ -68,6 +71,17 @@ describe('testing a Postgres connection against a real server', () => {
     for (const secret of [...SECRETS, 'wrong-canary-password-41']) expect(tested.rawBody).not.toContain(secret);
     const read = await handler.call({ org, method: 'GET' });
     expect(read.body!.connection).toMatchObject({ status: 'failed' });
+  });
+
+  test('a server that hangs up at once is a network error', async () => {
+    const hangUp = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve));
+    try {
+      const { tested } = await testWith(handler, postgresBody({}, { port: (hangUp.address() as { port: number }).port }));
+      expect(tested.body).toMatchObject({ success: false, code: 'network_error', error: expect.stringContaining('closed unexpectedly') });
+    } finally {
+      await new Promise((resolve) => hangUp.close(resolve));
+    }
   });
 
   test('a closed port is refused at once', async () => {

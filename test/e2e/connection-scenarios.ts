@@ -13,7 +13,7 @@ export interface ScenarioTarget {
   /** Two organizations the caller may act as; each call may return a fresh pair. */
   organizations: () => Promise<[string, string]>;
   /** A Postgres body the deployed or local test function can try, and the verdict it must give. */
-  postgres: () => { body: Record<string, unknown>; verdict: { success: true } | { success: false; code: string } };
+  postgres: () => { body: Record<string, unknown>; verdict: { success: true; code: 'ok' } | { success: false; code: string } };
 }
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';

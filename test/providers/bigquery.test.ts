@@ -103,7 +103,7 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
 describe('BigQuery connection test: success', () => {
   test('runs SELECT 1 with the byte cap and location, reads the dataset, and calls nothing else', async () => {
     const before = fake.calls.length;
-    await expect(probe(registeredKey())).resolves.toEqual({ success: true });
+    await expect(probe(registeredKey())).resolves.toEqual({ success: true, code: 'ok' });
 
     const calls = fake.calls.slice(before);
     expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual([`POST /bigquery/v2/projects/${PROJECT}/queries`, `GET /bigquery/v2/projects/${PROJECT}/datasets/analytics`]);
@@ -120,7 +120,7 @@ describe('BigQuery connection test: success', () => {
       delete request.maximum_bytes_billed;
       return arranged;
     });
-    expect(verdict).toEqual({ success: true });
+    expect(verdict).toEqual({ success: true, code: 'ok' });
     expect(fake.calls[before]!.body).toMatchObject({ maximumBytesBilled: String(10 * 1024 * 1024) });
     expect(fake.calls[before]!.body.location).toBeUndefined();
   });

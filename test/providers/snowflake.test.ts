@@ -115,7 +115,7 @@ describe('Snowflake connection test: success', () => {
     ['quoted and mixed-case names', withPassword({ warehouse: 'PROBE_WH', database: 'Analytics', schema: '"Mixed Case"', role: 'Probe_Role' })],
   ])('logs in with %s, finds the warehouse, database and schema, and logs out', async (_, arrange) => {
     const before = fake.requests.length;
-    await expect(probe(arrange)).resolves.toEqual({ success: true });
+    await expect(probe(arrange)).resolves.toEqual({ success: true, code: 'ok' });
 
     const calls = fake.requests.slice(before);
     const login = calls.find((call) => call.path === '/session/v1/login-request');

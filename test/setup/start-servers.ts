@@ -18,6 +18,10 @@ export default async function globalSetup(): Promise<void> {
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
     await client.query(`CREATE DATABASE ${TEST_POSTGRES.database} OWNER ${TEST_POSTGRES.username}`);
+    await client.query(`CREATE ROLE ${TEST_POSTGRES.limitedUsername} LOGIN PASSWORD '${TEST_POSTGRES.password}' CONNECTION LIMIT 0`);
+    await client.query(`CREATE DATABASE ${TEST_POSTGRES.privateDatabase}`);
+    await client.query(`REVOKE CONNECT ON DATABASE ${TEST_POSTGRES.privateDatabase} FROM PUBLIC`);
+    await client.query(`CREATE DATABASE ${TEST_POSTGRES.closedDatabase} ALLOW_CONNECTIONS false`);
   });
   await asSuperuser(postgres, TEST_POSTGRES.database, async (client) => {
     await client.query(`CREATE SCHEMA ${TEST_POSTGRES.schema} AUTHORIZATION ${TEST_POSTGRES.username}`);

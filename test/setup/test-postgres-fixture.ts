@@ -5,6 +5,12 @@ export const TEST_POSTGRES = {
   database: 'warehouse',
   schema: 'analytics',
   lockedSchema: 'locked',
+  /** A role whose connection limit is 0: every login is refused with 53300. */
+  limitedUsername: 'wc_limited',
+  /** A database the test role may not CONNECT to (42501). */
+  privateDatabase: 'private_db',
+  /** A database that accepts no connections at all (55000). */
+  closedDatabase: 'closed_db',
 } as const;
 
 export function testPostgresAddress(): { host: string; port: number } {
