@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { keyDerivationWithinLimit } from '../crypto/key-derivation-cost.js';
 import { ProbeFailure } from './verdict.js';
 
 /**
@@ -9,6 +10,9 @@ import { ProbeFailure } from './verdict.js';
  */
 export function rsaPrivateKeyPem(pem: string, passphrase: string | undefined, field: string): string {
   let key: KeyObject;
+  if (!keyDerivationWithinLimit(pem)) {
+    throw new ProbeFailure('invalid_credentials', `The private key in ${field} uses a key derivation the service does not run (too costly or unknown). Re-encrypt it with PBKDF2.`);
+  }
   try {
     key = createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
   } catch {

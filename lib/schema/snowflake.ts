@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { keyDerivationWithinLimit, MAX_KEY_DERIVATION_ITERATIONS } from '../crypto/key-derivation-cost.js';
 import { canLoadPrivateKey, secret, text } from './fields.js';
 
 export const DEFAULT_SNOWFLAKE_SCHEMA = 'PUBLIC';
@@ -44,6 +45,13 @@ export const snowflakeCredentials = v.pipe(
   v.forward(v.check((input) => input.auth_method !== 'key_pair' || input.password === undefined, "must not be set when auth_method is 'key_pair'"), ['password']),
   v.forward(
     v.check((input) => input.auth_method !== 'password' || (input.private_key === undefined && input.private_key_passphrase === undefined), "is only used when auth_method is 'key_pair'"),
+    ['private_key'],
+  ),
+  v.forward(
+    v.check(
+      (input) => input.private_key === undefined || keyDerivationWithinLimit(input.private_key),
+      `must be unencrypted or encrypted with PBKDF2 (at most ${MAX_KEY_DERIVATION_ITERATIONS.toLocaleString('en-US')} iterations)`,
+    ),
     ['private_key'],
   ),
   v.forward(

@@ -1,0 +1,88 @@
+/**
+ * An encrypted PKCS#8 key names its own key-derivation cost, and Node derives it synchronously
+ * when the key is opened: a key with two billion PBKDF2 iterations would block the process for
+ * minutes. This reads the cost from the key's DER before anything is derived, so such keys are
+ * refused up front. Only PBKDF2 (PBES2) and the PKCS#5/PKCS#12 password-based schemes are
+ * accepted; scrypt and anything unknown are refused.
+ */
+export const MAX_KEY_DERIVATION_ITERATIONS = 1_000_000;
+
+const OID = {
+  pbes2: '2a864886f70d01050d',
+  pbkdf2: '2a864886f70d01050c',
+  pbes1Prefix: '2a864886f70d0105',
+  pkcs12PbePrefix: '2a864886f70d010c01',
+} as const;
+
+interface Element {
+  tag: number;
+  content: Buffer;
+  end: number;
+}
+
+/** True for unencrypted keys and for encrypted ones whose derivation cost is within the limit. */
+export function keyDerivationWithinLimit(pem: string): boolean {
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----([\s\S]*?)-----END ENCRYPTED PRIVATE KEY-----/.exec(pem);
+  if (!encrypted) return true; // unencrypted, or legacy PEM encryption (one MD5 round)
+  try {
+    return iterationsOf(Buffer.from(encrypted[1]!.replace(/\s+/g, ''), 'base64')) <= MAX_KEY_DERIVATION_ITERATIONS;
+  } catch {
+    return false;
+  }
+}
+
+function iterationsOf(der: Buffer): number {
+  const info = children(read(der, 0, 0x30).content);
+  const [algorithm, parameters] = children(expect(info[0], 0x30).content);
+  const oid = expect(algorithm, 0x06).content.toString('hex');
+  if (oid === OID.pbes2) {
+    const [kdf] = children(expect(parameters, 0x30).content);
+    const [kdfOid, kdfParameters] = children(expect(kdf, 0x30).content);
+    if (expect(kdfOid, 0x06).content.toString('hex') !== OID.pbkdf2) throw new Error('unsupported key derivation');
+    return saltAndIterations(kdfParameters);
+  }
+  if (oid.startsWith(OID.pkcs12PbePrefix) || (oid.startsWith(OID.pbes1Prefix) && oid.length === OID.pbes1Prefix.length + 2)) {
+    return saltAndIterations(parameters);
+  }
+  throw new Error('unsupported encryption scheme');
+}
+
+function saltAndIterations(parameters: Element | undefined): number {
+  const [salt, iterations] = children(expect(parameters, 0x30).content);
+  expect(salt, 0x04);
+  const count = expect(iterations, 0x02).content;
+  if (count.length > 4) throw new Error('iteration count too large');
+  return count.reduce((value, byte) => value * 256 + byte, 0);
+}
+
+function children(content: Buffer): Element[] {
+  const elements: Element[] = [];
+  for (let offset = 0; offset < content.length; ) {
+    const element = read(content, offset);
+    elements.push(element);
+    offset = element.end;
+  }
+  return elements;
+}
+
+function read(buffer: Buffer, offset: number, expectedTag?: number): Element {
+  const tag = buffer[offset];
+  let length = buffer[offset + 1];
+  if (tag === undefined || length === undefined) throw new Error('truncated');
+  let start = offset + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    if (bytes === 0 || bytes > 4) throw new Error('bad length');
+    length = 0;
+    for (let index = 0; index < bytes; index += 1) length = length * 256 + (buffer[start + index] ?? Number.NaN);
+    start += bytes;
+  }
+  if (!Number.isFinite(length) || start + length > buffer.length) throw new Error('truncated');
+  if (expectedTag !== undefined && tag !== expectedTag) throw new Error('unexpected tag');
+  return { tag, content: buffer.subarray(start, start + length), end: start + length };
+}
+
+function expect(element: Element | undefined, tag: number): Element {
+  if (!element || element.tag !== tag) throw new Error('unexpected structure');
+  return element;
+}
