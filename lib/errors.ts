@@ -79,6 +79,16 @@ export class DependencyUnavailableError extends ServiceError {
   readonly dependency: string;
 }
 
+/** The function is about to reach its Lambda timeout: answer while there is still time to. */
+export class DeadlineExceededError extends ServiceError {
+  readonly statusCode = 503;
+  readonly code = 'deadline_exceeded';
+  override readonly headers = { 'Retry-After': '1' };
+  constructor() {
+    super('The request could not be completed in time. Retry shortly.');
+  }
+}
+
 /** Stored ciphertext did not authenticate: tampering, a copied item, or a key the service may not use. */
 export class CredentialsUnreadableError extends ServiceError {
   readonly statusCode = 500;

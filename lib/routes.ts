@@ -28,7 +28,8 @@ export const ROUTES: readonly Route[] = [
     table: 'write',
     key: 'generate-data-key',
     memoryMb: 256,
-    timeoutSeconds: 10,
+    // Two AWS calls of at most about 7 s each with retries (lib/aws/clients.ts).
+    timeoutSeconds: 15,
   },
   {
     functionName: 'get-connection',

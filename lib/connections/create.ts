@@ -11,13 +11,16 @@ export interface CreateDependencies {
 }
 
 /**
- * Validates the body, seals the credentials under a new connection id and replaces the
- * organization's active connection in one write. One KMS call, one DynamoDB call.
+ * Validates the body, seals it under a new connection id and replaces the organization's active
+ * connection in one write. One KMS call, one DynamoDB call. The whole definition is sealed, not
+ * only the credentials: the test runs on authenticated data alone, so whoever can write the table
+ * cannot change the provider, the schema or the BigQuery bytes cap a test uses. The plain
+ * attributes beside it serve GET.
  */
 export async function createConnection(deps: CreateDependencies, organizationId: string, body: unknown) {
   const definition = parseConnectionRequest(body);
   const id = randomUUID();
-  const plaintext = Buffer.from(JSON.stringify(definition.credentials), 'utf8');
+  const plaintext = Buffer.from(JSON.stringify(definition), 'utf8');
   const sealed = await deps.cipher.seal(plaintext, { organization_id: organizationId, connection_id: id }).finally(() => plaintext.fill(0));
   const createdAt = (deps.now?.() ?? new Date()).toISOString();
   await deps.store.put({

@@ -1,5 +1,5 @@
-import type { EnvelopeCipher } from '../crypto/envelope.js';
-import { ConnectionNotFoundError, CredentialsUnreadableError, DependencyUnavailableError } from '../errors.js';
+import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelope.js';
+import { ConnectionNotFoundError, CredentialsUnreadableError } from '../errors.js';
 import { errorFields, log } from '../log.js';
 import { loadProbe, runProbe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
@@ -23,8 +23,8 @@ export type TestResult = Verdict & { latency_ms: number };
 export async function testConnection(deps: TestDependencies, organizationId: string): Promise<TestResult> {
   const stored = await deps.store.getWithSecret(organizationId);
   if (!stored) throw new ConnectionNotFoundError();
-  const probe = await loadProbe(stored.provider);
   const definition = await decrypt(deps.cipher, stored);
+  const probe = await loadProbe(definition.provider);
 
   const startedAt = performance.now();
   const verdict = await runProbe(probe, definition, deps.limits());
@@ -35,32 +35,19 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   await deps.store
     .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs })
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
-  log.info('connection.tested', {
-    organization_id: organizationId,
-    connection_id: stored.id,
-    provider: stored.provider,
-    status,
-    latency_ms: latencyMs,
-    ...(verdict.success ? {} : { code: verdict.code }),
-  });
+  log.info('connection.tested', { organization_id: organizationId, connection_id: stored.id, provider: definition.provider, status, code: verdict.code, latency_ms: latencyMs });
   return { ...verdict, latency_ms: latencyMs };
 }
 
+/** The sealed definition. Unusable sealed bytes are the stored data's fault; KMS errors keep their own meaning. */
 async function decrypt(cipher: EnvelopeCipher, stored: StoredConnection): Promise<ConnectionDefinition> {
   let plaintext: Buffer | undefined;
   try {
     plaintext = await cipher.open(stored.sealed, { organization_id: stored.organizationId, connection_id: stored.id });
-    const credentials: unknown = JSON.parse(plaintext.toString('utf8'));
-    return {
-      provider: stored.provider,
-      project_id: stored.projectId,
-      dataset_id: stored.datasetId,
-      settings: stored.settings,
-      credentials,
-    } as ConnectionDefinition;
+    return JSON.parse(plaintext.toString('utf8')) as ConnectionDefinition;
   } catch (error) {
-    if (error instanceof DependencyUnavailableError || error instanceof CredentialsUnreadableError) throw error;
-    throw new CredentialsUnreadableError(error);
+    if (error instanceof SealedSecretCorruptError || error instanceof SyntaxError) throw new CredentialsUnreadableError(error);
+    throw error;
   } finally {
     plaintext?.fill(0);
   }

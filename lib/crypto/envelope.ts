@@ -32,8 +32,9 @@ export interface SealedSecret {
   ciphertext: Uint8Array;
 }
 
-export class UnsupportedSealedFormatError extends Error {
-  override name = 'UnsupportedSealedFormatError';
+/** The sealed bytes themselves are unusable: unknown format, or GCM refused the tag (tampering). */
+export class SealedSecretCorruptError extends Error {
+  override name = 'SealedSecretCorruptError';
 }
 
 /**
@@ -66,7 +67,7 @@ export class EnvelopeCipher {
   /** Throws when the context differs from the one sealed with (KMS refuses the data key, or GCM the tag). */
   async open(sealed: SealedSecret, context: EncryptionContext): Promise<Buffer> {
     if (sealed.formatVersion !== SEALED_FORMAT_VERSION) {
-      throw new UnsupportedSealedFormatError(`Unsupported sealed format version ${sealed.formatVersion}`);
+      throw new SealedSecretCorruptError(`Unsupported sealed format version ${sealed.formatVersion}`);
     }
     const key = await this.keys.decryptDataKey(sealed.encryptedDataKey, context);
     try {
@@ -74,6 +75,8 @@ export class EnvelopeCipher {
       decipher.setAAD(additionalData(context));
       decipher.setAuthTag(sealed.tag);
       return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    } catch (error) {
+      throw new SealedSecretCorruptError('The sealed secret did not authenticate', { cause: error });
     } finally {
       key.fill(0);
     }

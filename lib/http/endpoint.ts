@@ -1,13 +1,15 @@
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import { BadRequestError, PayloadTooLargeError } from '../errors.js';
+import { BadRequestError, DeadlineExceededError, PayloadTooLargeError } from '../errors.js';
 import { errorFields, log } from '../log.js';
 import { mapError } from './error-mapping.js';
 import { organizationOf } from './identity.js';
 import type { HttpApiEvent, HttpResult, Meta } from './types.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Time kept before the Lambda timeout to answer and log. */
+const TIMEOUT_MARGIN_MS = 500;
 
 export interface EndpointRequest {
   organizationId: string;
@@ -83,7 +85,16 @@ export function httpEndpoint(options: EndpointOptions, run: (request: EndpointRe
     },
   };
 
-  const chain = middy<HttpApiEvent, HttpResult>().use(envelope).use(httpHeaderNormalizer());
+  const chain = middy<HttpApiEvent, HttpResult>({
+    // Shortly before the Lambda timeout the handler is abandoned and the caller gets a JSON 503,
+    // instead of Lambda cutting the function off and API Gateway answering a bare 5xx.
+    timeoutEarlyInMillis: TIMEOUT_MARGIN_MS,
+    timeoutEarlyResponse: () => {
+      throw new DeadlineExceededError();
+    },
+  })
+    .use(envelope)
+    .use(httpHeaderNormalizer());
   if (options.jsonBody) chain.use(bodySizeLimit).use(httpJsonBodyParser());
 
   return chain.handler(async (event, context) => {

@@ -14,6 +14,7 @@ const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM
 export const probePostgres: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
   const address = await vetHost(definition.credentials.host, { allowedCidrs: limits.allowedCidrs ?? [] });
+  signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   const client = new pg.Client(clientConfig(definition, limits, address));
   client.on('error', () => undefined); // errors after connect surface through the pending query
   const abort = () => void client.end().catch(() => undefined);

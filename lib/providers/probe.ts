@@ -1,4 +1,5 @@
 import type { ConnectionDefinition, Provider } from '../schema/connection.js';
+import { errorFields, log } from '../log.js';
 import { withDeadline } from './deadline.js';
 import { ProbeFailure, type ProbeLimits, type Verdict } from './verdict.js';
 
@@ -31,6 +32,7 @@ export async function runProbe(probe: Probe, definition: ConnectionDefinition, l
     return { success: true, code: 'ok' };
   } catch (error) {
     if (error instanceof ProbeFailure) return { success: false, code: error.code, error: error.message };
+    log.error('probe.unexpected_error', { provider: definition.provider, ...errorFields(error) });
     return { success: false, code: 'warehouse_error', error: 'The connection test failed for an unexpected reason.' };
   }
 }

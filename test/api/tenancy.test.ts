@@ -61,6 +61,16 @@ describe('what is stored', () => {
     expect(itemText(item)).not.toContain(TEST_POSTGRES.username); // the whole credentials object is sealed
   });
 
+  test('a test runs on the sealed definition, whatever the plain attributes beside it say', async () => {
+    const org = newOrg();
+    await handler.call({ org, method: 'POST', body: postgresBody() });
+    const item = await rawItem(org);
+    await dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: { ...item, provider: { S: 'snowflake' }, dataset_id: { S: TEST_POSTGRES.lockedSchema } } }));
+
+    const tested = await handler.call({ org, method: 'POST', path: TEST_PATH });
+    expect(tested.body).toMatchObject({ success: true, code: 'ok' });
+  });
+
   test('a replaced connection leaves no trace of the old credentials', async () => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody({}, { password: 'old-password-canary' }) });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { routeKey } from '../../lib/routes.js';
+import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
 import { postgresBody } from '../helpers/bodies.js';
 import type { ApiCall, Transport } from '../helpers/transports.js';
 import type { Fault, FaultProxy } from './support/fault-proxy.js';
@@ -102,6 +104,21 @@ describe('when KMS succeeded and the write failed', () => {
     expect(kmsProxy.calls.map((call) => call.operation)).toEqual(['GenerateDataKey']);
     dynamoDbProxy.clear();
     expect((await handler.call({ org, method: 'GET' })).body!.connection).toBeNull();
+  });
+});
+
+describe('when the function is about to reach its Lambda timeout', () => {
+  test('the caller gets a JSON 503 with Retry-After, not a bare gateway error', async () => {
+    const { org } = await orgWithConnection();
+    dynamoDbProxy.inject('GetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
+    const fn = proxied.testApi.functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
+    const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
+
+    const result = (await fn.handler(event, lambdaContext({ ...fn.route, timeoutSeconds: 0.7 }))) as { statusCode: number; headers: Record<string, string>; body: string };
+
+    expect(result.statusCode).toBe(503);
+    expect(result.headers['Retry-After']).toBe('1');
+    expect(JSON.parse(result.body)).toMatchObject({ code: 'deadline_exceeded', error: expect.any(String), meta: { organization_id: org } });
   });
 });
 
