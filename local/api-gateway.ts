@@ -119,6 +119,12 @@ async function invokeFunction(request: IncomingMessage, response: ServerResponse
   const name = nameOrArn.replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '').split(':')[0] ?? '';
   const target = byName.get(name);
   if (request.method !== 'POST') return send(response, 405, { message: 'Method Not Allowed' });
+  // The Invoke API takes claims from the event as given. A web page in the developer's browser must
+  // not be able to post one: browsers send Origin, and cannot add a SigV4 Authorization header
+  // without a CORS preflight this server never grants. The SDK always signs.
+  if (request.headers.origin !== undefined || !/^AWS4-HMAC-SHA256 /.test(header(request, 'authorization') ?? '')) {
+    return send(response, 403, { Type: 'User', message: 'Lambda Invoke needs a SigV4-signed request from an AWS SDK or CLI' }, { 'x-amzn-ErrorType': 'AccessDeniedException' });
+  }
   if (!target) {
     return send(response, 404, { Type: 'User', message: `Function not found: ${nameOrArn}` }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
   }

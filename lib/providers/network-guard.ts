@@ -34,6 +34,8 @@ const FORBIDDEN_V6: [string, number][] = [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
   ['100::', 64], // discard
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['2001::', 32], // Teredo: the IPv4 it carries is obfuscated, so refuse the range
   ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local (includes fd00:ec2::254, the IPv6 instance metadata address)
   ['fe80::', 10], // link-local
@@ -104,6 +106,7 @@ function embeddedIpv4(address: string): string | undefined {
   const asIpv4 = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
   const zeros = (from: number, to: number) => words.slice(from, to).every((word) => word === 0);
   if (zeros(0, 5) && words[5] === 0xffff) return asIpv4(words[6]!, words[7]!);
+  if (zeros(0, 4) && words[4] === 0xffff && words[5] === 0) return asIpv4(words[6]!, words[7]!); // SIIT ::ffff:0:a.b.c.d
   if (zeros(0, 6) && (words[6] !== 0 || words[7]! > 1)) return asIpv4(words[6]!, words[7]!);
   if (words[0] === 0x64 && words[1] === 0xff9b && zeros(2, 6)) return asIpv4(words[6]!, words[7]!);
   if (words[0] === 0x2002) return asIpv4(words[1]!, words[2]!);

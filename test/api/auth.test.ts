@@ -83,3 +83,18 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
     expect(response.body).toMatchObject({ meta: { organization_id: 'org-from-token' } });
   });
 });
+
+describe('the local Lambda Invoke API, which takes claims from the event, only answers SDK-signed calls', () => {
+  const event = { version: '2.0', routeKey: 'GET /api/v2/warehouse/connections', headers: {}, requestContext: { requestId: 'r-1', authorizer: { jwt: { claims: { org_id: 'org-victim' } } } } };
+
+  test.each([
+    ['a browser page (text/plain, with Origin)', { 'content-type': 'text/plain', origin: 'https://evil.example' }],
+    ['an unsigned call', { 'content-type': 'application/json' }],
+    ['a signed-looking call from a browser', { authorization: 'AWS4-HMAC-SHA256 Credential=x', origin: 'https://evil.example' }],
+  ])('%s is refused with 403 and runs nothing', async (_, headers) => {
+    const before = capturedLogLines().length;
+    const response = await fetch(`${api().api.url}/2015-03-31/functions/get-connection/invocations`, { method: 'POST', headers, body: JSON.stringify(event) });
+    expect(response.status).toBe(403);
+    expect(capturedLogLines().length).toBe(before);
+  });
+});

@@ -33,6 +33,9 @@ describe('the SSRF guard refuses every non-public address by default', () => {
     ['::ffff:127.0.0.1', 'IPv4-mapped loopback'],
     ['::ffff:a9fe:a9fe', 'IPv4-mapped metadata in hex'],
     ['::ffff:10.0.0.1', 'IPv4-mapped RFC 1918'],
+    ['::ffff:0:7f00:1', 'SIIT-translated loopback'],
+    ['64:ff9b:1::a00:1', 'local-use NAT64'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
     ['64:ff9b::a00:1', 'NAT64 of 10.0.0.1'],
     ['2002:a9fe:a9fe::1', '6to4 of 169.254.169.254'],
   ])('%s (%s)', async (address) => {
