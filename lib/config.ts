@@ -2,7 +2,7 @@
  * Environment, read once per process. A missing required variable fails at first use with a message
  * naming it, not with an obscure SDK error later.
  */
-import { parseCidrList } from './providers/network-guard.js';
+import { isIP } from 'node:net';
 
 export class MissingConfigurationError extends Error {
   constructor(variable: string) {
@@ -25,6 +25,21 @@ function optionalInteger(variable: string, fallback: number, min: number, max: n
     throw new Error(`Environment variable ${variable} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** Parses "a/b, c/d" into CIDRs; throws on a malformed entry so a typo cannot widen the guard silently. */
+export function parseCidrList(value: string | undefined): string[] {
+  if (!value?.trim()) return [];
+  return value.split(',').map((entry) => {
+    const cidr = entry.trim();
+    const [network, prefix] = cidr.split('/');
+    const family = isIP(network ?? '');
+    const bits = Number(prefix);
+    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) {
+      throw new Error(`Invalid CIDR in allow-list: "${cidr}"`);
+    }
+    return cidr;
+  });
 }
 
 function memo<T>(read: () => T): () => T {

@@ -1,6 +1,6 @@
 /**
  * Domain errors. Each carries the HTTP status and machine code it maps to, so the HTTP layer has a
- * single translation point (lib/http/error-envelope.ts). Messages are written for the API caller
+ * single translation point (lib/http/error-mapping.ts). Messages are written for the API caller
  * and never include secrets or raw dependency messages; the original error is kept as `cause`.
  */
 export interface FieldIssue {
@@ -43,11 +43,6 @@ export class BadRequestError extends ServiceError {
   }
 }
 
-export class UnsupportedMediaTypeError extends ServiceError {
-  readonly statusCode = 415;
-  readonly code = 'unsupported_media_type';
-}
-
 export class PayloadTooLargeError extends ServiceError {
   readonly statusCode = 413;
   readonly code = 'payload_too_large';
@@ -72,11 +67,9 @@ export class DependencyUnavailableError extends ServiceError {
   readonly statusCode = 503;
   readonly code = 'service_unavailable';
   override readonly headers = { 'Retry-After': '1' };
-  constructor(dependency: string, cause: unknown) {
+  constructor(cause: unknown) {
     super('The service is busy or a dependency is unavailable. Retry shortly.', { cause });
-    this.dependency = dependency;
   }
-  readonly dependency: string;
 }
 
 /** The function is about to reach its Lambda timeout: answer while there is still time to. */

@@ -77,6 +77,7 @@ function jwtVerifier(key: JWTVerifyGetKey | Awaited<ReturnType<typeof importJWK>
       let payload: JWTPayload;
       try {
         const options = { issuer, algorithms: ACCEPTED_ALGORITHMS, requiredClaims: ['exp'] };
+        // Same call twice: TypeScript picks jwtVerify's overload (key or key resolver) per branch.
         ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
       } catch (error) {
         throw new TokenRejectedError(`The bearer token was rejected (${(error as { code?: string }).code ?? 'invalid'})`);

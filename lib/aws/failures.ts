@@ -40,10 +40,3 @@ export function isTransientAwsFailure(error: unknown): boolean {
   const status = candidate.$metadata?.httpStatusCode;
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
-
-export function awsErrorName(error: unknown): string {
-  if (typeof error === 'object' && error !== null && typeof (error as AwsLikeError).name === 'string') {
-    return (error as { name: string }).name;
-  }
-  return 'UnknownError';
-}

@@ -11,5 +11,7 @@ export function publicConnection(connection: ConnectionSummary) {
     created_at: connection.createdAt,
     status: connection.status,
     last_tested_at: connection.lastTestedAt,
+    /** How long the last test took, in milliseconds. */
+    latency_ms: connection.latencyMs,
   };
 }

@@ -38,7 +38,7 @@ export class KmsDataKeys implements DataKeyService {
     } catch (error) {
       const name = (error as { name?: string }).name ?? '';
       if (UNREADABLE.has(name)) throw new CredentialsUnreadableError(error);
-      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError('kms', error);
+      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
       throw error;
     }
   }

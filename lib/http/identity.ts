@@ -4,6 +4,11 @@ import type { HttpApiEvent } from './types.js';
 
 const ORGANIZATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:@|-]{0,127}$/;
 
+/** The organization ids the API accepts: plain identifiers, since they become part of the item key. */
+export function isValidOrganizationId(value: string): boolean {
+  return ORGANIZATION_ID.test(value);
+}
+
 /**
  * The organization, from the claims the JWT authorizer verified. Fails closed: no claims, no org
  * claim, or an org id that is not a plain identifier, and the request is refused.
@@ -15,6 +20,6 @@ export function organizationOf(event: HttpApiEvent): string {
   if (typeof value !== 'string' || value === '') {
     throw new UnauthorizedError(`The token has no '${config.orgClaim()}' claim naming the organization.`);
   }
-  if (!ORGANIZATION_ID.test(value)) throw new UnauthorizedError(`The token's '${config.orgClaim()}' claim is not a valid organization id.`);
+  if (!isValidOrganizationId(value)) throw new UnauthorizedError(`The token's '${config.orgClaim()}' claim is not a valid organization id.`);
   return value;
 }

@@ -1,8 +1,8 @@
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { classifyTransport, type Endpoint } from './transport-failures.js';
 import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
 
-type BigQueryDefinition = Extract<ConnectionDefinition, { provider: 'bigquery' }>;
+type BigQueryDefinition = ProviderDefinition<'bigquery'>;
 
 export interface BigQueryContext {
   definition: BigQueryDefinition;

@@ -1,14 +1,14 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
 import { config } from '../config.js';
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { bounded } from './bounded.js';
 import { bigqueryEndpoint, classifyBigQueryFailure, type BigQueryContext } from './bigquery-failures.js';
 import type { Probe } from './probe.js';
 import { rsaPrivateKeyPem } from './rsa-key.js';
 import { ProbeFailure, seconds } from './verdict.js';
 
-type BigQueryDefinition = Extract<ConnectionDefinition, { provider: 'bigquery' }>;
+type BigQueryDefinition = ProviderDefinition<'bigquery'>;
 
 const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
 

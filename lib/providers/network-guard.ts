@@ -57,26 +57,10 @@ export interface NetworkPolicy {
   lookup?: Lookup;
 }
 
-/** Parses "a/b, c/d" into CIDRs; throws on a malformed entry so a typo cannot widen the guard silently. */
-export function parseCidrList(value: string | undefined): string[] {
-  if (!value?.trim()) return [];
-  return value.split(',').map((entry) => {
-    const cidr = entry.trim();
-    const [network, prefix] = cidr.split('/');
-    const family = isIP(network ?? '');
-    const bits = Number(prefix);
-    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) {
-      throw new Error(`Invalid CIDR in allow-list: "${cidr}"`);
-    }
-    return cidr;
-  });
-}
-
 /** Resolves `host` and returns the address to connect to, or throws a host_not_allowed / host_not_found failure. */
 export async function vetHost(host: string, policy: NetworkPolicy): Promise<string> {
   const allowed = allowList(policy.allowedCidrs);
-  const literal = stripBrackets(host);
-  const addresses = isIP(literal) !== 0 ? [literal] : await resolve(literal, policy.lookup ?? systemLookup);
+  const addresses = isIP(host) !== 0 ? [host] : await resolve(host, policy.lookup ?? systemLookup);
   const refused = addresses.filter((address) => !isPermitted(address, allowed));
   if (refused.length > 0) {
     throw new ProbeFailure(
@@ -145,8 +129,4 @@ async function resolve(hostname: string, lookup: Lookup): Promise<string[]> {
     // reported below as not found; the resolver's own message is not passed on
   }
   throw new ProbeFailure('host_not_found', `The host '${hostname}' could not be resolved. Check the hostname.`);
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -1,7 +1,7 @@
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
 
-type PostgresDefinition = Extract<ConnectionDefinition, { provider: 'postgres' }>;
+type PostgresDefinition = ProviderDefinition<'postgres'>;
 
 interface FailureContext {
   definition: PostgresDefinition;

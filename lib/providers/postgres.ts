@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
 import pg from 'pg';
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { vetHost } from './network-guard.js';
 import { classifyPostgresFailure } from './postgres-failures.js';
 import type { Probe } from './probe.js';
 import { ProbeFailure, type ProbeLimits } from './verdict.js';
 
-type PostgresDefinition = Extract<ConnectionDefinition, { provider: 'postgres' }>;
+type PostgresDefinition = ProviderDefinition<'postgres'>;
 
 const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM pg_catalog.pg_namespace n WHERE n.nspname = $1`;
 

@@ -1,8 +1,8 @@
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { classifyTransport, isTlsCode, type Endpoint } from './transport-failures.js';
 import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
 
-type SnowflakeDefinition = Extract<ConnectionDefinition, { provider: 'snowflake' }>;
+type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
 
 export interface SnowflakeContext {
   definition: SnowflakeDefinition;

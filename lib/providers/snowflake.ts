@@ -2,14 +2,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type snowflake from 'snowflake-sdk';
 import { config } from '../config.js';
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ProviderDefinition } from '../schema/connection.js';
 import { bounded } from './bounded.js';
 import type { Probe } from './probe.js';
 import { rsaPrivateKeyPem } from './rsa-key.js';
 import { checkSnowflakeSession, classifySnowflakeFailure, snowflakeEndpoint, type SessionRow, type SnowflakeContext } from './snowflake-failures.js';
 import { ProbeFailure, seconds, type ProbeLimits } from './verdict.js';
 
-type SnowflakeDefinition = Extract<ConnectionDefinition, { provider: 'snowflake' }>;
+type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
 
 /**
  * Context functions run in Snowflake's cloud services, so this answers without resuming (and

@@ -15,7 +15,8 @@ export const connectionRequest = v.variant(
 /** A validated connection with defaults applied: what gets encrypted and stored. */
 export type ConnectionDefinition = v.InferOutput<typeof connectionRequest>;
 export type Provider = ConnectionDefinition['provider'];
-export const PROVIDERS = ['postgres', 'snowflake', 'bigquery'] as const satisfies readonly Provider[];
+/** One provider's definition, as its probe receives it. */
+export type ProviderDefinition<P extends Provider> = Extract<ConnectionDefinition, { provider: P }>;
 
 export function parseConnectionRequest(body: unknown): ConnectionDefinition {
   // valibot reads an array's properties like an object's; a connection is only ever a JSON object.

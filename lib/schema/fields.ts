@@ -45,11 +45,16 @@ export const port = v.pipe(
 
 const MAX_PEM_LENGTH = 16_384;
 
-/** A PEM private key that Node's crypto can load (PKCS#8 or PKCS#1). */
-export const privateKeyPem = v.pipe(
+/** Text that looks like a PEM private key; whether it loads is checked where the passphrase is known. */
+export const privateKeyPemText = v.pipe(
   v.string(),
   v.maxLength(MAX_PEM_LENGTH, `must be at most ${MAX_PEM_LENGTH} characters`),
   v.check((value) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value), 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)'),
+);
+
+/** An unencrypted PEM private key that Node's crypto can load (PKCS#8 or PKCS#1). */
+export const privateKeyPem = v.pipe(
+  privateKeyPemText,
   v.check((value) => canLoadPrivateKey(value), 'must be a valid PEM private key'),
 );
 

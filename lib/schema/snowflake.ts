@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { keyDerivationWithinLimit, MAX_KEY_DERIVATION_ITERATIONS } from '../crypto/key-derivation-cost.js';
-import { canLoadPrivateKey, secret, text } from './fields.js';
+import { canLoadPrivateKey, privateKeyPemText, secret, text } from './fields.js';
 
 export const DEFAULT_SNOWFLAKE_SCHEMA = 'PUBLIC';
 const IDENTIFIER_MAX = 255;
@@ -9,7 +9,7 @@ const IDENTIFIER_MAX = 255;
  * `orgname-account_name` or a legacy locator with optional region and cloud (`xy12345.us-east-2.aws`).
  * Strict on purpose: the account becomes part of a hostname, so it must never carry another host.
  */
-const ACCOUNT_IDENTIFIER = /^(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z0-9]+(?:\.[A-Za-z0-9-]+){0,2})$/;
+const ACCOUNT_IDENTIFIER = /^(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z0-9]+(?:\.[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*){0,2})$/;
 const ACCOUNT_MESSAGE = "must be an account identifier such as 'myorg-myaccount' or 'xy12345.us-east-2.aws' (without .snowflakecomputing.com)";
 
 export const snowflakeAccount = v.pipe(
@@ -20,20 +20,14 @@ export const snowflakeAccount = v.pipe(
 
 export const SNOWFLAKE_AUTH_METHODS = ['password', 'key_pair'] as const;
 
-/** A PEM key that may be encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY"); loadability is checked with the passphrase. */
-const snowflakePrivateKey = v.pipe(
-  v.string(),
-  v.maxLength(16_384, 'must be at most 16384 characters'),
-  v.regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)'),
-);
-
 export const snowflakeCredentials = v.pipe(
   v.strictObject({
     account: v.optional(snowflakeAccount),
     username: text(IDENTIFIER_MAX),
     auth_method: v.optional(v.picklist(SNOWFLAKE_AUTH_METHODS, "must be 'password' or 'key_pair'"), 'password'),
     password: v.optional(secret(1_024)),
-    private_key: v.optional(snowflakePrivateKey),
+    // May be encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY"): it is loaded below, with the passphrase.
+    private_key: v.optional(privateKeyPemText),
     private_key_passphrase: v.optional(secret(1_024)),
     warehouse: text(IDENTIFIER_MAX),
     database: text(IDENTIFIER_MAX),

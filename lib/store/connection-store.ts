@@ -106,7 +106,7 @@ export class ConnectionStore {
     try {
       return await operation();
     } catch (error) {
-      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError('dynamodb', error);
+      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
+import { percentile } from '../../bench/stats.js';
 import { API_BASE_PATH } from '../../lib/routes.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { startTestApi, type TestApi } from '../helpers/transports.js';
@@ -38,7 +39,6 @@ function pick(random: number): [string, string] {
   return ['GET', API_BASE_PATH];
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 describe(`${CLIENTS} concurrent clients for ${DURATION_MS / 1000} s`, () => {
   test('mixed requests: zero errors; throughput and p99 reported', async () => {
