@@ -121,18 +121,3 @@ describe('when the function is about to reach its Lambda timeout', () => {
     expect(JSON.parse(result.body)).toMatchObject({ code: 'deadline_exceeded', error: expect.any(String), meta: { organization_id: org } });
   });
 });
-
-describe('calls per request, as counted at the wire', () => {
-  test.each([
-    ['create', { method: 'POST', body: postgresBody() } as const, { kms: ['GenerateDataKey'], dynamodb: ['PutItem'] }],
-    ['get', { method: 'GET' } as const, { kms: [], dynamodb: ['GetItem'] }],
-    ['test', { method: 'POST', path: TEST_PATH } as const, { kms: ['Decrypt'], dynamodb: ['GetItem', 'UpdateItem'] }],
-    ['delete', { method: 'DELETE' } as const, { kms: [], dynamodb: ['DeleteItem'] }],
-  ])('%s', async (_, request, expected) => {
-    const { org } = await orgWithConnection();
-    dynamoDbProxy.clear();
-    kmsProxy.clear();
-    await handler.call({ org, ...request });
-    expect({ kms: kmsProxy.calls.map((call) => call.operation), dynamodb: dynamoDbProxy.calls.map((call) => call.operation) }).toEqual(expected);
-  });
-});

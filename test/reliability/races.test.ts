@@ -40,8 +40,9 @@ async function snapshot(): Promise<{ id: string; schema: string; password: strin
   const { Item } = await rawDynamoDb.send(new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: itemKey(ORG), ConsistentRead: true }));
   if (!Item) return null;
   const stored = toStoredConnection(ORG, Item);
-  const credentials = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as { password: string };
-  return { id: stored.id, schema: stored.datasetId!, password: credentials.password };
+  const sealed = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as { dataset_id: string; credentials: { password: string } };
+  expect(sealed.dataset_id).toBe(stored.datasetId); // the sealed definition and the plain attributes agree
+  return { id: stored.id, schema: stored.datasetId!, password: sealed.credentials.password };
 }
 
 describe(`${CREATES} concurrent creates mixed with gets, tests and deletes`, () => {
