@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { describe, expect, test } from '@jest/globals';
 import { postgresBody } from '../helpers/bodies.js';
-import type { Transport } from '../helpers/transports.js';
-import type { FaultProxy } from './support/fault-proxy.js';
-import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
+import { orgWithConnection, useProxiedApi } from './support/proxied-api.js';
 
 /**
  * The AWS calls each endpoint makes, counted where they leave the process: at proxies before
@@ -11,28 +8,7 @@ import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
  * timeouts apply here, so a slow machine does not turn into retries that would be counted.
  */
 const TEST_PATH = '/api/v2/warehouse/connections/test';
-let proxied: ProxiedApi;
-let dynamoDbProxy: FaultProxy;
-let kmsProxy: FaultProxy;
-let handler: Transport;
-
-beforeAll(async () => {
-  proxied = await startProxiedApi();
-  ({ dynamoDbProxy, kmsProxy, handler } = proxied);
-});
-afterAll(async () => {
-  await proxied.close();
-});
-beforeEach(() => {
-  dynamoDbProxy.clear();
-  kmsProxy.clear();
-});
-
-async function orgWithConnection() {
-  const org = `org-${randomUUID().slice(0, 8)}`;
-  expect((await handler.call({ org, method: 'POST', body: postgresBody() })).status).toBe(201);
-  return { org };
-}
+const { dynamoDbProxy, kmsProxy, handler } = useProxiedApi();
 
 describe('calls per request, as counted at the wire', () => {
   test.each([
@@ -41,7 +17,7 @@ describe('calls per request, as counted at the wire', () => {
     ['test', { method: 'POST', path: TEST_PATH } as const, { kms: ['Decrypt'], dynamodb: ['GetItem', 'UpdateItem'] }],
     ['delete', { method: 'DELETE' } as const, { kms: [], dynamodb: ['DeleteItem'] }],
   ])('%s', async (_, request, expected) => {
-    const { org } = await orgWithConnection();
+    const { org } = await orgWithConnection(handler);
     dynamoDbProxy.clear();
     kmsProxy.clear();
     await handler.call({ org, ...request });

@@ -1,32 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { routeKey } from '../../lib/routes.js';
 import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
 import { postgresBody } from '../helpers/bodies.js';
-import type { ApiCall, Transport } from '../helpers/transports.js';
+import type { ApiCall } from '../helpers/transports.js';
 import type { Fault, FaultProxy } from './support/fault-proxy.js';
-import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
+import { orgWithConnection, useProxiedApi } from './support/proxied-api.js';
 
 /**
  * DynamoDB and KMS behind fault-injecting proxies: each call of each endpoint is broken in turn
  * (delay past the SDK timeout, connection reset, 5xx, throttling), persistently and once.
  */
-let proxied: ProxiedApi;
-let dynamoDbProxy: FaultProxy;
-let kmsProxy: FaultProxy;
-let handler: Transport;
-
-beforeAll(async () => {
-  proxied = await startProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '300' });
-  ({ dynamoDbProxy, kmsProxy, handler } = proxied);
-});
-afterAll(async () => {
-  await proxied.close();
-});
-beforeEach(() => {
-  dynamoDbProxy.clear();
-  kmsProxy.clear();
-});
+const { dynamoDbProxy, kmsProxy, handler, testApi } = useProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '300' });
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
 const ATTEMPTS = 3; // AWS_MAX_ATTEMPTS default: a fault that lasts this long reaches the caller
@@ -54,16 +39,10 @@ const steps: Step[] = [
   { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => kmsProxy, operation: 'Decrypt', okStatus: 200 },
 ];
 
-async function orgWithConnection() {
-  const org = `org-${randomUUID().slice(0, 8)}`;
-  const created = await handler.call({ org, method: 'POST', body: postgresBody() });
-  expect(created.status).toBe(201);
-  return { org, id: created.body!.id as string };
-}
 
 describe.each(faults)('%s', (_, fault) => {
   test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, persistent: 503 with Retry-After and the stored state intact', async (_endpoint, _operation, step) => {
-    const { org, id } = await orgWithConnection();
+    const { org, id } = await orgWithConnection(handler);
     step.proxy().inject(step.operation, fault, ATTEMPTS);
 
     const response = await handler.call({ org, ...step.request });
@@ -80,14 +59,14 @@ describe.each(faults)('%s', (_, fault) => {
   });
 
   test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, once: the SDK retry absorbs it', async (_endpoint, _operation, step) => {
-    const { org } = await orgWithConnection();
+    const { org } = await orgWithConnection(handler);
     step.proxy().inject(step.operation, fault, 1);
     const response = await handler.call({ org, ...step.request });
     expect(response.status).toBe(step.okStatus);
   });
 
   test('on test’s status update: the verdict is still returned', async () => {
-    const { org } = await orgWithConnection();
+    const { org } = await orgWithConnection(handler);
     dynamoDbProxy.inject('UpdateItem', fault, ATTEMPTS);
     const response = await handler.call({ org, method: 'POST', path: TEST_PATH });
     expect(response.status).toBe(200);
@@ -110,9 +89,9 @@ describe('when KMS succeeded and the write failed', () => {
 
 describe('when the function is about to reach its Lambda timeout', () => {
   test('the caller gets a JSON 503 with Retry-After, not a bare gateway error', async () => {
-    const { org } = await orgWithConnection();
+    const { org } = await orgWithConnection(handler);
     dynamoDbProxy.inject('GetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
-    const fn = proxied.testApi.functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
+    const fn = testApi().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
     const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
 
     const result = (await fn.handler(event, lambdaContext({ ...fn.route, timeoutSeconds: 0.7 }))) as { statusCode: number; headers: Record<string, string>; body: string };
