@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { ROUTES, routeKey, type Route } from '../lib/routes.js';
-import { httpApiEvent, lambdaContext } from '../local/http-api-event.js';
+import { ROUTES, type Route } from '../lib/routes.js';
+import { lambdaContext, routeEvent } from '../local/http-api-event.js';
 
 export type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; body?: string }>;
 
@@ -10,15 +10,7 @@ export function route(functionName: string): Route {
 
 /** An API Gateway v2 event for one of the service's routes, from a caller of `org`. */
 export function eventFor(functionName: string, org: string, body?: unknown) {
-  const target = route(functionName);
-  return httpApiEvent({
-    method: target.method,
-    path: target.path,
-    routeKey: routeKey(target),
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
-    claims: { sub: 'bench', org_id: org },
-  });
+  return routeEvent(route(functionName), { claims: { sub: 'bench', org_id: org }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 }
 
 export function contextFor(functionName: string): Context {

@@ -15,9 +15,9 @@ const quick = options.quick;
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, '.bench');
 
-const { startSilentListener } = await import('./silent-listener.js');
-const silent = await startSilentListener();
-const silentUrl = `http://127.0.0.1:${silent.port}`;
+const { startBlackholeServer } = await import('../test/fakes/blackhole-server.js');
+const silent = await startBlackholeServer();
+const silentUrl = silent.origin;
 
 // Configuration the handler modules read when first imported (below, after the backends are up).
 // Snowflake and BigQuery API calls go to the silent listener: their verdict times are measured there.
@@ -34,7 +34,7 @@ Object.assign(process.env, {
 });
 
 const { startLocalBackends } = await import('../local/runtime.js');
-const { freePortOnLoopback } = await import('./ports.js');
+const { freePort } = await import('../test/setup/postgres-server.js');
 const { buildBundles } = await import('./bundles.js');
 const { measureInitTimes } = await import('./init-time.js');
 const { installAwsCallTimer } = await import('./aws-call-timer.js');
@@ -47,7 +47,7 @@ const { render } = await import('./report.js');
 const { config } = await import('../lib/config.js');
 
 const backends = await startLocalBackends({ tableName: 'warehouse-connections-bench' });
-const closedPort = await freePortOnLoopback();
+const closedPort = await freePort();
 const postgresAt = (port: number) => ({
   provider: 'postgres',
   credentials: { host: '127.0.0.1', port, database: 'bench', username: 'bench', password: 'bench-password', ssl_mode: 'disable' },

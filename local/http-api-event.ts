@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { routeKey, type Route } from '../lib/routes.js';
 
 /**
  * Builds API Gateway HTTP API payload-v2 events the way API Gateway does after its JWT authorizer
@@ -52,6 +53,26 @@ export function httpApiEvent(parts: HttpRequestParts): APIGatewayProxyEventV2Wit
     ...(hasBody ? { body: isText ? parts.body!.toString('utf8') : parts.body!.toString('base64') } : {}),
     isBase64Encoded: hasBody && !isText,
   } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+export interface RouteCall {
+  /** The verified claims; none when the caller sends no identity. */
+  claims?: Record<string, unknown>;
+  /** A JSON body (sent as application/json unless `headers` says otherwise). */
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+/** An event for one of the service's routes, as API Gateway sends it once its authorizer passed `claims`. */
+export function routeEvent(route: Pick<Route, 'method' | 'path'>, call: RouteCall = {}): APIGatewayProxyEventV2WithJWTAuthorizer {
+  return httpApiEvent({
+    method: route.method,
+    path: route.path,
+    routeKey: routeKey(route),
+    headers: { ...(call.body === undefined ? {} : { 'content-type': 'application/json' }), ...call.headers },
+    ...(call.body === undefined ? {} : { body: Buffer.from(call.body) }),
+    ...(call.claims ? { claims: call.claims } : {}),
+  });
 }
 
 /** API Gateway passes every claim as a string; arrays look like "[a b]". */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
+import { startBlackholeServer } from '../fakes/blackhole-server.js';
+import type { LoopbackServer } from '../fakes/loopback-server.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
 import { useTestApi, type Transport } from '../helpers/transports.js';
@@ -16,22 +18,16 @@ process.env.WAREHOUSE_STATEMENT_TIMEOUT_MS = '1000';
 process.env.WAREHOUSE_TEST_DEADLINE_MS = '3000';
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
-let silentServer: Server;
+let silentServer: LoopbackServer;
 let silentPort: number;
-const openSockets = new Set<Socket>();
 
 beforeAll(async () => {
   // Accepts TCP connections and never says a word: the "host is up but hangs" case.
-  silentServer = createServer((socket) => {
-    openSockets.add(socket);
-    socket.on('close', () => openSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
-  silentPort = (silentServer.address() as { port: number }).port;
+  silentServer = await startBlackholeServer();
+  silentPort = silentServer.port;
 });
 afterAll(async () => {
-  for (const socket of openSockets) socket.destroy();
-  await new Promise((resolve) => silentServer.close(resolve));
+  await silentServer.close();
 });
 
 async function testWith(transport: Transport, body: unknown) {

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
-import { httpApiEvent } from '../../local/http-api-event.js';
+import { API_BASE_PATH, ROUTES } from '../../lib/routes.js';
+import { routeEvent } from '../../local/http-api-event.js';
 import { watchResponse } from './logs.js';
 import type { ApiCall, ApiResponse, Transport } from './transports.js';
 
@@ -31,12 +31,9 @@ export function deployedTransports(settings: DeployedSettings): { transports: Tr
       const route = ROUTES.find((candidate) => candidate.path === (request.path ?? API_BASE_PATH) && candidate.method === request.method);
       if (!route) throw new Error(`No function for ${request.method} ${request.path ?? API_BASE_PATH}`);
       const payload = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-      const event = httpApiEvent({
-        method: route.method,
-        path: route.path,
-        routeKey: routeKey(route),
-        headers: { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
-        ...(payload === undefined ? {} : { body: Buffer.from(payload) }),
+      const event = routeEvent(route, {
+        ...(request.headers ? { headers: request.headers } : {}),
+        ...(payload === undefined ? {} : { body: payload }),
         ...(request.org === null ? {} : { claims: { sub: 'test-deployed', [settings.orgClaim]: request.org } }),
       });
       const output = await lambda.send(new InvokeCommand({ FunctionName: settings.functionNames[route.functionName], Payload: Buffer.from(JSON.stringify(event)) }));

@@ -3,8 +3,8 @@
  * Node has loaded after each step. Drivers are CommonJS, so they show up in require.cache.
  */
 import { createRequire } from 'node:module';
-import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
-import { ROUTES, routeKey } from '../../lib/routes.js';
+import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
+import { ROUTES } from '../../lib/routes.js';
 
 const DRIVERS = { pg: '/node_modules/pg/', snowflake: '/node_modules/snowflake-sdk/', bigquery: '/node_modules/@google-cloud/bigquery/' };
 const cache = createRequire(import.meta.url).cache;
@@ -16,14 +16,7 @@ const report: Record<string, string[]> = {};
 async function call(functionName: string, payload?: unknown): Promise<number> {
   const route = ROUTES.find((candidate) => candidate.functionName === functionName)!;
   const { handler } = (await import(`../../${route.entry.replace(/\.ts$/, '.js')}`)) as { handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }> };
-  const event = httpApiEvent({
-    method: route.method,
-    path: route.path,
-    routeKey: routeKey(route),
-    headers: { 'content-type': 'application/json' },
-    ...(payload === undefined ? {} : { body: Buffer.from(JSON.stringify(payload)) }),
-    claims: { org_id: 'org-driver-isolation' },
-  });
+  const event = routeEvent(route, { claims: { org_id: 'org-driver-isolation' }, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
   const result = await handler(event, lambdaContext(route));
   report[functionName] = loaded();
   return result.statusCode;

@@ -1,9 +1,9 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Context } from 'aws-lambda';
-import { API_BASE_PATH, ROUTES, routeKey, type Route } from '../../lib/routes.js';
+import { API_BASE_PATH, ROUTES, type Route } from '../../lib/routes.js';
 import { loadFunctions, startLocalApi, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
-import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
+import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
 import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
 import { watchResponse } from './logs.js';
 
@@ -110,14 +110,9 @@ function routeFor(functions: LocalFunction[], request: ApiCall): LocalFunction {
 
 function eventFor(route: Route, request: ApiCall) {
   const payload = bodyText(request);
-  const headers: Record<string, string> = { ...request.headers };
-  if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-  return httpApiEvent({
-    method: route.method,
-    path: route.path,
-    routeKey: routeKey(route),
-    headers,
-    ...(payload === undefined ? {} : { body: Buffer.from(payload) }),
+  return routeEvent(route, {
+    ...(request.headers ? { headers: request.headers } : {}),
+    ...(payload === undefined ? {} : { body: payload }),
     ...(request.org === null ? {} : { claims: { sub: 'user-1', org_id: request.org, iss: 'test', aud: 'warehouse-connections' } }),
   });
 }
