@@ -2,7 +2,7 @@
  * Environment, read once per process. A missing required variable fails at first use with a message
  * naming it, not with an obscure SDK error later.
  */
-import { isIP } from 'node:net';
+import { parseAllowedNetwork } from './providers/allow-list.js';
 
 export class MissingConfigurationError extends Error {
   constructor(variable: string) {
@@ -27,18 +27,16 @@ function optionalInteger(variable: string, fallback: number, min: number, max: n
   return value;
 }
 
-/** Parses "a/b, c/d" into CIDRs; throws on a malformed entry so a typo cannot widen the guard silently. */
+/**
+ * Parses the comma-separated allow-list ("10.0.0.0/8, 10.1.0.0/16:5432, [fd00::/8]:5432"); throws on
+ * a malformed entry so a typo cannot widen the guard silently. Syntax: lib/providers/allow-list.ts.
+ */
 export function parseCidrList(value: string | undefined): string[] {
   if (!value?.trim()) return [];
   return value.split(',').map((entry) => {
-    const cidr = entry.trim();
-    const [network, prefix] = cidr.split('/');
-    const family = isIP(network ?? '');
-    const bits = Number(prefix);
-    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) {
-      throw new Error(`Invalid CIDR in allow-list: "${cidr}"`);
-    }
-    return cidr;
+    const trimmed = entry.trim();
+    parseAllowedNetwork(trimmed);
+    return trimmed;
   });
 }
 
@@ -66,7 +64,7 @@ export const config = {
    */
   snowflakeAccessUrl: memo(() => process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL || undefined),
   bigqueryApiEndpoint: memo(() => process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT || undefined),
-  /** CIDRs of private networks that connection tests may reach (WAREHOUSE_ALLOWED_CIDRS="10.0.0.0/8,..."). */
+  /** Private networks (and ports) that connection tests may reach (WAREHOUSE_ALLOWED_CIDRS="10.0.0.0/8:5432,..."). */
   allowedCidrs: memo(() => parseCidrList(process.env.WAREHOUSE_ALLOWED_CIDRS)),
   /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
   awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),

@@ -13,7 +13,8 @@ const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM
 /** Connects with `pg`, runs SELECT 1, then checks that the schema in dataset_id exists and is usable. */
 export const probePostgres: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
-  const address = await vetHost(definition.credentials.host, { allowedCidrs: limits.allowedCidrs ?? [] });
+  const { host, port } = definition.credentials;
+  const address = await vetHost(host, port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   const client = new pg.Client(clientConfig(definition, limits, address));
   client.on('error', () => undefined); // errors after connect surface through the pending query

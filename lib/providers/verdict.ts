@@ -1,3 +1,5 @@
+import type { Lookup } from './network-guard.js';
+
 /**
  * The outcome of a connection test. Failure messages are written by us from what the driver
  * reported (codes, not text), so no password, key or token can travel back in them.
@@ -35,8 +37,10 @@ export interface ProbeLimits {
   connectTimeoutMs: number;
   statementTimeoutMs: number;
   deadlineMs: number;
-  /** Private networks the SSRF guard admits (CIDRs); none by default. */
+  /** Private networks (and ports) the SSRF guard admits (allow-list.ts); none by default. */
   allowedCidrs?: readonly string[];
+  /** How the SSRF guard resolves customer hosts: the system resolver unless a test injects one. */
+  lookup?: Lookup;
 }
 
 export function seconds(milliseconds: number): string {
