@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 describe('the test endpoint never connects to a forbidden address', () => {
-  test.each(['127.0.0.1', 'localhost', '10.0.0.7', '192.168.0.10', '172.20.1.1', '169.254.169.254', '100.100.0.1', '::1', '::ffff:169.254.169.254', 'fd00:ec2::254', 'fe80::1'])(
+  test.each(['127.0.0.1', 'localhost', '10.0.0.7', '192.168.0.10', '172.20.1.1', '169.254.169.254', '100.100.0.1', '::1', '::ffff:169.254.169.254', 'fd00:ec2::254', 'fe80::1', '1::ffff:127.0.0.1', '::ffff:ffff:7f00:1', '::127.0.0.1'])(
     'host %s is refused before any socket is opened',
     async (host) => {
       const org = `org-${randomUUID().slice(0, 8)}`;
