@@ -4,9 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { config } from '../lib/config.js';
+import { MAX_BODY_BYTES } from '../lib/http/endpoint.js';
 import { routeKey, type Route } from '../lib/routes.js';
 import { httpApiEvent, lambdaContext } from './http-api-event.js';
 import { TokenRejectedError, type TokenVerifier } from './jwt.js';
+import { checkSigV4Header, SigV4Error, verifySigV4 } from './sigv4.js';
 
 /**
  * Plays API Gateway (HTTP API, JWT authorizer, payload v2) and the Lambda Invoke API in front of
@@ -19,11 +22,23 @@ export interface LocalFunction {
   handler: LambdaHandler;
 }
 
+export interface InvokeCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 export interface LocalApiOptions {
   functions: LocalFunction[];
   verifier: TokenVerifier;
   port?: number;
   host?: string;
+  /**
+   * Who may call the Lambda Invoke API: requests must be SigV4-signed with one of these. Default:
+   * the runtime's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (none set: nobody may invoke).
+   */
+  invokeCredentials?: InvokeCredentials[];
+  /** The claim naming the organization (default: ORG_CLAIM); a non-string value is refused. */
+  orgClaim?: string;
 }
 
 export interface LocalApi {
@@ -32,8 +47,19 @@ export interface LocalApi {
 }
 
 const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+/**
+ * The largest body the gateway reads. API Gateway itself takes 10 MB, but every function refuses
+ * more than 64 KiB, so reading more would only let a caller fill memory. The margin lets bodies
+ * just over the limit reach the function, whose own 413 is the one clients see in AWS.
+ */
+export const GATEWAY_MAX_BODY_BYTES = MAX_BODY_BYTES + 1024;
 const LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024;
+/**
+ * After an early refusal the rest of a body is read and dropped (never kept), up to this much,
+ * so a client that already sent it reads the answer instead of a connection reset; beyond it
+ * the connection is cut.
+ */
+const MAX_DISCARDED_BYTES = 1024 * 1024;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /** Imports each route's handler module, as Lambda would load the function's entry file. */
@@ -49,9 +75,16 @@ export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunc
 
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const byName = new Map(options.functions.map((fn) => [fn.route.functionName, fn]));
+  const settings: GatewaySettings = {
+    functions: options.functions,
+    byName,
+    verifier: options.verifier,
+    invokeSecrets: new Map((options.invokeCredentials ?? environmentCredentials()).map((credentials) => [credentials.accessKeyId, credentials.secretAccessKey])),
+    orgClaim: options.orgClaim ?? config.orgClaim(),
+  };
   const server = createServer((request, response) => {
-    serve(request, response, options, byName).catch(() => {
-      if (!response.headersSent) send(response, 500, { message: 'Internal Server Error' });
+    serve(request, response, settings).catch(() => {
+      if (!response.headersSent) refuse(request, response, 500, { message: 'Internal Server Error' });
       else response.destroy();
     });
   });
@@ -65,32 +98,55 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   return { url: `http://${options.host ?? '127.0.0.1'}:${port}`, close: () => closeServer(server) };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, options: LocalApiOptions, byName: Map<string, LocalFunction>): Promise<void> {
+interface GatewaySettings {
+  functions: LocalFunction[];
+  byName: Map<string, LocalFunction>;
+  verifier: TokenVerifier;
+  invokeSecrets: Map<string, string>;
+  orgClaim: string;
+}
+
+function environmentCredentials(): InvokeCredentials[] {
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
+  return AWS_ACCESS_KEY_ID && AWS_SECRET_ACCESS_KEY ? [{ accessKeyId: AWS_ACCESS_KEY_ID, secretAccessKey: AWS_SECRET_ACCESS_KEY }] : [];
+}
+
+/**
+ * In API Gateway's order: route, then the JWT authorizer, then the body. Nothing of a body is read
+ * before the token passed and the declared length fits, and never more than the limit.
+ */
+async function serve(request: IncomingMessage, response: ServerResponse, settings: GatewaySettings): Promise<void> {
   // The raw request target, split by hand: URL parsing would read "//x" as a host.
   const [pathname = '/', query = ''] = (request.url ?? '/').split(/\?(.*)/s);
   const url = { pathname, search: query ? `?${query}` : '' };
   const method = request.method ?? 'GET';
   const invoke = INVOKE_PATH.exec(url.pathname);
-  if (invoke) return invokeFunction(request, response, byName, decodeURIComponent(invoke[1] ?? ''));
+  if (invoke) return invokeFunction(request, response, settings, url.pathname, query, invoke[1] ?? '');
 
-  const onPath = options.functions.filter((fn) => fn.route.path === url.pathname);
-  if (onPath.length === 0) return send(response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
+  const onPath = settings.functions.filter((fn) => fn.route.path === url.pathname);
+  if (onPath.length === 0) return refuse(request, response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
   const target = onPath.find((fn) => fn.route.method === method);
   if (!target) {
     const allow = onPath.map((fn) => fn.route.method).join(', ');
-    return send(response, 405, gatewayError('Method Not Allowed', 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allow}`), { Allow: allow });
+    return refuse(request, response, 405, gatewayError('Method Not Allowed', 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allow}`), { Allow: allow });
   }
-
-  const body = await readBody(request, API_GATEWAY_MAX_BODY);
-  if (body === undefined) return send(response, 413, gatewayError('Request Entity Too Large', 'payload_too_large', 'The request body is larger than 10 MB'));
 
   let claims: Record<string, unknown>;
   try {
-    claims = await options.verifier.verify(header(request, 'authorization'));
+    claims = await settings.verifier.verify(header(request, 'authorization'));
+    // API Gateway hands every claim to the function as a string, so 123 and "123" would arrive
+    // alike; here the type is still known, and an organization is only ever named by a string.
+    const organization = claims[settings.orgClaim];
+    if (organization !== undefined && typeof organization !== 'string') throw new TokenRejectedError(`The token's '${settings.orgClaim}' claim must be a string`);
   } catch (error) {
     const reason = error instanceof TokenRejectedError ? error.message : 'The bearer token could not be verified';
-    return send(response, 401, gatewayError('Unauthorized', 'unauthorized', reason), { 'WWW-Authenticate': 'Bearer' });
+    return refuse(request, response, 401, gatewayError('Unauthorized', 'unauthorized', reason), { 'WWW-Authenticate': 'Bearer' });
   }
+
+  const tooLarge = () => refuse(request, response, 413, { ...gatewayError('Request Entity Too Large', 'payload_too_large', `body: must be at most ${MAX_BODY_BYTES / 1024} KiB`), field: 'body' });
+  if (declaredLength(request) > GATEWAY_MAX_BODY_BYTES) return tooLarge();
+  const body = await readBody(request, GATEWAY_MAX_BODY_BYTES);
+  if (body === undefined) return tooLarge();
 
   const requestId = randomUUID();
   const event = httpApiEvent({
@@ -114,27 +170,47 @@ async function serve(request: IncomingMessage, response: ServerResponse, options
   writeProxyResult(response, result);
 }
 
-/** Lambda's Invoke API, as @aws-sdk/client-lambda calls it. The event is passed as given, like Lambda does. */
-async function invokeFunction(request: IncomingMessage, response: ServerResponse, byName: Map<string, LocalFunction>, nameOrArn: string): Promise<void> {
-  const name = nameOrArn.replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '').split(':')[0] ?? '';
-  const target = byName.get(name);
-  if (request.method !== 'POST') return send(response, 405, { message: 'Method Not Allowed' });
-  // The Invoke API takes claims from the event as given. A web page in the developer's browser must
-  // not be able to post one: browsers send Origin, and cannot add a SigV4 Authorization header
-  // without a CORS preflight this server never grants. The SDK always signs.
-  if (request.headers.origin !== undefined || !/^AWS4-HMAC-SHA256 /.test(header(request, 'authorization') ?? '')) {
-    return send(response, 403, { Type: 'User', message: 'Lambda Invoke needs a SigV4-signed request from an AWS SDK or CLI' }, { 'x-amzn-ErrorType': 'AccessDeniedException' });
+/**
+ * Lambda's Invoke API, as @aws-sdk/client-lambda calls it. The event is passed as given, like Lambda
+ * does, so it names any organization: only callers holding the local credentials may invoke.
+ */
+async function invokeFunction(request: IncomingMessage, response: ServerResponse, settings: GatewaySettings, rawPath: string, rawQuery: string, rawName: string): Promise<void> {
+  const lambdaError = (status: number, code: string, message: string) => refuse(request, response, status, { Type: 'User', message }, { 'x-amzn-ErrorType': code });
+  if (request.method !== 'POST') return refuse(request, response, 405, { message: 'Method Not Allowed' });
+  // A web page in the developer's browser sends Origin, and cannot sign without a CORS preflight
+  // this server never grants; refusing Origin outright keeps browsers out even with a leaked key.
+  if (request.headers.origin !== undefined) return lambdaError(403, 'AccessDeniedException', 'Lambda Invoke does not answer browsers');
+  const credentialsFor = (accessKeyId: string) => {
+    const secretAccessKey = settings.invokeSecrets.get(accessKeyId);
+    return secretAccessKey === undefined ? undefined : { secretAccessKey };
+  };
+  try {
+    checkSigV4Header(request.headersDistinct, credentialsFor, { service: 'lambda' });
+  } catch (error) {
+    if (error instanceof SigV4Error) return lambdaError(error.statusCode, error.code, error.message);
+    throw error;
   }
-  if (!target) {
-    return send(response, 404, { Type: 'User', message: `Function not found: ${nameOrArn}` }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
-  }
+
+  const nameOrArn = decodedName(rawName);
+  const name = nameOrArn?.replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '').split(':')[0] ?? '';
+  const target = settings.byName.get(name);
+  if (!target) return lambdaError(404, 'ResourceNotFoundException', `Function not found: ${nameOrArn ?? rawName}`);
+  const tooLarge = () => lambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${LAMBDA_MAX_PAYLOAD} bytes`);
+  if (declaredLength(request) > LAMBDA_MAX_PAYLOAD) return tooLarge();
   const body = await readBody(request, LAMBDA_MAX_PAYLOAD);
-  if (body === undefined) return send(response, 413, { Type: 'User', message: 'Request must be smaller than 6291456 bytes' }, { 'x-amzn-ErrorType': 'RequestTooLargeException' });
+  if (body === undefined) return tooLarge();
+  try {
+    await verifySigV4({ method: 'POST', path: rawPath, query: rawQuery, headers: request.headersDistinct, body }, credentialsFor, { service: 'lambda' });
+  } catch (error) {
+    if (error instanceof SigV4Error) return lambdaError(error.statusCode, error.code, error.message);
+    throw error;
+  }
+
   let event: unknown;
   try {
     event = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   } catch {
-    return send(response, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-ErrorType': 'InvalidRequestContentException' });
+    return lambdaError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
   }
   const invocationType = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (invocationType === 'DryRun') return send(response, 204, undefined);
@@ -151,6 +227,15 @@ async function invokeFunction(request: IncomingMessage, response: ServerResponse
       ? { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${target.route.timeoutSeconds} seconds` }
       : { errorType: (error as Error)?.name ?? 'Error', errorMessage: 'The function failed' };
     send(response, 200, failure, { 'X-Amz-Function-Error': 'Unhandled', 'x-amzn-RequestId': requestId });
+  }
+}
+
+/** The function name from the path; undefined when it is not valid percent-encoding (no such function). */
+function decodedName(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
   }
 }
 
@@ -203,15 +288,61 @@ function header(request: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The body, or undefined when it is larger than `limit` (the rest is drained, not buffered). */
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= limit) chunks.push(chunk as Buffer);
+/** The declared Content-Length (0 when chunked or absent; node:http refuses malformed ones). */
+function declaredLength(request: IncomingMessage): number {
+  const value = Number(request.headers['content-length'] ?? 0);
+  return Number.isFinite(value) ? value : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The body, or undefined as soon as it grows past `limit` (a chunked body has no declared length):
+ * what was read is dropped and reading stops there.
+ */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('close', onClose);
+      request.pause();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      stop();
+      chunks.length = 0;
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onClose = () => {
+      stop();
+      reject(new Error('the client closed the connection before the body ended'));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('close', onClose);
+  });
+}
+
+/**
+ * Answers before (the rest of) the body was read: what still comes is dropped as it arrives, up to
+ * MAX_DISCARDED_BYTES, then the connection is cut. Nothing of it is kept.
+ */
+function refuse(request: IncomingMessage, response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (!request.complete) {
+    let discarded = 0;
+    request.on('data', (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > MAX_DISCARDED_BYTES) request.socket.destroy();
+    });
+    request.resume();
   }
-  return size > limit ? undefined : Buffer.concat(chunks);
+  send(response, status, body, headers);
 }
 
 function closeServer(server: Server): Promise<void> {

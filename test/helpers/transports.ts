@@ -1,8 +1,9 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Context } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
 import { API_BASE_PATH, ROUTES, type Route } from '../../lib/routes.js';
-import { loadFunctions, startLocalApi, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
+import { loadFunctions, startLocalApi, type InvokeCredentials, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
 import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
 import { watchResponse } from './logs.js';
@@ -39,14 +40,17 @@ export interface TestApi {
   issuer: LocalIssuer;
   api: LocalApi;
   functions: LocalFunction[];
+  /** The credentials the local Invoke API accepts (a fresh secret per API). */
+  invokeCredentials: InvokeCredentials;
   close(): Promise<void>;
 }
 
 export async function startTestApi(): Promise<TestApi> {
   const functions = await loadFunctions(ROUTES);
   const issuer = await localIssuer();
-  const api = await startLocalApi({ functions, verifier: issuer.verifier() });
-  const lambda = new LambdaClient({ endpoint: api.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const invokeCredentials = { accessKeyId: 'local', secretAccessKey: randomBytes(24).toString('base64url') };
+  const api = await startLocalApi({ functions, verifier: issuer.verifier(), invokeCredentials: [invokeCredentials] });
+  const lambda = new LambdaClient({ endpoint: api.url, region: 'us-east-1', credentials: invokeCredentials });
 
   const handlerTransport: Transport = {
     name: 'handler',
@@ -88,6 +92,7 @@ export async function startTestApi(): Promise<TestApi> {
     issuer,
     api,
     functions,
+    invokeCredentials,
     close: async () => {
       lambda.destroy();
       await api.close();
