@@ -72,6 +72,27 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
     expect(response.status).toBe(401);
   });
 
+  test.each<[string, unknown]>([
+    ['a number', 123],
+    ['a boolean', true],
+    ['a float', 1.5],
+    ['a list', ['acme']],
+    ['an object', { id: 'acme' }],
+  ])('an organization claim that is %s is refused, not coerced into an org id such as "123" or "true"', async (_, value) => {
+    const before = capturedLogLines().length;
+    const token = await api().issuer.sign({ org_id: value });
+    const response = await http.call({ org: null, method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject({ code: 'unauthorized', error: expect.stringContaining("'org_id' claim must be a string") });
+    expect(capturedLogLines().length).toBe(before);
+  });
+
+  test('an organization claim that is a string of digits is an organization like any other', async () => {
+    const token = await api().issuer.sign({ org_id: '123' });
+    const response = await http.call({ org: null, method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(response.body).toMatchObject({ meta: { organization_id: '123' } });
+  });
+
   test('the organization never comes from the body or a header', async () => {
     const token = await api().issuer.sign({ org_id: 'org-from-token' });
     const response = await http.call({
@@ -84,7 +105,7 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
   });
 });
 
-describe('the local Lambda Invoke API, which takes claims from the event, only answers SDK-signed calls', () => {
+describe('the local Lambda Invoke API, which takes claims from the event, answers no browser and no unsigned call (signatures: test/local/invoke-api.test.ts)', () => {
   const event = { version: '2.0', routeKey: 'GET /api/v2/warehouse/connections', headers: {}, requestContext: { requestId: 'r-1', authorizer: { jwt: { claims: { org_id: 'org-victim' } } } } };
 
   test.each([
