@@ -12,6 +12,14 @@ export function isValidOrganizationId(value: string): boolean {
 /**
  * The organization, from the claims the JWT authorizer verified. Fails closed: no claims, no org
  * claim, or an org id that is not a plain identifier, and the request is refused.
+ *
+ * Org ids are case-sensitive and used byte for byte: `Acme` and `acme` are two organizations, never
+ * folded together (folding would merge tenants whose issuer tells them apart).
+ *
+ * API Gateway hands every claim to the function as a string: a JSON number 123, `true` or 1.5 in
+ * the token arrives as "123", "true", "1.5", indistinguishable from a string claim. So in AWS the
+ * issuer must issue the org claim as a string (Cognito's `custom:org_id` is a String attribute);
+ * the local gateway, which still sees the token's JSON types, refuses any other type.
  */
 export function organizationOf(event: HttpApiEvent): string {
   const claims = event.requestContext.authorizer?.jwt?.claims;
