@@ -98,3 +98,44 @@ describe('what is stored', () => {
     for (const secret of [...SECRETS, 'b-password-canary']) expect(tested.rawBody).not.toContain(secret);
   });
 });
+
+describe('organization ids are case-sensitive', () => {
+  test('Acme and acme are two organizations: each creates, reads, tests and deletes only its own connection', async () => {
+    const suffix = randomUUID().slice(0, 8);
+    const upper = `Acme-${suffix}`;
+    const lower = `acme-${suffix}`;
+    const createdUpper = await handler.call({ org: upper, method: 'POST', body: postgresBody() });
+    expect((await handler.call({ org: lower, method: 'GET' })).body).toMatchObject({ connection: null, meta: { organization_id: lower } });
+    const createdLower = await handler.call({ org: lower, method: 'POST', body: postgresBody({ dataset_id: 'public' }) });
+
+    expect((await handler.call({ org: upper, method: 'GET' })).body!.connection).toMatchObject({ id: createdUpper.body!.id, dataset_id: TEST_POSTGRES.schema });
+    expect((await handler.call({ org: lower, method: 'GET' })).body!.connection).toMatchObject({ id: createdLower.body!.id, dataset_id: 'public' });
+    expect((await rawItem(upper)).id?.S).toBe(createdUpper.body!.id);
+    expect((await rawItem(lower)).id?.S).toBe(createdLower.body!.id);
+
+    expect((await handler.call({ org: lower, method: 'DELETE' })).status).toBe(204);
+    expect((await handler.call({ org: upper, method: 'GET' })).body!.connection).toMatchObject({ id: createdUpper.body!.id });
+    expect((await handler.call({ org: upper, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true, meta: { organization_id: upper } });
+  });
+});
+
+describe('concurrent requests of several organizations through one warm handler', () => {
+  test('each response names its own organization and carries only its own data', async () => {
+    const orgs = Array.from({ length: 6 }, (_, index) => ({ org: `org-concurrent-${index}-${randomUUID().slice(0, 6)}`, schema: `schema_${index}` }));
+    const created = await Promise.all(orgs.map(({ org, schema }) => handler.call({ org, method: 'POST', body: postgresBody({ dataset_id: schema }) })));
+    created.forEach((response, index) => expect({ status: response.status, org: response.body!.meta }).toEqual({ status: 201, org: expect.objectContaining({ organization_id: orgs[index]!.org }) }));
+    const idOf = new Map(orgs.map(({ org }, index) => [org, created[index]!.body!.id]));
+
+    // The invocations interleave in one process (a Lambda instance runs one at a time, but it keeps its
+    // module state between them): per-invocation state kept anywhere shared answers for the wrong organization.
+    const rounds = orgs.flatMap(({ org, schema }) => [1, 2, 3].map(() => ({ org, schema })));
+    const answers = await Promise.all(rounds.map(({ org }) => handler.call({ org, method: 'GET' })));
+    answers.forEach((answer, index) => {
+      const { org, schema } = rounds[index]!;
+      expect({ org: answer.body!.meta, connection: answer.body!.connection }).toEqual({
+        org: expect.objectContaining({ organization_id: org }),
+        connection: expect.objectContaining({ id: idOf.get(org), dataset_id: schema }),
+      });
+    });
+  });
+});
