@@ -1,15 +1,19 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { routeKey } from '../lib/routes.js';
 import type { ServiceFunction } from './service-function.js';
+import type { Throttle } from './service-settings.js';
 
 export interface ConnectionsApiProps {
   functions: readonly ServiceFunction[];
   authorizer: IHttpRouteAuthorizer;
-  throttle: { rateLimit: number; burstLimit: number };
+  throttle: Throttle;
+  /** Routes with a throttle of their own, below the stage's (by function name). */
+  routeThrottles: Record<string, Throttle>;
   logRetention: RetentionDays;
 }
 
@@ -64,15 +68,25 @@ export class ConnectionsApi extends Construct {
       },
     });
 
+    // CloudFormation takes RouteSettings as raw JSON keyed by route key, so the names are its own.
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const fn of props.functions) {
       const { route } = fn;
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
         authorizer: props.authorizer,
       });
+      const throttle = props.routeThrottles[route.functionName];
+      if (throttle) {
+        routeSettings[routeKey(route)] = { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit };
+        // API Gateway refuses settings for a route that does not exist yet.
+        for (const created of routes) this.stage.node.addDependency(created);
+      }
     }
+    // The L2 stage has no route settings; the L1 property carries them.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
   }
 
   get url(): string {

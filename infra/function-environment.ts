@@ -7,6 +7,8 @@ export interface SharedEnvironment {
   keyArn: string;
   orgClaim: string;
   logLevel: LogLevel;
+  /** Private networks the probe may reach (WAREHOUSE_ALLOWED_CIDRS); none by default. */
+  allowedNetworks: readonly string[];
 }
 
 /** Per-attempt timeout and attempts of every DynamoDB and KMS call (lib/aws/clients.ts). */
@@ -14,7 +16,7 @@ const AWS_REQUEST_TIMEOUT_MS = 2_000;
 const AWS_MAX_ATTEMPTS = 3;
 
 /** The warehouse probe's limits; only the test function probes. */
-const PROBING_FUNCTION = 'test-connection';
+export const PROBING_FUNCTION = 'test-connection';
 const PROBE_LIMITS = { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 };
 /** Time kept free in the test function for init and response once its AWS calls and probe are done. */
 const INIT_AND_RESPONSE_MARGIN_MS = 2_000;
@@ -27,13 +29,14 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
     LOG_LEVEL: shared.logLevel,
     AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
     AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
-    ...(route.functionName === PROBING_FUNCTION ? probeEnvironment(route) : {}),
+    ...(route.functionName === PROBING_FUNCTION ? probeEnvironment(route, shared) : {}),
   };
 }
 
-function probeEnvironment(route: Route): Record<string, string> {
+function probeEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
   assertProbeFitsTimeout(route);
   return {
+    ...(shared.allowedNetworks.length > 0 ? { WAREHOUSE_ALLOWED_CIDRS: shared.allowedNetworks.join(',') } : {}),
     WAREHOUSE_CONNECT_TIMEOUT_MS: String(PROBE_LIMITS.connectTimeoutMs),
     WAREHOUSE_STATEMENT_TIMEOUT_MS: String(PROBE_LIMITS.statementTimeoutMs),
     WAREHOUSE_TEST_DEADLINE_MS: String(PROBE_LIMITS.deadlineMs),

@@ -1,11 +1,18 @@
 import { Validations } from 'aws-cdk-lib';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ServiceIdentity } from './service-identity.js';
 
 /**
  * Findings of the AwsSolutions checks (cdk-nag) this service accepts, each on the narrowest
  * construct and with its reason. Anything not acknowledged fails `cdk synth` and `cdk deploy`.
  */
-export function acknowledgeNagFindings(identity: ServiceIdentity): void {
+export function acknowledgeNagFindings(identity: ServiceIdentity, alarmTopic: Topic): void {
+  Validations.of(alarmTopic).acknowledge({
+    id: 'AwsSolutions-SNS2',
+    reason:
+      'The alarm topic carries alarm names and states only, never customer data. Encrypting it would need a second customer ' +
+      'managed key whose policy lets CloudWatch use it (the AWS managed SNS key does not), for no data worth protecting.',
+  });
   if (identity.userPool) {
     const users = identity.userPool.userPool;
     Validations.of(users).acknowledge({

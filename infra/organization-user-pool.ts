@@ -19,6 +19,11 @@ export class OrganizationUserPool extends Construct {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
       standardAttributes: { email: { required: true, mutable: true } },
+      // A changed email only takes effect once the new address is verified (Cognito's
+      // AttributesRequireVerificationBeforeUpdate): until then the user signs in with the old one,
+      // so a user cannot take an address they do not control.
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
       customAttributes: { [ORG_ATTRIBUTE]: new StringAttribute({ mutable: false, minLen: 1, maxLen: 128 }) },
       passwordPolicy: {
         minLength: 12,

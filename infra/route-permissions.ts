@@ -1,6 +1,7 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EncryptionContext } from '../lib/crypto/envelope.js';
 import type { KeyAccess, Route, TableAccess } from '../lib/routes.js';
+import { SUMMARY_ATTRIBUTES } from '../lib/store/connection-item.js';
 import { TABLE_KEYS } from '../lib/store/table.js';
 
 /**
@@ -33,6 +34,17 @@ export const ENCRYPTION_CONTEXT_CONDITIONS = {
 export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms'] as const;
 export const STATUS_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'id', ...STATUS_ATTRIBUTES] as const;
 
+/**
+ * What a reader may see of an item: the key and the summary attributes GET shows, never the sealed
+ * secret. `dynamodb:Select` refuses a read without a projection, which returns every attribute:
+ * AWS's documented pattern for attribute-level reads (StringEqualsIfExists, as AWS writes it).
+ */
+export const SUMMARY_READ_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...SUMMARY_ATTRIBUTES] as const;
+const SUMMARY_READ_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...SUMMARY_READ_ATTRIBUTES] },
+  StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+};
+
 export interface ProtectedResources {
   tableArn: string;
   keyArn: string;
@@ -54,7 +66,7 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
     case 'write':
       return [allow('PutItem')];
     case 'read':
-      return [allow('GetItem')];
+      return [allow('GetItem', SUMMARY_READ_CONDITIONS)];
     case 'delete':
       return [allow('DeleteItem')];
     case 'read-and-record-status':

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -31,9 +31,14 @@ export interface ServiceFunctionProps {
  * One endpoint's Lambda function, with the defaults every endpoint shares: Node.js 24 on arm64,
  * the shared esbuild bundle, its own log group with a retention, and a role holding exactly the
  * statements given plus writing to that log group.
+ *
+ * The data statements sit in a policy of their own, attached to the role, rather than inline: the
+ * key policy names the roles that may decrypt, so the key depends on the roles, and the roles
+ * must not depend on the key in turn (CloudFormation refuses the cycle).
  */
 export class ServiceFunction extends LambdaFunction {
   readonly route: Route;
+  readonly executionRole: Role;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     // Built beside the function: the function needs both at construction.
@@ -46,8 +51,10 @@ export class ServiceFunction extends LambdaFunction {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `${props.route.functionName}: ${routeKey(props.route)}`,
       // Inline and explicit instead of AWSLambdaBasicExecutionRole, which may write to any log group.
-      inlinePolicies: { access: new PolicyDocument({ statements: [writeLogs(logGroup), ...props.permissions] }) },
+      inlinePolicies: { logs: new PolicyDocument({ statements: [writeLogs(logGroup)] }) },
     });
+    // A child of the role: the function depends on the role, and so on this policy too.
+    if (props.permissions.length > 0) new Policy(role, 'DataAccess', { statements: props.permissions, roles: [role] });
 
     super(scope, id, {
       description: routeKey(props.route),
@@ -69,6 +76,7 @@ export class ServiceFunction extends LambdaFunction {
       systemLogLevelV2: SystemLogLevel.INFO,
     });
     this.route = props.route;
+    this.executionRole = role;
   }
 }
 

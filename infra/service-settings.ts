@@ -1,8 +1,14 @@
 import type { Node } from 'constructs';
+import { parseCidrList } from '../lib/config.js';
 import { identitySettingsFromContext, type IdentitySettings } from './identity-settings.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
 
 /** Everything a deployment may choose, read once from CDK context (cdk.json or -c key=value). */
 export interface ServiceSettings {
@@ -10,20 +16,40 @@ export interface ServiceSettings {
   /** LOG_LEVEL of the functions (lib/log.ts); `-c logLevel=debug`. */
   logLevel: LogLevel;
   /** Stage throttling; `-c throttleRate=500 -c throttleBurst=1000` for real traffic. */
-  throttle: { rateLimit: number; burstLimit: number };
+  throttle: Throttle;
+  /**
+   * The test route's own throttle, below the stage's: a test holds a 1 GB function for up to its
+   * deadline and reaches customer hosts. `-c testThrottleRate=20 -c testThrottleBurst=40`.
+   */
+  testThrottle: Throttle;
+  /**
+   * Private networks (optionally with ports) the test function may reach, in the syntax of
+   * WAREHOUSE_ALLOWED_CIDRS (lib/config.ts); none by default. `-c allowedNetworks=10.0.0.0/8:5432`.
+   */
+  allowedNetworks: string[];
+  /** Where alarm notifications go: an email subscription to the alarm topic; `-c alarmEmail=ops@example.com`. */
+  alarmEmail: string | undefined;
 }
 
 /** Per-account protection of a personal deployment (requests per second, burst). */
-const DEFAULT_THROTTLE = { rateLimit: 25, burstLimit: 50 };
+const DEFAULT_THROTTLE: Throttle = { rateLimit: 25, burstLimit: 50 };
+const DEFAULT_TEST_THROTTLE: Throttle = { rateLimit: 5, burstLimit: 10 };
 
 export function serviceSettingsFromContext(node: Node): ServiceSettings {
   return {
     identity: identitySettingsFromContext(node),
     logLevel: logLevelFromContext(node),
-    throttle: {
-      rateLimit: positiveIntegerFromContext(node, 'throttleRate', DEFAULT_THROTTLE.rateLimit),
-      burstLimit: positiveIntegerFromContext(node, 'throttleBurst', DEFAULT_THROTTLE.burstLimit),
-    },
+    throttle: throttleFromContext(node, 'throttle', DEFAULT_THROTTLE),
+    testThrottle: throttleFromContext(node, 'testThrottle', DEFAULT_TEST_THROTTLE),
+    allowedNetworks: allowedNetworksFromContext(node),
+    alarmEmail: emailFromContext(node, 'alarmEmail'),
+  };
+}
+
+function throttleFromContext(node: Node, prefix: string, fallback: Throttle): Throttle {
+  return {
+    rateLimit: positiveIntegerFromContext(node, `${prefix}Rate`, fallback.rateLimit),
+    burstLimit: positiveIntegerFromContext(node, `${prefix}Burst`, fallback.burstLimit),
   };
 }
 
@@ -40,4 +66,22 @@ function logLevelFromContext(node: Node): LogLevel {
     throw new Error(`Context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${String(value)}"`);
   }
   return value as LogLevel;
+}
+
+function allowedNetworksFromContext(node: Node): string[] {
+  const value: unknown = node.tryGetContext('allowedNetworks');
+  if (value === undefined) return [];
+  if (typeof value !== 'string') throw new Error('Context allowedNetworks must be a comma-separated list of networks');
+  try {
+    return parseCidrList(value);
+  } catch (error) {
+    throw new Error(`Context allowedNetworks: ${(error as Error).message}`);
+  }
+}
+
+function emailFromContext(node: Node, key: string): string | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Error(`Context ${key} must be an email address`);
+  return value;
 }

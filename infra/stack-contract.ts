@@ -19,6 +19,8 @@ export const OUTPUT_KEYS = {
   orgClaim: 'OrgClaim',
   userPoolId: 'UserPoolId',
   userPoolClientId: 'UserPoolClientId',
+  dashboardUrl: 'DashboardUrl',
+  alarmTopicArn: 'AlarmTopicArn',
 } as const;
 
 /** `create-connection` -> `FunctionNameCreateConnection`. */

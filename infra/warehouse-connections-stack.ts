@@ -5,10 +5,11 @@ import { ROUTES } from '../lib/routes.js';
 import { ConnectionsApi } from './connections-api.js';
 import { ConnectionsTable } from './connections-table.js';
 import { CredentialsKey } from './credentials-key.js';
-import { functionEnvironment } from './function-environment.js';
+import { functionEnvironment, PROBING_FUNCTION } from './function-environment.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { routePermissions } from './route-permissions.js';
 import { ServiceAlarms } from './service-alarms.js';
+import { ServiceDashboard } from './service-dashboard.js';
 import { ServiceFunction } from './service-function.js';
 import { serviceIdentity } from './service-identity.js';
 import type { ServiceSettings } from './service-settings.js';
@@ -35,7 +36,13 @@ export class WarehouseConnectionsStack extends Stack {
     this.key = new CredentialsKey(this, 'CredentialsKey');
     const identity = serviceIdentity(this, settings.identity);
 
-    const shared = { tableName: this.table.tableName, keyArn: this.key.keyArn, orgClaim: identity.orgClaim, logLevel: settings.logLevel };
+    const shared = {
+      tableName: this.table.tableName,
+      keyArn: this.key.keyArn,
+      orgClaim: identity.orgClaim,
+      logLevel: settings.logLevel,
+      allowedNetworks: settings.allowedNetworks,
+    };
     const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn };
     this.functions = ROUTES.map(
       (route) =>
@@ -47,19 +54,27 @@ export class WarehouseConnectionsStack extends Stack {
         }),
     );
 
+    this.key.restrictDecryptTo(this.functions.filter((fn) => fn.route.key === 'decrypt').map((fn) => fn.executionRole));
+    const probingFunction = this.functions.find((fn) => fn.route.functionName === PROBING_FUNCTION);
+    if (!probingFunction) throw new Error(`No ${PROBING_FUNCTION} function`);
+
     this.api = new ConnectionsApi(this, 'Api', {
       functions: this.functions,
       authorizer: identity.authorizer,
       throttle: settings.throttle,
+      routeThrottles: { [PROBING_FUNCTION]: settings.testThrottle },
       logRetention: LOG_RETENTION,
     });
-    new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5 });
+    const alarms = new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5, alarmEmail: settings.alarmEmail });
+    const dashboard = new ServiceDashboard(this, 'Dashboard', { api: this.api.api, functions: this.functions, probingFunction });
 
     this.output(OUTPUT_KEYS.apiUrl, this.api.url, 'Base URL of the API; routes live under /api/v2/warehouse/connections');
     this.output(OUTPUT_KEYS.tableName, this.table.tableName, 'DynamoDB table holding the connections (retained on delete)');
     this.output(OUTPUT_KEYS.keyArn, this.key.keyArn, 'KMS key wrapping the credentials data keys (retained on delete)');
     this.output(OUTPUT_KEYS.jwtIssuer, identity.issuer, 'Issuer whose tokens the API accepts');
     this.output(OUTPUT_KEYS.orgClaim, identity.orgClaim, 'Token claim naming the caller organization');
+    this.output(OUTPUT_KEYS.dashboardUrl, dashboard.url, 'CloudWatch dashboard: requests, errors, latency, throttles, test verdicts');
+    this.output(OUTPUT_KEYS.alarmTopicArn, alarms.topic.topicArn, 'SNS topic every alarm notifies (subscribe with -c alarmEmail=...)');
     if (identity.userPool) {
       this.output(OUTPUT_KEYS.userPoolId, identity.userPool.userPool.userPoolId, 'Cognito user pool (npm run create-user)');
       this.output(OUTPUT_KEYS.userPoolClientId, identity.userPool.client.userPoolClientId, 'App client whose ID tokens the API accepts');
@@ -68,7 +83,7 @@ export class WarehouseConnectionsStack extends Stack {
       this.output(functionNameOutputKey(fn.route), fn.functionName, `Lambda function behind ${fn.route.method} ${fn.route.path}`);
     }
 
-    acknowledgeNagFindings(identity);
+    acknowledgeNagFindings(identity, alarms.topic);
   }
 
   private output(key: string, value: string, description: string): void {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { connectionScenarios } from '../e2e/connection-scenarios.js';
-import { deployedSettings, deployedTransports } from '../helpers/deployed-transports.js';
+import { deployedSettings, deployedStack, remoteTransports } from '../helpers/deployed-transports.js';
 import type { Transport } from '../helpers/transports.js';
 
 /**
@@ -20,7 +20,7 @@ describe('settings', () => {
 });
 
 if (settings) {
-  remote = deployedTransports(settings);
+  remote = remoteTransports(deployedStack(settings));
   afterAll(() => remote?.close());
   connectionScenarios({
     transportNames: ['invoke', 'http'],

@@ -13,8 +13,12 @@ export interface ScenarioTarget {
   /** Two organizations the caller may act as; each call may return a fresh pair. */
   organizations: () => Promise<[string, string]>;
   /** A Postgres body the deployed or local test function can try, and the verdict it must give. */
-  postgres: () => { body: Record<string, unknown>; verdict: { success: true; code: 'ok' } | { success: false; code: string } };
+  postgres: () => { body: Record<string, unknown>; verdict: Verdict };
+  /** Snowflake and BigQuery connections the target can test against stand-ins, when it has them. */
+  standIns?: () => { provider: string; body: Record<string, unknown>; verdict: Verdict }[];
 }
+
+type Verdict = { success: true; code: 'ok' } | { success: false; code: string };
 
 const TEST_PATH = '/api/v2/warehouse/connections/test';
 
@@ -65,6 +69,17 @@ export function connectionScenarios(target: ScenarioTarget): void {
       expect(tested.status).toBe(verdict.success ? 200 : 400);
       expect(tested.body).toMatchObject({ ...verdict, latency_ms: expect.any(Number), meta: { organization_id: org } });
       expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({ status: verdict.success ? 'connected' : 'failed', last_tested_at: expect.any(String) });
+      await api.call({ org, method: 'DELETE' });
+    });
+
+    test('each provider with a stand-in is tested by its own driver, loaded on demand', async () => {
+      const api = transport();
+      const [org] = await target.organizations();
+      for (const { provider, body, verdict } of target.standIns?.() ?? []) {
+        expect((await api.call({ org, method: 'POST', body })).status).toBe(201);
+        const tested = await api.call({ org, method: 'POST', path: TEST_PATH });
+        expect({ provider, status: tested.status, body: tested.body }).toMatchObject({ provider, status: verdict.success ? 200 : 400, body: verdict });
+      }
       await api.call({ org, method: 'DELETE' });
     });
 

@@ -119,9 +119,10 @@ describe('each bundle runs', () => {
   }, 60_000);
 });
 
-describe('the drivers still to come bundle with the same settings', () => {
-  // snowflake-sdk and @google-cloud/bigquery are not imported by the functions yet; this proves the
-  // shared settings bundle and load them (snowflake-sdk needs the __dirname shim) before they are.
+describe('the drivers bundle on their own with the shared settings', () => {
+  // The test function loads them from its lazy chunks (exercised end to end by the deployment
+  // rehearsal, test/rehearsal); this builds them alone, so a settings change that breaks one
+  // (snowflake-sdk needs the __dirname shim) is named here first.
   test('snowflake-sdk and @google-cloud/bigquery bundle, load and build clients without a network', async () => {
     const driversDir = join(outdir, 'drivers');
     const outfile = join(driversDir, BUNDLE_FILE_NAME);

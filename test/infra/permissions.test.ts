@@ -33,7 +33,19 @@ const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
     { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table },
     { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: CONTEXT_CONDITION },
   ],
-  'get-connection': [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table }],
+  'get-connection': [
+    {
+      Effect: 'Allow',
+      Action: 'dynamodb:GetItem',
+      Resource: table,
+      Condition: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:Attributes': ['pk', 'sk', 'id', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'status', 'last_tested_at', 'latency_ms'],
+        },
+        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      },
+    },
+  ],
   'delete-connection': [{ Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
   'test-connection': [
     { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table },
@@ -55,10 +67,17 @@ function roleOf(functionName: string) {
   return { roleId, role: role.Properties };
 }
 
+/** The policies attached to a role as separate resources. */
+function attachedPolicies(roleId: string) {
+  return Object.values(resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${roleId}"`));
+}
+
+/** The role's inline statements, then those of the policies attached to it. */
 function statementsOf(functionName: string): Statement[] {
-  const { role } = roleOf(functionName);
-  const policies = role.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+  const { roleId, role } = roleOf(functionName);
+  const inline = (role.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+  const attached = attachedPolicies(roleId).flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  return [...inline, ...attached];
 }
 
 const allStatements = () => Object.values(resources).flatMap((resource) => {
@@ -82,13 +101,43 @@ describe('each function holds exactly its statements', () => {
     ]);
   });
 
-  test.each(ROUTES.map((route) => route.functionName))('%s: no managed policies, no separate policies', (functionName) => {
+  test.each(ROUTES.map((route) => route.functionName))('%s: no managed policies; its data policy is attached to its role alone', (functionName) => {
     const { roleId, role } = roleOf(functionName);
     expect(role.ManagedPolicyArns).toBeUndefined();
-    const attached = Object.values(resources).filter(
-      (resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(roleId),
+    const attached = attachedPolicies(roleId);
+    expect(attached).toHaveLength(1);
+    expect(attached[0]?.Properties.Roles).toEqual([{ Ref: roleId }]);
+  });
+});
+
+type KeyStatement = Statement & { Sid?: string; Principal: unknown };
+const keyPolicy = () => ((resources[stack.getLogicalId(stack.key.node.defaultChild as never)]!.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement);
+
+describe('the key policy', () => {
+  test('only the roles that must decrypt can decrypt: a deny for every other principal of the account', () => {
+    const { roleId } = roleOf('test-connection');
+    const denies = keyPolicy().filter((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('kms:Decrypt') && statement.Condition?.ArnNotEquals);
+    expect(denies).toEqual([
+      expect.objectContaining({ Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } } }),
+    ]);
+  });
+
+  test('administrators keep managing the key: the account root keeps kms:*, and only cryptographic actions are denied', () => {
+    expect(keyPolicy()).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'kms:*' }));
+    for (const statement of keyPolicy().filter((candidate) => candidate.Effect === 'Deny')) {
+      for (const action of actionsOf(statement)) expect(action).toMatch(/^kms:(Encrypt|Decrypt|ReEncrypt\*|GenerateDataKey\*)$/);
+    }
+  });
+
+  test.each(['organization_id', 'connection_id'])('a request without %s in its encryption context is denied to everyone', (contextKey) => {
+    expect(keyPolicy()).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Null: { [`kms:EncryptionContext:${contextKey}`]: 'true' } } }),
     );
-    expect(attached).toEqual([]);
+  });
+
+  test('nobody may re-encrypt (it would move a secret under another key)', () => {
+    expect(keyPolicy()).toContainEqual(expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:ReEncrypt*' }));
+    expect(keyPolicy().find((statement) => statement.Action === 'kms:ReEncrypt*')?.Condition).toBeUndefined();
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
 import { COGNITO_ORG_CLAIM, functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
-import { logicalIdOf, serviceTemplate, type Resources } from './synthesize.js';
+import { Template } from 'aws-cdk-lib/assertions';
+import { logicalIdOf, serviceApp, serviceTemplate, type Resources } from './synthesize.js';
 
 // The default deployment: the stack's own Cognito user pool. Synthesized once for the file.
 const { stack, template } = serviceTemplate();
@@ -29,8 +30,10 @@ describe('routes and authorizer', () => {
     }
   });
 
-  test('routes all live under the v2 base path', () => {
-    for (const route of ROUTES) expect(route.path.startsWith(API_BASE_PATH)).toBe(true);
+  test('the template routes all live under the v2 base path', () => {
+    const routeKeys = resourcesOf('AWS::ApiGatewayV2::Route').map(([, route]) => String(route.Properties.RouteKey));
+    expect(routeKeys.length).toBeGreaterThan(0);
+    for (const key of routeKeys) expect(key).toMatch(new RegExp(`^(GET|POST|DELETE|PATCH) ${API_BASE_PATH.replace(/\//g, '\\/')}(/|$)`));
   });
 
   test('each route integrates its own function', () => {
@@ -64,6 +67,13 @@ describe('Cognito user pool', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       Schema: Match.arrayWith([Match.objectLike({ Name: 'org_id', AttributeDataType: 'String', Mutable: false })]),
+    });
+  });
+
+  test('a changed email takes effect only once verified (AttributesRequireVerificationBeforeUpdate)', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AutoVerifiedAttributes: ['email'],
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
     });
   });
 
@@ -138,9 +148,9 @@ describe('data', () => {
     });
   });
 
-  test('the key rotates, is retained, and refuses any use without the connection context', () => {
+  test('the key rotates, is retained on delete and replacement but not after a failed create, and refuses any use without the connection context', () => {
     template.hasResource('AWS::KMS::Key', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
       Properties: {
         EnableKeyRotation: true,
@@ -179,6 +189,52 @@ describe('operations', () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
     });
     expect(() => serviceTemplate({ throttleRate: 'fast' })).toThrow(/throttleRate must be a positive integer/);
+  });
+
+  test('the test route has a throttle of its own below the stage, from -c testThrottleRate / testThrottleBurst', () => {
+    const testRoute = ROUTES.find((route) => route.functionName === 'test-connection')!;
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } } });
+    serviceTemplate({ testThrottleRate: '20', testThrottleBurst: '40' }).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } },
+    });
+    const [stageId, stageResource] = resourcesOf('AWS::ApiGatewayV2::Stage')[0]!;
+    const [routeId] = resourcesOf('AWS::ApiGatewayV2::Route').find(([, route]) => route.Properties.RouteKey === routeKey(testRoute))!;
+    expect(stageId).toBeDefined();
+    expect((stageResource as unknown as { DependsOn: string[] }).DependsOn).toContain(routeId);
+  });
+
+  test('every alarm notifies the alarm topic; -c alarmEmail subscribes a person', () => {
+    const [topicId] = resourcesOf('AWS::SNS::Topic').map(([id]) => id);
+    for (const [, alarm] of resourcesOf('AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    expect(resourcesOf('AWS::SNS::Subscription')).toEqual([]);
+    serviceTemplate({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(() => serviceTemplate({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail must be an email address/);
+  });
+
+  test('a dashboard shows requests, errors, p50/p99 duration per function, throttles and test verdicts by code; its URL is an output', () => {
+    const [, dashboard] = resourcesOf('AWS::CloudWatch::Dashboard')[0]!;
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const route of ROUTES) expect(body).toContain(logicalIdOf(stack, route.functionName));
+    for (const text of ['Invocations', 'Errors', 'Throttles', 'p50', 'p99', 'TestVerdicts']) expect(body).toContain(text);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.event = "connection.tested" }',
+      LogGroupName: { Ref: (resources[logicalIdOf(stack, 'test-connection')]!.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref },
+      MetricTransformations: [{ MetricNamespace: 'WarehouseConnections', MetricName: 'TestVerdicts', MetricValue: '1', Dimensions: [{ Key: 'code', Value: '$.code' }] }],
+    });
+    expect(Object.keys(template.toJSON().Outputs as Record<string, unknown>)).toEqual(expect.arrayContaining([OUTPUT_KEYS.dashboardUrl, OUTPUT_KEYS.alarmTopicArn]));
+  });
+
+  test('the test function gets the allowed networks of -c allowedNetworks, and no other function does', () => {
+    expect(functionProperties('test-connection').Environment).not.toMatchObject({ Variables: { WAREHOUSE_ALLOWED_CIDRS: expect.anything() } });
+    const custom = serviceApp({ allowedNetworks: '10.0.0.0/8:5432, 192.168.1.0/24' });
+    const customResources = Template.fromStack(custom.stack).toJSON().Resources as Resources;
+    const variables = (id: string) => (customResources[logicalIdOf(custom.stack, id)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables('test-connection').WAREHOUSE_ALLOWED_CIDRS).toBe('10.0.0.0/8:5432,192.168.1.0/24');
+    for (const other of ['create-connection', 'get-connection', 'delete-connection']) expect(variables(other).WAREHOUSE_ALLOWED_CIDRS).toBeUndefined();
+    expect(() => serviceTemplate({ allowedNetworks: '10.0.0.0/33' })).toThrow(/allowedNetworks/);
   });
 
   test('alarms watch the API 5xx rate and each function errors and throttles', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startLocalBackends } from '../../local/runtime.js';
 import { asSuperuser, startTestPostgres } from './postgres-server.js';
 import { TEST_POSTGRES } from './test-postgres-fixture.js';
@@ -10,6 +13,8 @@ import { TEST_POSTGRES } from './test-postgres-fixture.js';
 export default async function globalSetup(): Promise<void> {
   // npm run test:deployed talks to AWS only.
   if (process.env.JEST_SKIP_LOCAL_SERVERS) return;
+  // Where the run's one `cdk synth` goes (test/setup/synthesized-assembly.ts).
+  process.env.TEST_ASSEMBLY_ROOT = mkdtempSync(join(tmpdir(), 'warehouse-connections-assembly-'));
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   process.env.LOG_LEVEL ??= 'info';
   // Whatever loads snowflake-sdk in the tests must not make it probe cloud metadata or call STS.

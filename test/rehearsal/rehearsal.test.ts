@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ROUTES } from '../../lib/routes.js';
+import { functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
+import { formatReport, startRehearsal, type Rehearsal } from '../../local/rehearsal/rehearsal.js';
+import { connectionScenarios } from '../e2e/connection-scenarios.js';
+import { bigqueryBody, postgresBody, snowflakeBody } from '../helpers/bodies.js';
+import { remoteTransports } from '../helpers/deployed-transports.js';
+import type { Transport } from '../helpers/transports.js';
+import { startWarehouseStandIns, type WarehouseStandIns } from '../helpers/warehouse-stand-ins.js';
+import { synthesizedAssembly } from '../setup/synthesized-assembly.js';
+
+/**
+ * The deployment rehearsal (`npm run rehearse`): the shared end-to-end scenarios against the stack
+ * of `cdk synth`, run from its cloud assembly alone: the bundles `cdk deploy` uploads, on the
+ * Lambda runtime's Node.js, behind the template's routes and authorizer, with every DynamoDB and
+ * KMS call held to the template's IAM.
+ */
+let rehearsal: Rehearsal;
+let standIns: WarehouseStandIns;
+let remote: { transports: Transport[]; close(): void };
+
+beforeAll(async () => {
+  standIns = await startWarehouseStandIns();
+  rehearsal = await startRehearsal({ assemblyDir: await synthesizedAssembly(), environment: standIns.environment });
+  const { outputs } = rehearsal;
+  remote = remoteTransports({
+    // The template's ApiUrl names execute-api in AWS; the rehearsal serves the same routes here.
+    apiUrl: rehearsal.apiUrl,
+    functionNames: Object.fromEntries(ROUTES.map((route) => [route.functionName, outputs[functionNameOutputKey(route)]!])),
+    orgClaim: outputs[OUTPUT_KEYS.orgClaim]!,
+    tokenFor: (org) => rehearsal.issuer.idToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, { attributes: { [outputs[OUTPUT_KEYS.orgClaim]!]: org } }),
+    lambda: { endpoint: rehearsal.apiUrl, region: rehearsal.region, credentials: rehearsal.operator },
+  });
+}, 600_000);
+
+afterAll(async () => {
+  remote?.close();
+  if (rehearsal) console.log(`Deployment rehearsal\n${formatReport(rehearsal.report())}`);
+  await rehearsal?.close();
+  await standIns?.close();
+});
+
+const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
+
+connectionScenarios({
+  transportNames: ['invoke', 'http'],
+  transports: () => remote.transports,
+  organizations: async () => [newOrg(), newOrg()],
+  postgres: () => ({ body: postgresBody(), verdict: { success: true, code: 'ok' } }),
+  standIns: () => [
+    { provider: 'snowflake', body: snowflakeBody(), verdict: { success: true, code: 'ok' } },
+    { provider: 'bigquery', body: bigqueryBody(), verdict: { success: true, code: 'ok' } },
+  ],
+});
+
+describe('what API Gateway itself answers, from the template', () => {
+  const api = () => `${rehearsal.apiUrl}/api/v2/warehouse/connections`;
+
+  test('an unknown route is a 404 in API Gateway shape', async () => {
+    const response = await fetch(`${api()}/nope`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'Not Found' });
+  });
+
+  test('a request without a token never reaches a function: 401 in API Gateway shape', async () => {
+    const before = rehearsal.report().functions.reduce((sum, fn) => sum + fn.invocations, 0);
+    const response = await fetch(api());
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: 'Unauthorized' });
+    expect(rehearsal.report().functions.reduce((sum, fn) => sum + fn.invocations, 0)).toBe(before);
+  });
+
+  test('a Cognito access token passes the authorizer (client_id) but carries no organization: the function refuses it', async () => {
+    const { outputs } = rehearsal;
+    const token = await rehearsal.issuer.accessToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, {});
+    const response = await fetch(api(), { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ code: 'unauthorized', meta: { organization_id: null } });
+  });
+});
+
+describe('the rehearsal report', () => {
+  test('every function ran, on the Lambda runtime major where this platform has it, and IAM denied nothing', () => {
+    const report = rehearsal.report();
+    expect(report.functions.map((fn) => fn.logicalId).sort()).toEqual(rehearsal.model.functions.map((fn) => fn.logicalId).sort());
+    for (const fn of report.functions) {
+      expect(fn.invocations).toBeGreaterThan(0);
+      expect(fn.allowed).toBeGreaterThan(0);
+      if (process.platform === 'linux' && process.arch === 'x64') expect({ fn: fn.functionName, node: fn.node.split('.')[0] }).toEqual({ fn: fn.functionName, node: 'v24' });
+    }
+    expect(report.denials).toEqual([]);
+  });
+});
