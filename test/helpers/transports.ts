@@ -52,14 +52,7 @@ export async function startTestApi(): Promise<TestApi> {
   const api = await startLocalApi({ functions, verifier: issuer.verifier(), invokeCredentials: [invokeCredentials] });
   const lambda = new LambdaClient({ endpoint: api.url, region: 'us-east-1', credentials: invokeCredentials });
 
-  const handlerTransport: Transport = {
-    name: 'handler',
-    async call(request) {
-      const target = routeFor(functions, request);
-      const result = (await target.handler(eventFor(target.route, request), lambdaContext(target.route) as Context)) as LambdaResult;
-      return fromLambdaResult(result);
-    },
-  };
+  const handlerTransport = handlerTransportFor(functions);
 
   const invokeTransport: Transport = {
     name: 'invoke',
@@ -96,6 +89,23 @@ export async function startTestApi(): Promise<TestApi> {
     close: async () => {
       lambda.destroy();
       await api.close();
+    },
+  };
+}
+
+/**
+ * The handler called directly with an API Gateway v2 event. `timeoutSeconds` replaces each
+ * function's Lambda timeout (the deadline its context reports), for tests that run hundreds of
+ * invocations in one process, where each waits for the others as it never would in Lambda.
+ */
+export function handlerTransportFor(functions: LocalFunction[], options: { timeoutSeconds?: number } = {}): Transport {
+  return {
+    name: 'handler',
+    async call(request) {
+      const target = routeFor(functions, request);
+      const route = options.timeoutSeconds === undefined ? target.route : { ...target.route, timeoutSeconds: options.timeoutSeconds };
+      const result = (await target.handler(eventFor(target.route, request), lambdaContext(route) as Context)) as LambdaResult;
+      return fromLambdaResult(result);
     },
   };
 }

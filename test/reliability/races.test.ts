@@ -5,7 +5,7 @@ import { EnvelopeCipher } from '../../lib/crypto/envelope.js';
 import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
 import { itemKey, toStoredConnection } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
-import type { ApiResponse } from '../helpers/transports.js';
+import { handlerTransportFor, type ApiResponse, type Transport } from '../helpers/transports.js';
 import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
 import { scaled } from './support/scale.js';
 
@@ -16,15 +16,33 @@ import { scaled } from './support/scale.js';
 const ORG = 'org-race';
 const TEST_PATH = '/api/v2/warehouse/connections/test';
 const CREATES = scaled(200, 1_000);
+/** The storm: every create, plus a GET per two creates, a test and a delete per twenty. */
+const REQUESTS = CREATES + CREATES / 2 + CREATES / 10;
+/**
+ * Budgets from what the requests wait for. In Lambda each invocation has its instance to itself;
+ * here the storm shares one process and two cores with dynalite and the local KMS. At most
+ * IN_FLIGHT invocations run at once (still dozens of writers racing for one item), fewer than the
+ * SDK's 50 sockets, so no AWS call queues for a socket and each waits for at most IN_FLIGHT others.
+ * A request costs this machine about 15 ms when nothing else runs (320 in 4.5 s) and about 75 ms
+ * with six busy loops beside it; 250 ms each leaves room for a shared CI machine running two suites
+ * at once. So each invocation's deadline and each SDK attempt get IN_FLIGHT x 250 ms, and the test
+ * the waves of the whole storm: it is about data integrity, not about this machine's speed.
+ */
+const IN_FLIGHT = 40;
+const PER_REQUEST_BUDGET_MS = 250;
+const INVOCATION_BUDGET_MS = IN_FLIGHT * PER_REQUEST_BUDGET_MS;
+const STORM_BUDGET_MS = Math.ceil(REQUESTS / IN_FLIGHT) * INVOCATION_BUDGET_MS;
 let proxied: ProxiedApi;
+let handler: Transport;
 let rawDynamoDb: DynamoDBClient;
 let cipher: EnvelopeCipher;
 
 beforeAll(async () => {
-  // Here hundreds of invocations share one process, one socket pool and two cores with dynalite;
-  // in Lambda each instance serves one request at a time. Generous SDK timeouts keep this test
-  // about data integrity, not about this machine's scheduling.
-  proxied = await startProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '15000', AWS_CONNECT_TIMEOUT_MS: '15000' });
+  const sdkTimeout = String(INVOCATION_BUDGET_MS);
+  proxied = await startProxiedApi({ AWS_REQUEST_TIMEOUT_MS: sdkTimeout, AWS_CONNECT_TIMEOUT_MS: sdkTimeout });
+  const invoke = handlerTransportFor(proxied.testApi.functions, { timeoutSeconds: INVOCATION_BUDGET_MS / 1000 });
+  const slot = concurrencyLimit(IN_FLIGHT);
+  handler = { name: 'handler', call: (request) => slot(() => invoke.call(request)) };
   rawDynamoDb = new DynamoDBClient({});
   cipher = new EnvelopeCipher(new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!));
 });
@@ -32,6 +50,23 @@ afterAll(async () => {
   rawDynamoDb.destroy();
   await proxied.close();
 });
+
+/** Runs at most `limit` tasks at once, the others in the order they came (a finished task hands its slot on). */
+function concurrencyLimit(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running < limit) running += 1;
+    else await new Promise<void>((start) => waiting.push(start));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
+}
 
 const bodyNumber = (n: number) => postgresBody({ dataset_id: `schema_${n}` }, { password: `race-password-${n}` });
 
@@ -45,19 +80,24 @@ async function snapshot(): Promise<{ id: string; schema: string; password: strin
   return { id: stored.id, schema: stored.datasetId!, password: sealed.credentials.password };
 }
 
-describe(`${CREATES} concurrent creates mixed with gets, tests and deletes`, () => {
+describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN_FLIGHT} in flight)`, () => {
   test('every state is one whole version, every 201 was once active, the last write wins', async () => {
-    const { handler, dynamoDbProxy } = proxied;
+    const { dynamoDbProxy } = proxied;
     const createdBy = new Map<string, number>();
     const snapshots: Awaited<ReturnType<typeof snapshot>>[] = [];
     const others: Promise<ApiResponse>[] = [];
 
-    const creates = Array.from({ length: CREATES }, async (_, n) => {
-      const response = await handler.call({ org: ORG, method: 'POST', body: bodyNumber(n) });
-      if (response.status === 201) createdBy.set(response.body!.id as string, n);
-      return response;
-    });
-    for (let i = 0; i < CREATES / 2; i += 1) {
+    // Creates, gets, tests and deletes are queued interleaved, so they race each other throughout.
+    const creates: Promise<ApiResponse>[] = [];
+    for (let n = 0; n < CREATES; n += 1) {
+      creates.push(
+        handler.call({ org: ORG, method: 'POST', body: bodyNumber(n) }).then((response) => {
+          if (response.status === 201) createdBy.set(response.body!.id as string, n);
+          return response;
+        }),
+      );
+      if (n % 2 === 1) continue;
+      const i = n / 2;
       others.push(handler.call({ org: ORG, method: 'GET' }));
       if (i % 10 === 0) others.push(handler.call({ org: ORG, method: 'POST', path: TEST_PATH }));
       if (i % 10 === 5) others.push(handler.call({ org: ORG, method: 'DELETE' }));
@@ -91,5 +131,5 @@ describe(`${CREATES} concurrent creates mixed with gets, tests and deletes`, () 
     const final = await handler.call({ org: ORG, method: 'GET' });
     if (last.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
     else expect(final.body!.connection).toMatchObject({ id: (JSON.parse(last.requestBody) as { Item: { id: { S: string } } }).Item.id.S });
-  });
+  }, STORM_BUDGET_MS + 30_000);
 });
