@@ -54,7 +54,11 @@ async function startService(): Promise<{ url: string; child: ChildProcess }> {
       const match = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) resolve(match[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${output}`)));
+    let errors = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}: ${output}${errors.slice(-2_000)}`)));
   });
   try {
     return { url: await within(STARTUP_BUDGET_MS, 'npm start printing its URL', started), child };
