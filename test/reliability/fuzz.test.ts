@@ -144,6 +144,32 @@ describe(`${RUNS_PER_ENDPOINT} generated requests per endpoint`, () => {
     );
   }, 600_000);
 
+  test('Lambda Invoke API (unsigned, forged or garbled signatures and names): always 4xx with an AWS error type, and no function runs', async () => {
+    const logLines = capturedLogLines().length;
+    const forgedAuthorization = fc.oneof(
+      fc.constant(undefined),
+      fc.string({ maxLength: 200 }).filter((text) => /^[\x20-\x7e]*$/.test(text)),
+      fc
+        .record({ key: fc.constantFrom('local', 'AKIDSTRANGER', ''), date: fc.constantFrom('20260101', 'x', ''), service: fc.constantFrom('lambda', 'dynamodb'), headers: fc.constantFrom('host;x-amz-date', 'host', 'x-amz-date;host', ''), signature: fc.stringMatching(/^[0-9a-f]{0,70}$/) })
+        .map(({ key, date, service, headers, signature }) => `AWS4-HMAC-SHA256 Credential=${key}/${date}/us-east-1/${service}/aws4_request, SignedHeaders=${headers}, Signature=${signature}`),
+    );
+    const name = fc.oneof(fc.constantFrom('get-connection', 'create-connection', 'nope', '%E0%A4%A', '%', '%00', 'arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aget-connection'), fc.stringMatching(/^[A-Za-z0-9%:._-]{1,40}$/));
+    await fc.assert(
+      fc.asyncProperty(name, forgedAuthorization, fc.constantFrom('20260101T000000Z', 'now', undefined), body, async (functionName, authorization, amzDate, payload) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (authorization !== undefined) headers.authorization = authorization;
+        if (amzDate !== undefined) headers['x-amz-date'] = amzDate === 'now' ? new Date().toISOString().replace(/[-:]|\.\d{3}/g, '') : amzDate;
+        const response = await rawRequest(testApi.api.url, { method: 'POST', path: `/2015-03-31/functions/${functionName}/invocations`, headers, ...(payload ? { body: payload } : {}) });
+        responses.push(response);
+        expect(response.status).toBeGreaterThanOrEqual(400);
+        expect(response.status).toBeLessThan(500);
+        expect(response.headers['x-amzn-errortype']).toEqual(expect.any(String));
+      }),
+      { numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
+    );
+    expect(capturedLogLines().length).toBe(logLines);
+  }, 600_000);
+
   test('the server still serves afterwards', async () => {
     const response = await rawRequest(testApi.api.url, { method: 'GET', path: API_BASE_PATH, headers: { authorization: `Bearer ${validTokens[0]}` } });
     expect(response.status).toBe(200);
