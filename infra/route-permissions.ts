@@ -1,7 +1,7 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EncryptionContext } from '../lib/crypto/envelope.js';
 import type { KeyAccess, Route, TableAccess } from '../lib/routes.js';
-import { SUMMARY_ATTRIBUTES } from '../lib/store/connection-item.js';
+import { STATE_ATTRIBUTES, SUMMARY_ATTRIBUTES } from '../lib/store/connection-item.js';
 import { TABLE_KEYS } from '../lib/store/table.js';
 
 /**
@@ -33,6 +33,10 @@ export const ENCRYPTION_CONTEXT_CONDITIONS = {
  */
 export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms'] as const;
 export const STATUS_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'id', ...STATUS_ATTRIBUTES] as const;
+/** The organization's state item: which connection is active and its latest write stamp (connection-item.ts). */
+export const STATE_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...STATE_ATTRIBUTES] as const;
+/** A rate-limit window item: its count of tests and the time it expires (ConnectionStore.admitTest). */
+export const TEST_LIMIT_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'tests', 'expires_at'] as const;
 
 /**
  * What a reader may see of an item: the key and the summary attributes GET shows, never the sealed
@@ -62,15 +66,16 @@ export function routePermissions(route: Pick<Route, 'table' | 'key'>, resources:
 function tableStatements(access: TableAccess, tableArn: string): PolicyStatement[] {
   const allow = (action: string, conditions?: Record<string, unknown>) =>
     new PolicyStatement({ effect: Effect.ALLOW, actions: [`dynamodb:${action}`], resources: [tableArn], ...(conditions ? { conditions } : {}) });
+  const updateOnly = (attributes: readonly string[]) => allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } });
   switch (access) {
     case 'write':
-      return [allow('PutItem')];
+      return [allow('PutItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
     case 'read':
-      return [allow('GetItem', SUMMARY_READ_CONDITIONS)];
+      return [allow('BatchGetItem', SUMMARY_READ_CONDITIONS)];
     case 'delete':
-      return [allow('DeleteItem')];
+      return [allow('DeleteItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
     case 'read-and-record-status':
-      return [allow('GetItem'), allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...STATUS_UPDATE_ATTRIBUTES] } })];
+      return [allow('BatchGetItem'), updateOnly(STATUS_UPDATE_ATTRIBUTES), updateOnly(TEST_LIMIT_ATTRIBUTES)];
   }
 }
 

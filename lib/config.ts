@@ -66,6 +66,13 @@ export const config = {
   bigqueryApiEndpoint: memo(() => process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT || undefined),
   /** Private networks (and ports) that connection tests may reach (WAREHOUSE_ALLOWED_CIDRS="10.0.0.0/8:5432,..."). */
   allowedCidrs: memo(() => parseCidrList(process.env.WAREHOUSE_ALLOWED_CIDRS)),
+  /**
+   * Connection tests per organization: a steady rate per minute (0 turns the limit off) and a burst.
+   * Tests are counted in windows of burst / rate minutes (30 a minute with bursts of 5: 5 tests per
+   * 10 s), in DynamoDB, so the limit holds across Lambda instances.
+   */
+  testRatePerMinute: memo(() => optionalInteger('WAREHOUSE_TEST_RATE_PER_MINUTE', 30, 0, 10_000)),
+  testBurst: memo(() => optionalInteger('WAREHOUSE_TEST_BURST', 5, 1, 10_000)),
   /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
   awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
   awsConnectTimeoutMs: memo(() => optionalInteger('AWS_CONNECT_TIMEOUT_MS', 1_000, 100, 30_000)),

@@ -90,3 +90,30 @@ export class CredentialsUnreadableError extends ServiceError {
     super('The stored credentials could not be decrypted. Save the connection again.', { cause });
   }
 }
+
+/**
+ * The stored connection is not one the service wrote as the organization's current one: an attribute
+ * is malformed, its plain attributes disagree with its sealed definition, or it was replaced and
+ * then put back. Never used, never shown; `reason` goes to the logs only.
+ */
+export class StoredConnectionUnreadableError extends ServiceError {
+  readonly statusCode = 500;
+  readonly code = 'connection_unreadable';
+  constructor(readonly reason: string) {
+    super('The stored connection is damaged or was changed outside the service. Save the connection again.');
+  }
+}
+
+/** Too many connection tests for one organization in the current window. */
+export class TestRateLimitedError extends ServiceError {
+  readonly statusCode = 429;
+  readonly code = 'rate_limited';
+  override readonly headers: Record<string, string>;
+  constructor(limit: { tests: number; windowSeconds: number }, retryAfterSeconds: number) {
+    super(
+      `This organization may run ${limit.tests} connection tests every ${limit.windowSeconds} s and has reached that limit. ` +
+        `Retry after ${retryAfterSeconds} s.`,
+    );
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}

@@ -3,7 +3,7 @@ import { config } from './config.js';
 import { EnvelopeCipher } from './crypto/envelope.js';
 import { KmsDataKeys } from './crypto/kms-data-keys.js';
 import type { ProbeLimits } from './providers/verdict.js';
-import { ConnectionStore } from './store/connection-store.js';
+import { ConnectionStore, type TestLimit } from './store/connection-store.js';
 
 /**
  * The adapters each function needs, built from configuration. Functions call these at module
@@ -24,4 +24,11 @@ export function probeLimits(): ProbeLimits {
     deadlineMs: config.testDeadlineMs(),
     allowedCidrs: config.allowedCidrs(),
   };
+}
+
+export function testLimit(): TestLimit | undefined {
+  const rate = config.testRatePerMinute();
+  if (rate === 0) return undefined;
+  const tests = config.testBurst();
+  return { tests, windowSeconds: Math.ceil((tests * 60) / rate) };
 }

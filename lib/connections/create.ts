@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnvelopeCipher } from '../crypto/envelope.js';
 import { log } from '../log.js';
 import { parseConnectionRequest } from '../schema/connection.js';
+import { newWriteStamp } from '../store/connection-item.js';
 import type { ConnectionStore } from '../store/connection-store.js';
 
 export interface CreateDependencies {
@@ -18,11 +19,14 @@ export interface CreateDependencies {
  * attributes beside it serve GET.
  */
 export async function createConnection(deps: CreateDependencies, organizationId: string, body: unknown) {
-  const definition = parseConnectionRequest(body);
+  const definition = await parseConnectionRequest(body);
   const id = randomUUID();
+  const now = deps.now?.() ?? new Date();
   const plaintext = Buffer.from(JSON.stringify(definition), 'utf8');
-  const sealed = await deps.cipher.seal(plaintext, { organization_id: organizationId, connection_id: id }).finally(() => plaintext.fill(0));
-  const createdAt = (deps.now?.() ?? new Date()).toISOString();
+  const sealed = await deps.cipher
+    .seal(plaintext, { organization_id: organizationId, connection_id: id }, newWriteStamp(now.getTime(), id))
+    .finally(() => plaintext.fill(0));
+  const createdAt = now.toISOString();
   await deps.store.put({
     organizationId,
     id,
@@ -34,6 +38,7 @@ export async function createConnection(deps: CreateDependencies, organizationId:
     status: null,
     lastTestedAt: null,
     latencyMs: null,
+    writeStamp: sealed.writtenAt,
     sealed,
   });
   log.info('connection.saved', { organization_id: organizationId, connection_id: id, provider: definition.provider });

@@ -1,29 +1,39 @@
 import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelope.js';
-import { ConnectionNotFoundError, CredentialsUnreadableError } from '../errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { ConnectionNotFoundError, CredentialsUnreadableError, StoredConnectionUnreadableError, TestRateLimitedError } from '../errors.js';
 import { errorFields, log } from '../log.js';
 import { loadProbe, runProbe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
 import type { ConnectionDefinition } from '../schema/connection.js';
 import type { StoredConnection } from '../store/connection-item.js';
-import type { ConnectionStore } from '../store/connection-store.js';
+import type { ConnectionStore, TestLimit } from '../store/connection-store.js';
 
 export interface TestDependencies {
   store: ConnectionStore;
   cipher: EnvelopeCipher;
   limits: () => ProbeLimits;
+  /** Tests per organization and window; none when absent. */
+  testLimit: () => TestLimit | undefined;
   now?: () => Date;
 }
 
 export type TestResult = Verdict & { latency_ms: number };
 
 /**
- * Decrypts the stored credentials and runs the provider's probe under one deadline, then records
- * the verdict on the connection. One read, one KMS Decrypt, one conditional status update.
+ * Counts the test against the organization's limit, decrypts the stored credentials and runs the
+ * provider's probe under one deadline, then records the verdict on the connection. One admission
+ * update, one read, one KMS Decrypt, one conditional status update.
  */
 export async function testConnection(deps: TestDependencies, organizationId: string): Promise<TestResult> {
+  const limit = deps.testLimit();
+  if (limit) {
+    const admission = await deps.store.admitTest(organizationId, limit, (deps.now?.() ?? new Date()).getTime());
+    if (!admission.admitted) throw new TestRateLimitedError(limit, admission.retryAfterSeconds);
+  }
   const stored = await deps.store.getWithSecret(organizationId);
   if (!stored) throw new ConnectionNotFoundError();
   const definition = await decrypt(deps.cipher, stored);
+  assertPlainAttributesMatch(stored, definition);
   const probe = await loadProbe(definition.provider);
 
   const startedAt = performance.now();
@@ -37,6 +47,13 @@ export async function testConnection(deps: TestDependencies, organizationId: str
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
   log.info('connection.tested', { organization_id: organizationId, connection_id: stored.id, provider: definition.provider, status, code: verdict.code, latency_ms: latencyMs });
   return { ...verdict, latency_ms: latencyMs };
+}
+
+/** The plain attributes GET shows must be the sealed definition's: an edited item is refused, not tested. */
+function assertPlainAttributesMatch(stored: StoredConnection, definition: ConnectionDefinition): void {
+  const plain = { provider: stored.provider, project_id: stored.projectId, dataset_id: stored.datasetId, settings: stored.settings };
+  const sealed = { provider: definition.provider, project_id: definition.project_id, dataset_id: definition.dataset_id, settings: definition.settings };
+  if (!isDeepStrictEqual(plain, sealed)) throw new StoredConnectionUnreadableError('plain attributes disagree with the sealed definition');
 }
 
 /** The sealed definition. Unusable sealed bytes are the stored data's fault; KMS errors keep their own meaning. */

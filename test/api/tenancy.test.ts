@@ -52,7 +52,8 @@ describe('what is stored', () => {
     const item = await rawItem(org);
 
     expect(item.id?.S).toBe(created.body!.id);
-    expect(item.format_version?.N).toBe('1');
+    expect(item.format_version?.N).toBe('2');
+    expect(item.write_stamp?.S).toMatch(new RegExp(`^\\d{15}#${created.body!.id as string}$`));
     expect(item.key_id?.S).toMatch(/^arn:aws:kms:[a-z0-9-]+:\d{12}:key\//);
     expect(item.iv?.B).toHaveLength(12);
     expect(item.auth_tag?.B).toHaveLength(16);
@@ -61,14 +62,16 @@ describe('what is stored', () => {
     expect(itemText(item)).not.toContain(TEST_POSTGRES.username); // the whole credentials object is sealed
   });
 
-  test('a test runs on the sealed definition, whatever the plain attributes beside it say', async () => {
+  test('plain attributes edited beside the sealed definition: the test refuses the item and tests nothing', async () => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody() });
     const item = await rawItem(org);
     await dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: { ...item, provider: { S: 'snowflake' }, dataset_id: { S: TEST_POSTGRES.lockedSchema } } }));
 
     const tested = await handler.call({ org, method: 'POST', path: TEST_PATH });
-    expect(tested.body).toMatchObject({ success: true, code: 'ok' });
+    expect(tested.status).toBe(500);
+    expect(tested.body).toMatchObject({ code: 'connection_unreadable' });
+    expect((await rawItem(org)).status).toBeUndefined(); // no verdict recorded: nothing was tested
   });
 
   test('a replaced connection leaves no trace of the old credentials', async () => {
@@ -83,8 +86,9 @@ describe('what is stored', () => {
   });
 
   test.each([
-    ['with its own connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, id: victim.id! })],
-    ['under the copied connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk! })],
+    // The victim's write stamp goes along, so the copy passes as current and only the cryptography stands in the way.
+    ['with its own connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, id: victim.id!, write_stamp: victim.write_stamp! })],
+    ['under the copied connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, write_stamp: victim.write_stamp! })],
   ])('a ciphertext copied into another organization’s item (%s) never decrypts', async (_, forge) => {
     const orgA = newOrg();
     const orgB = newOrg();

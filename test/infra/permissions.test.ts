@@ -28,33 +28,34 @@ const CONTEXT_CONDITION = {
   },
 };
 
+const attributesOnly = (attributes: string[]) => ({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': attributes } });
+const STATE_UPDATE = attributesOnly(['pk', 'sk', 'active_connection_id', 'write_stamp']);
+
 const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
   'create-connection': [
     { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE },
     { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: CONTEXT_CONDITION },
   ],
   'get-connection': [
     {
       Effect: 'Allow',
-      Action: 'dynamodb:GetItem',
+      Action: 'dynamodb:BatchGetItem',
       Resource: table,
       Condition: {
-        'ForAllValues:StringEquals': {
-          'dynamodb:Attributes': ['pk', 'sk', 'id', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'status', 'last_tested_at', 'latency_ms'],
-        },
+        ...attributesOnly(['pk', 'sk', 'id', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'status', 'last_tested_at', 'latency_ms', 'write_stamp', 'active_connection_id']),
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },
     },
   ],
-  'delete-connection': [{ Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
+  'delete-connection': [
+    { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE },
+  ],
   'test-connection': [
-    { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table },
-    {
-      Effect: 'Allow',
-      Action: 'dynamodb:UpdateItem',
-      Resource: table,
-      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'id', 'status', 'last_tested_at', 'latency_ms'] } },
-    },
+    { Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: table },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(['pk', 'sk', 'id', 'status', 'last_tested_at', 'latency_ms']) },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(['pk', 'sk', 'tests', 'expires_at']) },
     { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: CONTEXT_CONDITION },
   ],
 };

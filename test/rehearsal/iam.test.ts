@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,9 +91,11 @@ describe('DynamoDB: attribute-level grants', () => {
 
   test('the get function reads the summary attributes only, never the whole item', async () => {
     const get = dynamoDbAs('get-connection');
-    await get.send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: '#i, #p', ExpressionAttributeNames: { '#i': 'id', '#p': 'provider' } }));
-    expect(await denial(get.send(new GetItemCommand({ TableName: tableName(), Key: key })))).toContain('dynamodb:GetItem');
-    await denial(get.send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'ciphertext' })));
+    const read = (projection: Record<string, unknown>) => new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: [key], ...projection } } });
+    await get.send(read({ ProjectionExpression: '#i, #p', ExpressionAttributeNames: { '#i': 'id', '#p': 'provider' } }));
+    expect(await denial(get.send(read({})))).toContain('dynamodb:BatchGetItem');
+    await denial(get.send(read({ ProjectionExpression: 'ciphertext' })));
+    await denial(get.send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'id' })));
   });
 
   test('the delete function may not read', async () => {

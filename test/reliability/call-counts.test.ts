@@ -12,10 +12,11 @@ const { dynamoDbProxy, kmsProxy, handler } = useProxiedApi();
 
 describe('calls per request, as counted at the wire', () => {
   test.each([
-    ['create', { method: 'POST', body: postgresBody() } as const, { kms: ['GenerateDataKey'], dynamodb: ['PutItem'] }],
-    ['get', { method: 'GET' } as const, { kms: [], dynamodb: ['GetItem'] }],
-    ['test', { method: 'POST', path: TEST_PATH } as const, { kms: ['Decrypt'], dynamodb: ['GetItem', 'UpdateItem'] }],
-    ['delete', { method: 'DELETE' } as const, { kms: [], dynamodb: ['DeleteItem'] }],
+    ['create', { method: 'POST', body: postgresBody() } as const, { kms: ['GenerateDataKey'], dynamodb: ['PutItem', 'UpdateItem'] }],
+    ['get', { method: 'GET' } as const, { kms: [], dynamodb: ['BatchGetItem'] }],
+    // The suite runs without the per-organization test limit (its admission is one more UpdateItem first; the bench counts it).
+    ['test', { method: 'POST', path: TEST_PATH } as const, { kms: ['Decrypt'], dynamodb: ['BatchGetItem', 'UpdateItem'] }],
+    ['delete', { method: 'DELETE' } as const, { kms: [], dynamodb: ['DeleteItem', 'UpdateItem'] }],
   ])('%s', async (_, request, expected) => {
     const { org } = await orgWithConnection(handler);
     dynamoDbProxy.clear();

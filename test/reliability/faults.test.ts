@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { routeKey } from '../../lib/routes.js';
 import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
 import { postgresBody } from '../helpers/bodies.js';
+import { capturedLogLines } from '../helpers/logs.js';
 import type { ApiCall } from '../helpers/transports.js';
 import type { Fault, FaultProxy } from './support/fault-proxy.js';
 import { orgWithConnection, useProxiedApi } from './support/proxied-api.js';
@@ -33,9 +34,9 @@ interface Step {
 const steps: Step[] = [
   { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => kmsProxy, operation: 'GenerateDataKey', okStatus: 201 },
   { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => dynamoDbProxy, operation: 'PutItem', okStatus: 201 },
-  { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
+  { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
   { endpoint: 'delete', request: { method: 'DELETE' }, proxy: () => dynamoDbProxy, operation: 'DeleteItem', okStatus: 204 },
-  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
+  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
   { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => kmsProxy, operation: 'Decrypt', okStatus: 200 },
 ];
 
@@ -74,6 +75,22 @@ describe.each(faults)('%s', (_, fault) => {
   });
 });
 
+describe('when the state item cannot be written after the connection was', () => {
+  test.each([
+    ['create', { method: 'POST', body: postgresBody() } as const, 201],
+    ['delete', { method: 'DELETE' } as const, 204],
+  ])('%s still answers what happened; the missed record is logged', async (_, request, status) => {
+    const { org } = await orgWithConnection(handler);
+    dynamoDbProxy.inject('UpdateItem', { kind: 'server-error' }, ATTEMPTS);
+    const response = await handler.call({ org, ...request });
+    dynamoDbProxy.clear();
+    expect(response.status).toBe(status);
+    expect(capturedLogLines().some((line) => line.includes('"event":"connection.write_not_recorded"') && line.includes(org))).toBe(true);
+    const read = await handler.call({ org, method: 'GET' });
+    expect(read.body!.connection === null).toBe(request.method === 'DELETE');
+  });
+});
+
 describe('when KMS succeeded and the write failed', () => {
   test('nothing is stored for a new organization', async () => {
     const org = `org-${randomUUID().slice(0, 8)}`;
@@ -90,7 +107,7 @@ describe('when KMS succeeded and the write failed', () => {
 describe('when the function is about to reach its Lambda timeout', () => {
   test('the caller gets a JSON 503 with Retry-After, not a bare gateway error', async () => {
     const { org } = await orgWithConnection(handler);
-    dynamoDbProxy.inject('GetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
+    dynamoDbProxy.inject('BatchGetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
     const fn = testApi().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
     const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
 

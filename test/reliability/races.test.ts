@@ -81,7 +81,7 @@ async function snapshot(): Promise<{ id: string; schema: string; password: strin
 }
 
 describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN_FLIGHT} in flight)`, () => {
-  test('every state is one whole version, every 201 was once active, the last write wins', async () => {
+  test('every state is one whole version, every 201 was written unless a newer write came first, the newest write wins', async () => {
     const { dynamoDbProxy } = proxied;
     const createdBy = new Map<string, number>();
     const snapshots: Awaited<ReturnType<typeof snapshot>>[] = [];
@@ -121,15 +121,18 @@ describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN
       expect(connection.dataset_id).toBe(`schema_${createdBy.get(connection.id)}`);
     }
 
-    // Every 201 id was written as the active item; the final state is the last committed write.
-    const writes = dynamoDbProxy.calls
-      .filter((call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200)
-      .sort((a, b) => a.completion! - b.completion!);
-    const writtenIds = new Set(writes.filter((write) => write.operation === 'PutItem').map((write) => (JSON.parse(write.requestBody) as { Item: { id: { S: string } } }).Item.id.S));
-    expect([...createdBy.keys()].every((id) => writtenIds.has(id))).toBe(true);
-    const last = writes.at(-1)!;
+    // Every 201 id was put, and landed unless a newer write had already replaced it (writes only move
+    // forward: an older stamp is refused). The final state is the write with the newest stamp.
+    type Write = { requestBody: string };
+    const body = (write: Write) => JSON.parse(write.requestBody) as { Item?: { id: { S: string }; write_stamp: { S: string } }; ExpressionAttributeValues?: Record<string, { S?: string }> };
+    const stampOf = (write: Write) => body(write).Item?.write_stamp.S ?? body(write).ExpressionAttributeValues?.[':stamp']?.S ?? '';
+    const puts = dynamoDbProxy.calls.filter((call) => call.operation === 'PutItem');
+    const putIds = new Set(puts.map((put) => body(put).Item!.id.S));
+    expect([...createdBy.keys()].every((id) => putIds.has(id))).toBe(true);
+    const landed = dynamoDbProxy.calls.filter((call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200);
+    const newest = landed.reduce((latest, write) => (stampOf(write) > stampOf(latest) ? write : latest));
     const final = await handler.call({ org: ORG, method: 'GET' });
-    if (last.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
-    else expect(final.body!.connection).toMatchObject({ id: (JSON.parse(last.requestBody) as { Item: { id: { S: string } } }).Item.id.S });
+    if (newest.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
+    else expect(final.body!.connection).toMatchObject({ id: body(newest).Item!.id.S });
   }, STORM_BUDGET_MS + 30_000);
 });

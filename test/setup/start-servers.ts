@@ -35,6 +35,9 @@ export default async function globalSetup(): Promise<void> {
   });
   // The test servers live on loopback, which the SSRF guard refuses unless allow-listed.
   process.env.WAREHOUSE_ALLOWED_CIDRS = '127.0.0.0/8,::1/128';
+  // Tests run many connection tests per organization; the per-organization limit is tested on its
+  // own (test/api/test-rate-limit.test.ts) and at its defaults in the deployment rehearsal.
+  process.env.WAREHOUSE_TEST_RATE_PER_MINUTE ??= '0';
   process.env.PG_TEST_HOST = postgres.host;
   process.env.PG_TEST_PORT = String(postgres.port);
   process.env.PG_TEST_CA_CERT = postgres.certificates!.caCertificate;
