@@ -1,4 +1,4 @@
-/** Renders bench results as a terminal table and as the README's markdown. */
+/** Renders bench results as a terminal table and as markdown (docs/benchmarks.md). */
 interface Results {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
   command: string;
@@ -23,7 +23,7 @@ function table(headers: string[], rows: (string | number)[][]): { text: string; 
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-export function render(results: Results): { text: string; markdown: string } {
+export function render(results: Results): { text: string; markdown: string; markdownTables: string } {
   const monolith = results.initTimes.find((time) => time.name === 'monolith')?.readyMs ?? NaN;
   const sections: [string, { text: string; markdown: string }][] = [
     [
@@ -61,5 +61,6 @@ export function render(results: Results): { text: string; markdown: string } {
   return {
     text: `${header}\n\n${sections.map(([title, body]) => `${title}\n${body.text}`).join('\n\n')}\n`,
     markdown: `${header}\n\n${sections.map(([title, body]) => `**${title}**\n\n${body.markdown}`).join('\n\n')}\n`,
+    markdownTables: `${sections.map(([title, body]) => `**${title}**\n\n${body.markdown}`).join('\n\n')}\n`,
   };
 }

@@ -44,6 +44,7 @@ const { snowflakeBody, bigqueryBody } = await import('../test/helpers/bodies.js'
 const { measureMemory } = await import('./memory.js');
 const { initTimeChart } = await import('./chart.js');
 const { render } = await import('./report.js');
+const { benchmarksPage } = await import('./benchmarks-page.js');
 const { config } = await import('../lib/config.js');
 
 const backends = await startLocalBackends({ tableName: 'warehouse-connections-bench' });
@@ -93,6 +94,7 @@ try {
 
   const report = render(results);
   process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : options.markdown ? report.markdown : report.text);
+  if (options.markdown && !quick) await writeFile(join(ROOT, 'docs/benchmarks.md'), benchmarksPage(results, report.markdownTables));
 
   const expectedCalls: Record<string, string[]> = {
     'create-connection': ['GenerateDataKey', 'PutItem', 'UpdateItem'],
