@@ -3,10 +3,10 @@ import type { EnvelopeCipher } from '../crypto/envelope.js';
 import { log } from '../log.js';
 import { parseConnectionRequest } from '../schema/connection.js';
 import { newWriteStamp } from '../store/connection-item.js';
-import type { ConnectionStore } from '../store/connection-store.js';
+import type { ConnectionRepository } from './ports.js';
 
 export interface CreateDependencies {
-  store: ConnectionStore;
+  store: ConnectionRepository;
   cipher: EnvelopeCipher;
   now?: () => Date;
 }

@@ -2,16 +2,19 @@ import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelop
 import { isDeepStrictEqual } from 'node:util';
 import { ConnectionNotFoundError, CredentialsUnreadableError, StoredConnectionUnreadableError, TestRateLimitedError } from '../errors.js';
 import { errorFields, log } from '../log.js';
-import { loadProbe, runProbe } from '../providers/probe.js';
+import { loadProbe, runProbe, type Probe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
-import type { ConnectionDefinition } from '../schema/connection.js';
+import type { ConnectionDefinition, Provider } from '../schema/connection.js';
 import type { StoredConnection } from '../store/connection-item.js';
-import type { ConnectionStore, TestLimit } from '../store/connection-store.js';
+import type { TestLimit } from '../store/connection-store.js';
+import type { ConnectionRepository } from './ports.js';
 
 export interface TestDependencies {
-  store: ConnectionStore;
+  store: ConnectionRepository;
   cipher: EnvelopeCipher;
   limits: () => ProbeLimits;
+  /** The provider's probe (dynamic import of its driver); a use-case test may hand in its own. */
+  loadProbe?: (provider: Provider) => Promise<Probe>;
   /** Tests per organization and window; none when absent. */
   testLimit: () => TestLimit | undefined;
   now?: () => Date;
@@ -34,7 +37,7 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   if (!stored) throw new ConnectionNotFoundError();
   const definition = await decrypt(deps.cipher, stored);
   assertPlainAttributesMatch(stored, definition);
-  const probe = await loadProbe(definition.provider);
+  const probe = await (deps.loadProbe ?? loadProbe)(definition.provider);
 
   const startedAt = performance.now();
   const verdict = await runProbe(probe, definition, deps.limits());

@@ -25,6 +25,7 @@ import {
   type StoredConnection,
   type TestStatus,
 } from './connection-item.js';
+import type { ConnectionRepository } from '../connections/ports.js';
 import { TABLE_KEYS } from './table.js';
 
 export interface TestOutcome {
@@ -53,7 +54,7 @@ const SUMMARY_PROJECTION = projection([TABLE_KEYS.sortKey, ...SUMMARY_ATTRIBUTES
  * organization's write stamp forward. Calls per method: put 2, get 1, delete 2, test outcome 1,
  * test admission 1.
  */
-export class ConnectionStore {
+export class ConnectionStore implements ConnectionRepository {
   constructor(
     private readonly dynamoDb: DynamoDBClient,
     private readonly tableName: string,
