@@ -4,6 +4,10 @@
  * minutes. This reads the cost from the key's DER before anything is derived, so such keys are
  * refused up front. Only PBKDF2 (PBES2) and the PKCS#5/PKCS#12 password-based schemes are
  * accepted; scrypt and anything unknown are refused.
+ *
+ * It reads DER, not PEM: which PEM block OpenSSL would decode is the PEM reader's question
+ * (lib/providers/private-key-pem.ts accepts exactly one block, so the block checked here is the
+ * block OpenSSL opens).
  */
 export const MAX_KEY_DERIVATION_ITERATIONS = 1_000_000;
 
@@ -20,19 +24,42 @@ interface Element {
   end: number;
 }
 
-/** True for unencrypted keys and for encrypted ones whose derivation cost is within the limit. */
-export function keyDerivationWithinLimit(pem: string): boolean {
-  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----([\s\S]*?)-----END ENCRYPTED PRIVATE KEY-----/.exec(pem);
-  if (!encrypted) return true; // unencrypted, or legacy PEM encryption (one MD5 round)
+const SEQUENCE = 0x30;
+
+/**
+ * What opening the key would derive. The shape decides, not the PEM label: an
+ * EncryptedPrivateKeyInfo starts with the algorithm SEQUENCE, every unencrypted key format
+ * (PKCS#8, PKCS#1, SEC 1) with a version INTEGER.
+ * - none: not encrypted, nothing to derive;
+ * - within_limit: PBKDF2 or a PKCS#5/PKCS#12 scheme within MAX_KEY_DERIVATION_ITERATIONS;
+ * - too_costly: more iterations, scrypt, an unknown scheme, or a cost that cannot be read;
+ * - malformed: not DER at all (OpenSSL cannot open it either).
+ */
+export type KeyDerivation = 'none' | 'within_limit' | 'too_costly' | 'malformed';
+
+export function keyDerivation(der: Buffer): KeyDerivation {
+  let first: Element | undefined;
   try {
-    return iterationsOf(Buffer.from(encrypted[1]!.replace(/\s+/g, ''), 'base64')) <= MAX_KEY_DERIVATION_ITERATIONS;
+    [first] = children(read(der, 0, SEQUENCE).content);
   } catch {
-    return false;
+    return 'malformed';
+  }
+  if (first?.tag !== SEQUENCE) return 'none';
+  try {
+    return iterationsOf(der) <= MAX_KEY_DERIVATION_ITERATIONS ? 'within_limit' : 'too_costly';
+  } catch {
+    return 'too_costly';
   }
 }
 
+/** True when opening the key derives nothing, or within the limit. */
+export function keyDerivationWithinLimit(der: Buffer): boolean {
+  const derivation = keyDerivation(der);
+  return derivation === 'none' || derivation === 'within_limit';
+}
+
 function iterationsOf(der: Buffer): number {
-  const info = children(read(der, 0, 0x30).content);
+  const info = children(read(der, 0, SEQUENCE).content);
   const [algorithm, parameters] = children(expect(info[0], 0x30).content);
   const oid = expect(algorithm, 0x06).content.toString('hex');
   if (oid === OID.pbes2) {

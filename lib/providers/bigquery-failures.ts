@@ -22,10 +22,11 @@ interface DriverError {
   errors?: Array<{ reason?: string }>;
 }
 
-const DEFAULT_API = 'https://bigquery.googleapis.com';
+/** The library's own endpoint when the deployment sets none. */
+export const DEFAULT_BIGQUERY_API = 'https://bigquery.googleapis.com';
 
 export function bigqueryEndpoint(apiEndpoint: string | undefined): Endpoint {
-  const url = new URL(apiEndpoint ?? DEFAULT_API);
+  const url = new URL(apiEndpoint ?? DEFAULT_BIGQUERY_API);
   return { service: 'the BigQuery API', host: url.hostname, where: url.host, unresolvedHint: "Check the service's DNS and egress." };
 }
 

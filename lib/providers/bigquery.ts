@@ -2,8 +2,10 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
 import { config } from '../config.js';
 import type { ProviderDefinition } from '../schema/connection.js';
+import { pinBigQueryAgents } from './bigquery-agents.js';
 import { bounded } from './bounded.js';
-import { bigqueryEndpoint, classifyBigQueryFailure, type BigQueryContext } from './bigquery-failures.js';
+import { bigqueryEndpoint, classifyBigQueryFailure, DEFAULT_BIGQUERY_API, type BigQueryContext } from './bigquery-failures.js';
+import { destinationOf } from './pinned-agent.js';
 import type { Probe } from './probe.js';
 import { rsaPrivateKeyPem } from './rsa-key.js';
 import { ProbeFailure, seconds } from './verdict.js';
@@ -19,13 +21,17 @@ const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
  * The library (teeny-request over node-fetch 3) takes neither a request timeout nor an abort signal,
  * so the probe cannot cancel a request in flight: it stops waiting at its limits or when `signal`
  * aborts, and with retries off nothing new is sent after that. A request left behind ends when the
- * API answers or drops the connection.
+ * API answers or drops the connection. Every request goes through agents pinned to the API's host
+ * (bigquery-agents.ts), so no redirect takes the query anywhere else.
  */
 export const probeBigQuery: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'bigquery') throw new Error('probeBigQuery needs a bigquery connection');
   const context: BigQueryContext = { definition, limits, endpoint: bigqueryEndpoint(config.bigqueryApiEndpoint()), stage: 'query' };
   try {
-    const bigquery = client(definition);
+    const apiEndpoint = config.bigqueryApiEndpoint() ?? DEFAULT_BIGQUERY_API;
+    await pinBigQueryAgents(apiEndpoint, destinationOf(apiEndpoint));
+    const privateKey = await rsaPrivateKeyPem(definition.credentials.private_key, undefined, 'credentials.private_key', signal);
+    const bigquery = client(definition, privateKey);
     // timeoutMs lets BigQuery wait for the result server-side; when the job is not done by then the
     // library reports an error instead of polling.
     const [rows] = await bounded(bigquery.query(testQuery(definition), { timeoutMs: limits.statementTimeoutMs }), {
@@ -47,12 +53,12 @@ export const probeBigQuery: Probe = async (definition, limits, signal) => {
   }
 };
 
-function client(definition: BigQueryDefinition): BigQuery {
+function client(definition: BigQueryDefinition, privateKey: string): BigQuery {
   const { credentials, settings } = definition;
   const apiEndpoint = config.bigqueryApiEndpoint();
   return new BigQuery({
     projectId: definition.project_id,
-    authClient: selfSignedJwt(credentials),
+    authClient: selfSignedJwt(credentials, privateKey),
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(settings.location ? { location: settings.location } : {}),
     // Retries back off for up to minutes; the probe must answer within its limits, so one attempt.
@@ -67,11 +73,11 @@ function client(definition: BigQueryDefinition): BigQuery {
  * an SSRF path) is never followed, and the only host contacted is the BigQuery API. The project id
  * is given, so the library never asks the metadata server either.
  */
-function selfSignedJwt(credentials: BigQueryDefinition['credentials']): JWT {
+function selfSignedJwt(credentials: BigQueryDefinition['credentials'], privateKey: string): JWT {
   const keyId = typeof credentials.private_key_id === 'string' ? credentials.private_key_id : undefined;
   const jwt = new JWT({
     email: credentials.client_email,
-    key: rsaPrivateKeyPem(credentials.private_key, undefined, 'credentials.private_key'),
+    key: privateKey,
     ...(keyId ? { keyId } : {}),
     scopes: [BIGQUERY_SCOPE],
   });

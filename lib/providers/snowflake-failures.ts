@@ -26,14 +26,31 @@ interface DriverError {
   response?: { statusCode?: number };
 }
 
+/**
+ * The host snowflake-sdk derives from an account identifier (its util.constructHostname): the
+ * region and cloud of a legacy locator become part of the host, China regions are served from
+ * snowflakecomputing.cn, and us-west-2 (the first region) has no region in the host. The probe
+ * hands this host to the driver, so messages, the pinned agent and the driver agree.
+ */
+export function snowflakeHost(account: string): string {
+  const [locator = '', ...rest] = account.toLowerCase().split('.');
+  const region = rest.join('.');
+  const domain = region.startsWith('cn-') ? 'snowflakecomputing.cn' : 'snowflakecomputing.com';
+  return region === '' || region === 'us-west-2' ? `${locator}.${domain}` : `${locator}.${region}.${domain}`;
+}
+
+/** Where the driver sends the account's requests: its host, or the access URL the deployment set. */
+export function snowflakeAccessUrl(account: string, accessUrl: string | undefined): string {
+  return accessUrl ?? `https://${snowflakeHost(account)}`;
+}
+
 export function snowflakeEndpoint(account: string, accessUrl: string | undefined): Endpoint {
   const service = `Snowflake account '${account}'`;
   if (accessUrl) {
     const url = new URL(accessUrl);
     return { service, host: url.hostname, where: url.host };
   }
-  // What the driver derives when only the account is set (region and cloud are part of a legacy locator).
-  const host = `${account}.snowflakecomputing.com`.toLowerCase();
+  const host = snowflakeHost(account);
   return { service, host, where: host, unresolvedHint: 'Check the account identifier (orgname-accountname, or the locator with its region).' };
 }
 
@@ -101,6 +118,9 @@ function classifyStatus(status: number, context: SnowflakeContext, fail: (code: 
   const { where } = context.endpoint;
   if (status === 403) {
     return fail('permission_denied', `Snowflake refused the request from this service's network (HTTP 403). Check network policies and private connectivity for account '${context.definition.credentials.account}'.`);
+  }
+  if (status >= 300 && status < 400) {
+    return fail('host_not_allowed', `Snowflake at ${where} answered with a redirect (HTTP ${status}), which the service does not follow: it only talks to the account's own host.`);
   }
   if (status === 404) return fail('object_not_found', `No Snowflake account answers at ${where} (HTTP 404). Check the account identifier.`);
   if (status === 408 || status === 429 || status >= 500) {

@@ -1,12 +1,12 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type snowflake from 'snowflake-sdk';
 import { config } from '../config.js';
 import type { ProviderDefinition } from '../schema/connection.js';
 import { bounded } from './bounded.js';
+import { destinationOf } from './pinned-agent.js';
 import type { Probe } from './probe.js';
 import { rsaPrivateKeyPem } from './rsa-key.js';
-import { checkSnowflakeSession, classifySnowflakeFailure, snowflakeEndpoint, type SessionRow, type SnowflakeContext } from './snowflake-failures.js';
+import { loadSnowflakeDriver, type IsolatedConnection } from './snowflake-driver.js';
+import { checkSnowflakeSession, classifySnowflakeFailure, snowflakeAccessUrl, snowflakeEndpoint, snowflakeHost, type SessionRow, type SnowflakeContext } from './snowflake-failures.js';
 import { ProbeFailure, seconds, type ProbeLimits } from './verdict.js';
 
 type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
@@ -20,31 +20,6 @@ type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
 const SESSION_QUERY =
   'SELECT CURRENT_ROLE() AS ROLE_NAME, CURRENT_WAREHOUSE() AS WAREHOUSE_NAME, CURRENT_DATABASE() AS DATABASE_NAME, CURRENT_SCHEMA() AS SCHEMA_NAME';
 
-const SILENT = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined, trace: () => undefined };
-
-let driver: Promise<typeof snowflake> | undefined;
-
-/**
- * Loads snowflake-sdk once, configured. Part of its behaviour is fixed from the environment while
- * the module loads, hence the dynamic import after setting it:
- * - when it loads, it probes the cloud it runs on (AWS and Azure instance metadata, GCE metadata,
- *   an STS GetCallerIdentity with the function's own credentials) for telemetry: never from here;
- * - it creates an OCSP response cache directory under $HOME, which is read-only in Lambda: use the
- *   temporary directory unless the deployment chose another.
- */
-function loadDriver(): Promise<typeof snowflake> {
-  driver ??= (async () => {
-    process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
-    process.env.SF_OCSP_RESPONSE_CACHE_DIR ??= join(tmpdir(), 'snowflake-ocsp-cache');
-    const { default: sdk } = await import('snowflake-sdk');
-    // It logs to ./snowflake.log and the console by default, and its messages can carry connection
-    // details. OFF plus a logger that drops everything keeps it from writing anything.
-    sdk.configure({ logLevel: 'OFF', additionalLogToConsole: false, customLogger: SILENT });
-    return sdk;
-  })();
-  return driver;
-}
-
 /**
  * Logs in with snowflake-sdk (password or key pair), then reads the session's role, warehouse,
  * database and schema to check that each named object is usable by the role.
@@ -56,8 +31,11 @@ export const probeSnowflake: Probe = async (definition, limits, signal) => {
   const close = () => void session?.close();
   signal.addEventListener('abort', close, { once: true });
   try {
-    const sdk = await loadDriver();
-    session = new DriverSession(sdk.createConnection(connectionOptions(definition, limits)));
+    const authentication = await authenticationOf(definition.credentials, signal);
+    signal.throwIfAborted(); // the deadline may have passed while the key was opened
+    const driver = await loadSnowflakeDriver();
+    const accessUrl = snowflakeAccessUrl(definition.credentials.account, config.snowflakeAccessUrl());
+    session = new DriverSession(driver.connect(connectionOptions(definition, limits, accessUrl, authentication), destinationOf(accessUrl)));
     await bounded(session.run(connect(session.connection)), {
       ms: limits.connectTimeoutMs,
       signal,
@@ -101,7 +79,11 @@ class DriverSession {
   private pending: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
 
-  constructor(readonly connection: snowflake.Connection) {}
+  readonly connection: snowflake.Connection;
+
+  constructor(private readonly isolated: IsolatedConnection) {
+    this.connection = isolated.connection;
+  }
 
   run<T>(work: Promise<T>): Promise<T> {
     this.busy = true;
@@ -114,28 +96,32 @@ class DriverSession {
 
   /** Logs the session out and closes the driver's sockets, once; its own errors do not matter. */
   close(): Promise<void> {
-    this.closing ??= this.pending.then(
-      () =>
-        new Promise<void>((resolve) => {
-          try {
-            this.connection.destroy(() => resolve());
-          } catch {
-            resolve();
-          }
-        }),
-    );
+    this.closing ??= this.pending
+      .then(
+        () =>
+          new Promise<void>((resolve) => {
+            try {
+              this.connection.destroy(() => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      )
+      .finally(() => this.isolated.releaseSockets());
     return this.closing;
   }
 }
 
-function connectionOptions(definition: SnowflakeDefinition, limits: ProbeLimits): snowflake.ConnectionOptions {
+function connectionOptions(definition: SnowflakeDefinition, limits: ProbeLimits, accessUrl: string, authentication: Authentication): snowflake.ConnectionOptions {
   const { credentials } = definition;
-  const accessUrl = config.snowflakeAccessUrl();
   return {
     account: credentials.account,
-    ...(accessUrl ? { accessUrl } : {}),
+    // Both given, so the driver derives neither: the host is ours (snowflakeHost), the same one
+    // the messages name and the agent is pinned to; the access URL differs only in the tests.
+    host: snowflakeHost(credentials.account),
+    accessUrl,
     username: credentials.username,
-    ...authentication(credentials),
+    ...authentication,
     warehouse: credentials.warehouse,
     database: credentials.database,
     // dataset_id is the schema the service reads (it defaults to credentials.schema), so that is
@@ -156,11 +142,13 @@ function connectionOptions(definition: SnowflakeDefinition, limits: ProbeLimits)
   };
 }
 
-function authentication(credentials: SnowflakeDefinition['credentials']): Partial<snowflake.ConnectionOptions> {
+type Authentication = Pick<snowflake.ConnectionOptions, 'authenticator' | 'privateKey' | 'password'>;
+
+async function authenticationOf(credentials: SnowflakeDefinition['credentials'], signal: AbortSignal): Promise<Authentication> {
   if (credentials.auth_method === 'key_pair') {
     // snowflake-sdk takes an unencrypted PKCS#8 PEM; decrypting here keeps the passphrase away from
     // the driver and any key file off the disk.
-    const privateKey = rsaPrivateKeyPem(credentials.private_key ?? '', credentials.private_key_passphrase, 'credentials.private_key');
+    const privateKey = await rsaPrivateKeyPem(credentials.private_key ?? '', credentials.private_key_passphrase, 'credentials.private_key', signal);
     return { authenticator: 'SNOWFLAKE_JWT', privateKey };
   }
   return { password: credentials.password ?? '' };

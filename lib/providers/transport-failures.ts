@@ -1,3 +1,4 @@
+import { DESTINATION_REFUSED } from './pinned-agent.js';
 import { ProbeFailure, seconds, type FailureCode } from './verdict.js';
 
 export interface Endpoint {
@@ -57,6 +58,8 @@ function transportFailure(code: string, endpoint: Endpoint, waitedMs: number): [
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
       return ['timeout', `No answer from ${where} (${service}) within ${seconds(waitedMs)}.`];
+    case DESTINATION_REFUSED:
+      return ['host_not_allowed', `Refused a redirect from ${where} (${service}) to another host: the service only connects to ${where}.`];
     case 'ECONNRESET':
     case 'EPIPE':
     case 'ERR_STREAM_PREMATURE_CLOSE':

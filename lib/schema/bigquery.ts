@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { privateKeyPem, text } from './fields.js';
+import { text, unencryptedSigningKeyPem } from './fields.js';
 
 /** GCP project ids, including legacy domain-scoped ones (`example.com:my-project`). */
 const PROJECT_ID = /^(?:[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -15,7 +15,7 @@ export const bigqueryCredentials = v.objectWithRest(
   {
     type: v.literal('service_account', "must be 'service_account'"),
     project_id: projectId,
-    private_key: privateKeyPem,
+    private_key: unencryptedSigningKeyPem,
     client_email: v.pipe(v.string(), v.maxLength(320, 'must be at most 320 characters'), v.email('must be an email address')),
   },
   text(2_048),

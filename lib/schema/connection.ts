@@ -6,7 +6,7 @@ import { postgresConnection } from './postgres.js';
 import { snowflakeConnection } from './snowflake.js';
 
 /** The body of POST /connections, one schema per provider, chosen by `provider`. */
-export const connectionRequest = v.variant(
+export const connectionRequest = v.variantAsync(
   'provider',
   [postgresConnection, snowflakeConnection, bigqueryConnection],
   'must be a JSON object',
@@ -18,10 +18,11 @@ export type Provider = ConnectionDefinition['provider'];
 /** One provider's definition, as its probe receives it. */
 export type ProviderDefinition<P extends Provider> = Extract<ConnectionDefinition, { provider: P }>;
 
-export function parseConnectionRequest(body: unknown): ConnectionDefinition {
+/** Async because opening an encrypted key runs in a worker process (lib/providers/private-key.ts). */
+export async function parseConnectionRequest(body: unknown): Promise<ConnectionDefinition> {
   // valibot reads an array's properties like an object's; a connection is only ever a JSON object.
   if (Array.isArray(body)) throw new ValidationError([{ field: 'body', message: 'must be a JSON object' }]);
-  const result = v.safeParse(connectionRequest, body, { abortPipeEarly: true });
+  const result = await v.safeParseAsync(connectionRequest, body, { abortPipeEarly: true });
   if (!result.success) throw new ValidationError(toFieldIssues(result.issues));
   return result.output;
 }

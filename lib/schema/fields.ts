@@ -1,6 +1,8 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { KEY_REQUIREMENTS, openUnencryptedSigningKey } from '../providers/private-key.js';
+import { readPrivateKeyPem } from '../providers/private-key-pem.js';
 
 /**
  * Field building blocks shared by the provider schemas. Every message says what the field must be
@@ -45,27 +47,22 @@ export const port = v.pipe(
 
 const MAX_PEM_LENGTH = 16_384;
 
-/** Text that looks like a PEM private key; whether it loads is checked where the passphrase is known. */
+/** One PEM private key block and nothing else; whether it opens is checked where the passphrase is known. */
 export const privateKeyPemText = v.pipe(
   v.string(),
   v.maxLength(MAX_PEM_LENGTH, `must be at most ${MAX_PEM_LENGTH} characters`),
-  v.check((value) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value), 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)'),
+  v.check((value) => readPrivateKeyPem(value) !== undefined, KEY_REQUIREMENTS.not_one_pem_block),
 );
 
-/** An unencrypted PEM private key that Node's crypto can load (PKCS#8 or PKCS#1). */
-export const privateKeyPem = v.pipe(
+/** An unencrypted private key that can sign RS256 (lib/providers/private-key.ts): a service-account key. */
+export const unencryptedSigningKeyPem = v.pipe(
   privateKeyPemText,
-  v.check((value) => canLoadPrivateKey(value), 'must be a valid PEM private key'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const opened = openUnencryptedSigningKey(dataset.value);
+    if (!opened.ok) addIssue({ message: KEY_REQUIREMENTS[opened.problem] });
+  }),
 );
-
-export function canLoadPrivateKey(pem: string, passphrase?: string): boolean {
-  try {
-    createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every PEM block must parse as an X.509 certificate. */
 export function canLoadCertificates(pem: string): boolean {

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { keyDerivationWithinLimit, MAX_KEY_DERIVATION_ITERATIONS } from '../crypto/key-derivation-cost.js';
-import { canLoadPrivateKey, privateKeyPemText, secret, text } from './fields.js';
+import { KEY_REQUIREMENTS, openSigningKey } from '../providers/private-key.js';
+import { privateKeyPemText, secret, text } from './fields.js';
 
 export const DEFAULT_SNOWFLAKE_SCHEMA = 'PUBLIC';
 const IDENTIFIER_MAX = 255;
@@ -10,7 +10,7 @@ const IDENTIFIER_MAX = 255;
  * Strict on purpose: the account becomes part of a hostname, so it must never carry another host.
  */
 const ACCOUNT_IDENTIFIER = /^(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z0-9]+(?:\.[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*){0,2})$/;
-const ACCOUNT_MESSAGE = "must be an account identifier such as 'myorg-myaccount' or 'xy12345.us-east-2.aws' (without .snowflakecomputing.com)";
+const ACCOUNT_MESSAGE = "must be an account identifier such as 'myorg-myaccount' or 'xy12345.us-east-2.aws' (without the .snowflakecomputing.com or .cn domain)";
 
 export const snowflakeAccount = v.pipe(
   v.string(),
@@ -20,7 +20,7 @@ export const snowflakeAccount = v.pipe(
 
 export const SNOWFLAKE_AUTH_METHODS = ['password', 'key_pair'] as const;
 
-export const snowflakeCredentials = v.pipe(
+export const snowflakeCredentials = v.pipeAsync(
   v.strictObject({
     account: v.optional(snowflakeAccount),
     username: text(IDENTIFIER_MAX),
@@ -41,21 +41,19 @@ export const snowflakeCredentials = v.pipe(
     v.check((input) => input.auth_method !== 'password' || (input.private_key === undefined && input.private_key_passphrase === undefined), "is only used when auth_method is 'key_pair'"),
     ['private_key'],
   ),
-  v.forward(
-    v.check(
-      (input) => input.private_key === undefined || keyDerivationWithinLimit(input.private_key),
-      `must be unencrypted or encrypted with PBKDF2 (at most ${MAX_KEY_DERIVATION_ITERATIONS.toLocaleString('en-US')} iterations)`,
-    ),
-    ['private_key'],
-  ),
-  v.forward(
-    v.check((input) => input.private_key === undefined || canLoadPrivateKey(input.private_key, input.private_key_passphrase), 'must be a valid PEM private key (check private_key_passphrase for an encrypted key)'),
+  // The key opens with the passphrase (in a worker process: lib/providers/private-key.ts) and can sign RS256.
+  v.forwardAsync(
+    v.rawCheckAsync(async ({ dataset, addIssue }) => {
+      if (!dataset.typed || dataset.value.private_key === undefined) return;
+      const opened = await openSigningKey(dataset.value.private_key, dataset.value.private_key_passphrase);
+      if (!opened.ok) addIssue({ message: opened.problem === 'unreadable' ? `${KEY_REQUIREMENTS.unreadable}: check private_key_passphrase` : KEY_REQUIREMENTS[opened.problem] });
+    }),
     ['private_key'],
   ),
 );
 
-export const snowflakeConnection = v.pipe(
-  v.strictObject({
+export const snowflakeConnection = v.pipeAsync(
+  v.strictObjectAsync({
     provider: v.literal('snowflake'),
     project_id: v.optional(v.nullable(snowflakeAccount)),
     dataset_id: v.optional(v.nullable(text(IDENTIFIER_MAX))),

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { decoyKey, rsaKeyPem } from '../providers/hostile-keys.js';
 import { useTestApi } from '../helpers/transports.js';
 
 const { api, transport } = useTestApi();
@@ -17,6 +18,9 @@ const encryptedPkcs8 = generateKeyPairSync('rsa', { modulusLength: 2048 }).priva
   passphrase: 'right-passphrase',
 }).toString();
 
+const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const keyPair = (privateKey: string, passphrase?: string) => ({ auth_method: 'key_pair', password: undefined, private_key: privateKey, private_key_passphrase: passphrase });
+
 describe('every invalid body is a 400 naming the field, and nothing is stored', () => {
   const pg = postgresBody();
   const sf = snowflakeBody();
@@ -31,6 +35,13 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['credentials that are a string', { ...pg, credentials: 'host=db' }, 'credentials', /JSON object/],
     ['an unknown top-level field', { ...pg, region: 'eu' }, 'region', /not a known field/],
     ['an unknown credentials field', postgresBody({}, { sslcert: 'x' }), 'credentials.sslcert', /not a known field/],
+    ['an unknown Snowflake top-level field', { ...sf, region: 'eu' }, 'region', /not a known field/],
+    ['an unknown Snowflake credentials field', snowflakeBody({}, { authenticator: 'oauth' }), 'credentials.authenticator', /not a known field/],
+    ['an unknown BigQuery top-level field', { ...bq, credentials_json: '{}' }, 'credentials_json', /not a known field/],
+    ['an unknown field named like a secret, in credentials', postgresBody({}, { LEAKCANARY_S: 'x' }), 'credentials', /^has a field that is not known \(its name is not shown\)$/],
+    ['an unknown field named like a secret, at the top', { ...sf, 'leak canary': 1 }, 'body', /^has a field that is not known \(its name is not shown\)$/],
+    ['an unknown field with a very long name', snowflakeBody({}, { ['x'.repeat(200)]: 'x' }), 'credentials', /its name is not shown/],
+    ['a BigQuery key file field named like a secret, not a string', bigqueryBody({}, { LEAKCANARY_S: 1 }), 'credentials', /^has a field \(its name is not shown\) that must be a string$/],
     ['a missing host', { ...pg, credentials: without(pg.credentials, 'host') }, 'credentials.host', /is required/],
     ['a host with a path (a unix socket)', postgresBody({}, { host: '/var/run/postgresql' }), 'credentials.host', /hostname or an IP/],
     ['a host with a space', postgresBody({}, { host: 'db example.com' }), 'credentials.host', /hostname or an IP/],
@@ -55,6 +66,10 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['a Snowflake key that is not PEM', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: 'MIIE...' }), 'credentials.private_key', /PEM private key/],
     ['an encrypted Snowflake key with the wrong passphrase', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: encryptedPkcs8, private_key_passphrase: 'wrong' }), 'credentials.private_key', /passphrase/],
     ['an unknown Snowflake auth_method', snowflakeBody({}, { auth_method: 'oauth' }), 'credentials.auth_method', /'password' or 'key_pair'/],
+    ['the decoy PEM of issue 10 (text, a cheap key, a 16,000,000-iteration key)', snowflakeBody({}, keyPair(decoyKey('right-passphrase'), 'right-passphrase')), 'credentials.private_key', /^must be one PEM private key .* with nothing but whitespace around it$/],
+    ['a Snowflake RSA key with public exponent 3', snowflakeBody({}, keyPair(rsaKeyPem(2048, 3))), 'credentials.private_key', /2048 to 4096 bits with public exponent 65537/],
+    ['a BigQuery RSA key of 1024 bits', bigqueryBody({}, { private_key: rsaKeyPem(1024) }), 'credentials.private_key', /^must be an RSA key of 2048 to 4096 bits with public exponent 65537, as Snowflake and BigQuery require$/],
+    ['a BigQuery EC key', bigqueryBody({}, { private_key: ecKey }), 'credentials.private_key', /must be an RSA key/],
     ['a BigQuery key of another type', bigqueryBody({}, { type: 'authorized_user' }), 'credentials.type', /service_account/],
     ['a BigQuery private key that is not PEM', bigqueryBody({}, { private_key: 'abc' }), 'credentials.private_key', /PEM private key/],
     ['a BigQuery private key that is a broken PEM', bigqueryBody({}, { private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), 'credentials.private_key', /valid PEM/],
@@ -84,6 +99,21 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     const response = await handler.call({ org: ORG, method: 'POST', body: postgresBody({}, { port: 'canary-port-value' }) });
     expect(response.status).toBe(400);
     expect(response.rawBody).not.toContain('canary-port-value');
+  });
+
+  test('a body with a thousand bad key-file fields gets a short answer naming none of them', async () => {
+    const extra = Object.fromEntries(Array.from({ length: 1_000 }, (_, index) => [`LEAKCANARY_${index}`, index]));
+    const response = await handler.call({ org: ORG, method: 'POST', body: bigqueryBody({}, extra) });
+    expect(response.status).toBe(400);
+    expect(response.body!.details).toEqual([{ field: 'credentials', message: 'has a field (its name is not shown) that must be a string' }]);
+  });
+
+  test('distinct problems beyond the first 20 are counted, not listed', async () => {
+    const extra = Object.fromEntries(Array.from({ length: 30 }, (_, index) => [`field_${index}`, index]));
+    const response = await handler.call({ org: ORG, method: 'POST', body: bigqueryBody({}, extra) });
+    const details = response.body!.details as { field: string; message: string }[];
+    expect(details).toHaveLength(21);
+    expect(details[20]).toEqual({ field: 'body', message: 'has 10 more problems, not listed' });
   });
 
   test('all problems are listed in details', async () => {

@@ -38,6 +38,10 @@ export interface BigQueryBehaviour {
   failWith?: { status: number; reason: string };
   /** How long the test query runs; longer than the request's timeoutMs answers jobComplete: false. */
   queryRunsMs?: number;
+  /** Hold datasets.get this long before answering (a dataset request that hangs). */
+  datasetDelayMs?: number;
+  /** Answer every call with 307 to this origin, same path (a hostile or hijacked endpoint). */
+  redirectTo?: string;
 }
 
 export interface RecordedCall {
@@ -126,6 +130,10 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
     const url = new URL(request.url ?? '/', 'http://fake.invalid');
     const body = await readJson(request);
     calls.push({ method: request.method ?? '', path: url.pathname, body });
+    if (behaviour.redirectTo) {
+      response.writeHead(307, { Location: `${behaviour.redirectTo}${url.pathname}${url.search}` }).end();
+      return;
+    }
     if (behaviour.delayMs) await delays.wait(behaviour.delayMs);
     if (behaviour.failWith) return apiError(response, behaviour.failWith.status, behaviour.failWith.reason, 'The service is currently unavailable.');
 
@@ -146,7 +154,10 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
     if (collection === 'queries' && request.method === 'GET' && id !== undefined) {
       return sendJson(response, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: { projectId, jobId: id }, jobComplete: true, totalRows: '1', schema: { fields: [{ name: 'probe', type: 'INTEGER' }] }, rows: [{ f: [{ v: '1' }] }] });
     }
-    if (collection === 'datasets' && request.method === 'GET' && id !== undefined) return getDataset(response, project, email, decodeURIComponent(id));
+    if (collection === 'datasets' && request.method === 'GET' && id !== undefined) {
+      if (behaviour.datasetDelayMs) await delays.wait(behaviour.datasetDelayMs);
+      return getDataset(response, project, email, decodeURIComponent(id));
+    }
     return apiError(response, 404, 'notFound', `The fake has no route for ${request.method ?? ''} ${url.pathname}.`);
   }
 

@@ -14,7 +14,7 @@ export type Handler = (request: IncomingMessage, response: ServerResponse) => Pr
 
 export interface LoopbackServer {
   readonly port: number;
-  /** http://127.0.0.1:port */
+  /** http://<host>:port (127.0.0.1 unless another loopback address was asked for) */
   readonly origin: string;
   /** TCP connections accepted so far, in any mode. */
   readonly accepted: number;
@@ -23,7 +23,7 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-const HOST = '127.0.0.1';
+const DEFAULT_HOST = '127.0.0.1';
 
 /**
  * A loopback HTTP server whose connections can be switched between serving, blackholing, resetting
@@ -31,7 +31,7 @@ const HOST = '127.0.0.1';
  * response closes its connection: a client's keep-alive pool must not carry a socket from one
  * test's mode into the next.
  */
-export async function startLoopbackServer(handler: Handler, initialMode: ConnectionMode = 'serve'): Promise<LoopbackServer> {
+export async function startLoopbackServer(handler: Handler, initialMode: ConnectionMode = 'serve', host = DEFAULT_HOST): Promise<LoopbackServer> {
   const running = new Set<Promise<void>>();
   const http = createHttpServer((request, response) => {
     response.setHeader('Connection', 'close');
@@ -57,7 +57,7 @@ export async function startLoopbackServer(handler: Handler, initialMode: Connect
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, HOST, () => {
+      tcp.listen(port, host, () => {
         tcp.off('error', reject);
         resolve();
       });
@@ -76,7 +76,7 @@ export async function startLoopbackServer(handler: Handler, initialMode: Connect
 
   return {
     port,
-    origin: `http://${HOST}:${port}`,
+    origin: `http://${host}:${port}`,
     get accepted() {
       return accepted;
     },
@@ -119,4 +119,30 @@ export class Delays {
   releaseAll(): void {
     for (const done of [...this.pending]) done();
   }
+}
+
+/** What a trap received: method, path with query, and the body's size (the body itself is never kept). */
+export interface TrappedRequest {
+  method: string;
+  url: string;
+  bodyBytes: number;
+}
+
+/**
+ * A listener on another loopback address (127.0.0.2 by default), standing in for a host a driver
+ * must never reach: the target of a hostile redirect. It records whatever arrives.
+ */
+export async function startTrap(host = '127.0.0.2'): Promise<LoopbackServer & { requests: TrappedRequest[] }> {
+  const requests: TrappedRequest[] = [];
+  const server = await startLoopbackServer(
+    async (request, response) => {
+      let bodyBytes = 0;
+      for await (const chunk of request) bodyBytes += (chunk as Buffer).length;
+      requests.push({ method: request.method ?? '', url: request.url ?? '', bodyBytes });
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    },
+    'serve',
+    host,
+  );
+  return Object.assign(server, { requests });
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { readJson, sendJson } from './http-json.js';
 import { epochSeconds, snowflakeFingerprint, verifyRs256 } from './jwt.js';
 import { Delays, startLoopbackServer, type ConnectionMode } from './loopback-server.js';
@@ -24,6 +24,8 @@ export interface FakeSnowflakeUser {
 export interface FakeSnowflakeAccount {
   /** The account name the JWT claims use, e.g. TESTORG-TESTACCOUNT. */
   account: string;
+  /** Other names that log in to the same account (tenants of one process, as the tests need them). */
+  aliases?: string[];
   users: Record<string, FakeSnowflakeUser>;
   /** Warehouse → roles with USAGE on it. */
   warehouses: Record<string, string[]>;
@@ -46,12 +48,19 @@ export interface SnowflakeBehaviour {
   loginError?: SnowflakeError;
   /** Fail every statement with this error. */
   queryError?: SnowflakeError;
+  /** Session parameters the login returns (Snowflake sends the account's, e.g. SERVICE_NAME). */
+  loginParameters?: { name: string; value: unknown }[];
+  /** Called as each login request arrives, while the client waits for the answer. */
+  onLogin?: () => void;
+  /** Answer every request with 307 to this origin, same path (a hostile or hijacked endpoint). */
+  redirectTo?: string;
 }
 
 export interface RecordedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  headers: IncomingHttpHeaders;
 }
 
 export interface FakeSnowflake {
@@ -93,7 +102,8 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
     const data = (body.data ?? {}) as Record<string, unknown>;
     const loginName = String(data.LOGIN_NAME ?? '');
     const user = model.users[loginName.toUpperCase()];
-    const accountMatches = String(data.ACCOUNT_NAME ?? '').toUpperCase() === model.account;
+    const accountName = String(data.ACCOUNT_NAME ?? '').toUpperCase();
+    const accountMatches = accountName === model.account || (model.aliases ?? []).includes(accountName);
     if (data.AUTHENTICATOR === 'SNOWFLAKE_JWT') {
       if (!user || !accountMatches || !jwtAccepted(String(data.TOKEN ?? ''), loginName.toUpperCase(), user)) {
         return failure({ code: '390144', message: 'JWT token is invalid.' });
@@ -125,7 +135,7 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
         displayUserName: loginName.toUpperCase(),
         serverVersion: '9.0.0',
         firstLogin: false,
-        parameters: [],
+        parameters: behaviour.loginParameters ?? [],
         sessionInfo: { databaseName: session.database, schemaName: session.schema, warehouseName: session.warehouse, roleName: session.role },
       },
       code: null,
@@ -209,10 +219,15 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake.invalid');
     const query = Object.fromEntries(url.searchParams);
-    requests.push({ method: request.method ?? '', path: url.pathname, query });
+    requests.push({ method: request.method ?? '', path: url.pathname, query, headers: request.headers });
     const body = await readJson(request);
+    if (behaviour.redirectTo) {
+      response.writeHead(307, { Location: `${behaviour.redirectTo}${url.pathname}${url.search}` }).end();
+      return;
+    }
 
     if (url.pathname === '/session/v1/login-request') {
+      behaviour.onLogin?.();
       if (behaviour.loginDelayMs) await delays.wait(behaviour.loginDelayMs);
       if (behaviour.loginHttpStatus) {
         response.writeHead(behaviour.loginHttpStatus, { 'Content-Type': 'text/html' }).end('<html>unavailable</html>');

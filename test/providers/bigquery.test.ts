@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
 import { loadProbe, runProbe } from '../../lib/providers/probe.js';
 import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import { startFakeBigQuery, type BigQueryBehaviour, type FakeBigQuery, type FakeBigQueryProject, type FakeServiceAccount } from '../fakes/bigquery-server.js';
 import { ecPrivateKeyPem, pemCanaries, RsaKeyPool } from '../fakes/keys.js';
-import type { ConnectionMode } from '../fakes/loopback-server.js';
+import { startTrap, type ConnectionMode } from '../fakes/loopback-server.js';
 import { watchEgress } from './egress-guard.js';
 import { expectNoSecrets, watchOutput } from './leak-guard.js';
 
@@ -15,9 +16,8 @@ import { expectNoSecrets, watchOutput } from './leak-guard.js';
  */
 
 const LIMITS: ProbeLimits = { connectTimeoutMs: 2_000, statementTimeoutMs: 2_000, deadlineMs: 5_000 };
-// google-auth-library signs with any RSA size and the fake does not check it (Google wants 2048):
-// 1024-bit keys keep a fresh key per test cheap.
-const keys = new RsaKeyPool(1024);
+// Google takes 2048- to 4096-bit keys, and so does the service (lib/providers/private-key.ts).
+const keys = new RsaKeyPool(2048);
 /** How long the last runProbe took (key generation and parsing excluded). */
 let lastProbeMs = 0;
 const PROJECT = 'probe-project-1';
@@ -77,7 +77,8 @@ function body(privateKey: string, overrides: Record<string, unknown> = {}, crede
   };
 }
 
-type Arrange = () => { body: unknown; secrets: string[] };
+/** With `storedKey`, the connection is saved with that key in place of the body's (stored before create refused it). */
+type Arrange = () => { body: unknown; secrets: string[]; storedKey?: string };
 
 /** A fresh key per test, registered on the service account: each one is a canary. */
 function registeredKey(overrides: Record<string, unknown> = {}, credentials: Record<string, unknown> = {}): Arrange {
@@ -89,8 +90,9 @@ function registeredKey(overrides: Record<string, unknown> = {}, credentials: Rec
 }
 
 async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
-  const { body: request, secrets } = arrange();
-  const definition = parseConnectionRequest(request);
+  const { body: request, secrets, storedKey } = arrange();
+  const definition = await parseConnectionRequest(request);
+  if (storedKey !== undefined && definition.provider === 'bigquery') definition.credentials.private_key = storedKey;
   const bigquery = await loadProbe('bigquery');
   const started = performance.now();
   const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, ...limits })));
@@ -147,16 +149,23 @@ const unregisteredKey: Arrange = () => {
   return { body: body(sent.privateKeyPem), secrets: pemCanaries(sent.privateKeyPem) };
 };
 
-const ecKey: Arrange = () => {
-  const pem = ecPrivateKeyPem();
-  return { body: body(pem), secrets: pemCanaries(pem) };
-};
+/** A key create now refuses, stored in place of a registered one. */
+function storedKey(pem: string): Arrange {
+  return () => {
+    const { body: request, secrets } = registeredKey()();
+    return { body: request, secrets: [...secrets, ...pemCanaries(pem)], storedKey: pem };
+  };
+}
+
+const ecKey = storedKey(ecPrivateKeyPem());
+const smallKey = storedKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 
 const FAILURES: FailureCase[] = [
   { name: 'key not registered on the service account', arrange: unregisteredKey, code: 'auth_failed', message: new RegExp(`credentials of service account '${EMAIL}'`) },
   { name: 'unknown service account', arrange: registeredKey({}, { client_email: `ghost@${PROJECT}.iam.gserviceaccount.com` }), code: 'auth_failed', message: /service account 'ghost@/ },
   { name: 'unknown key id', arrange: registeredKey({}, { private_key_id: 'deleted0key' }), code: 'auth_failed', message: /key is active/ },
-  { name: 'key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
+  { name: 'stored key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
+  { name: 'stored RSA key below 2048 bits', arrange: smallKey, code: 'invalid_credentials', message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/ },
   { name: 'dataset not readable', arrange: registeredKey({ dataset_id: 'locked' }), code: 'permission_denied', message: /^Permission denied for dataset 'locked'/ },
   { name: 'no permission to run jobs', arrange: registeredKey({ project_id: 'jobless-project' }), code: 'permission_denied', message: /may not run queries in project 'jobless-project'.*jobUser/ },
   { name: 'API not enabled', arrange: registeredKey({ project_id: 'disabled-project' }), code: 'permission_denied', message: /BigQuery API is not enabled in project 'disabled-project'/ },
@@ -167,6 +176,14 @@ const FAILURES: FailureCase[] = [
   { name: 'request rejected', arrange: registeredKey(), behaviour: { failWith: { status: 400, reason: 'invalid' } }, code: 'warehouse_error', message: /HTTP 400, reason invalid/ },
   { name: 'query still running at timeoutMs', arrange: registeredKey(), behaviour: { queryRunsMs: 5_000 }, limits: { statementTimeoutMs: 300 }, code: 'timeout', message: /^The test query did not finish within 0\.3 s/ },
   { name: 'slow API', arrange: registeredKey(), behaviour: { delayMs: 1_500 }, limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
+  {
+    name: 'dataset request that hangs',
+    arrange: registeredKey(),
+    behaviour: { datasetDelayMs: 5_000 },
+    limits: { connectTimeoutMs: 300, deadlineMs: 4_000 },
+    code: 'timeout',
+    message: /^BigQuery did not return dataset 'analytics' within 0\.3 s\.$/,
+  },
   { name: 'blackholed API', arrange: registeredKey(), mode: 'blackhole', limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
   { name: 'refused connection', arrange: registeredKey(), mode: 'refuse', code: 'connection_refused', message: /^Connection refused by 127\.0\.0\.1:\d+ \(the BigQuery API\)/ },
   { name: 'connection reset', arrange: registeredKey(), mode: 'reset', code: 'network_error', message: /closed unexpectedly/ },
@@ -186,5 +203,20 @@ describe('BigQuery connection test: failures', () => {
     expect(verdict).toEqual({ success: false, code: 'timeout', error: 'The warehouse did not answer within 1.5 s.' });
     expect(lastProbeMs).toBeGreaterThanOrEqual(1_450);
     expect(lastProbeMs).toBeLessThan(2_500); // well short of the 10 s step limits; the tight figure is a benchmark
+  });
+});
+
+describe('BigQuery requests never leave the API host', () => {
+  test('a query answered with 307 to another host is refused at the agent: the query never reaches it', async () => {
+    const trap = await startTrap();
+    try {
+      fake.behave({ redirectTo: trap.origin });
+      const verdict = await probe(registeredKey());
+      expect(verdict).toEqual({ success: false, code: 'host_not_allowed', error: expect.stringMatching(/^Refused a redirect from 127\.0\.0\.1:\d+ \(the BigQuery API\) to another host/) });
+      expect(trap.accepted).toBe(0);
+      expect(trap.requests).toEqual([]);
+    } finally {
+      await trap.close();
+    }
   });
 });

@@ -64,7 +64,7 @@ afterAll(async () => {
 
 async function probe(body: unknown, limits: Partial<ProbeLimits>) {
   const postgres = await loadProbe('postgres');
-  return runProbe(postgres, parseConnectionRequest(body), { ...LIMITS, ...limits });
+  return runProbe(postgres, await parseConnectionRequest(body), { ...LIMITS, ...limits });
 }
 
 describe('the Postgres probe connects to the address the guard vetted', () => {

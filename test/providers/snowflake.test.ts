@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadProbe, runProbe } from '../../lib/providers/probe.js';
+import { loadSnowflakeDriver } from '../../lib/providers/snowflake-driver.js';
 import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import { ecPrivateKeyPem, pemCanaries, RsaKeyPool } from '../fakes/keys.js';
-import type { ConnectionMode } from '../fakes/loopback-server.js';
+import { startTrap, type ConnectionMode } from '../fakes/loopback-server.js';
 import { startFakeSnowflake, type FakeSnowflake, type FakeSnowflakeAccount, type SnowflakeBehaviour } from '../fakes/snowflake-server.js';
 import { watchEgress } from './egress-guard.js';
 import { expectNoSecrets, watchOutput } from './leak-guard.js';
@@ -22,9 +23,11 @@ let lastProbeMs = 0;
 
 const account: FakeSnowflakeAccount = {
   account: 'TESTORG-TESTACCOUNT',
+  aliases: ['TENANTA'],
   users: {
     PROBE_USER: { password: 'replaced-per-test', roles: ['PUBLIC', 'PROBE_ROLE'], defaultRole: 'PUBLIC' },
     KEY_USER: { roles: ['PUBLIC', 'PROBE_ROLE'], defaultRole: 'PROBE_ROLE' },
+    TENANT_A_USER: { password: 'replaced-per-test', roles: ['PUBLIC', 'PROBE_ROLE'], defaultRole: 'PROBE_ROLE' },
   },
   warehouses: { PROBE_WH: ['PROBE_ROLE'], ADMIN_WH: ['SYSADMIN'] },
   databases: {
@@ -75,8 +78,12 @@ function keyPairBody(privateKey: string, passphrase?: string) {
   };
 }
 
-/** Sets up one scenario and returns the request body and the secrets it must not leak. */
-type Arrange = () => { body: unknown; secrets: string[] };
+/**
+ * Sets up one scenario and returns the request body and the secrets it must not leak. With
+ * `storedKey`, the connection is saved with that key in place of the body's, as an item stored
+ * before create refused such keys: the probe must refuse it too.
+ */
+type Arrange = () => { body: unknown; secrets: string[]; storedKey?: string };
 
 function withPassword(overrides: Record<string, unknown> = {}): Arrange {
   return () => {
@@ -96,8 +103,9 @@ function withRegisteredKey(passphrase?: string): Arrange {
 }
 
 async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
-  const { body, secrets } = arrange();
-  const definition = parseConnectionRequest(body);
+  const { body, secrets, storedKey } = arrange();
+  const definition = await parseConnectionRequest(body);
+  if (storedKey !== undefined && definition.provider === 'snowflake') definition.credentials.private_key = storedKey;
   const snowflake = await loadProbe('snowflake');
   const started = performance.now();
   const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(snowflake, definition, { ...LIMITS, ...limits })));
@@ -157,16 +165,23 @@ const unregisteredKey: Arrange = () => {
   return { body: keyPairBody(sent.privateKeyPem, phrase), secrets: [...pemCanaries(sent.privateKeyPem), phrase] };
 };
 
-const ecKey: Arrange = () => {
-  const pem = ecPrivateKeyPem();
-  return { body: keyPairBody(pem), secrets: pemCanaries(pem) };
-};
+/** A key create now refuses, stored in place of a registered one. */
+function storedKey(pem: string): Arrange {
+  return () => {
+    const { body, secrets } = withRegisteredKey()();
+    return { body, secrets: [...secrets, ...pemCanaries(pem)], storedKey: pem };
+  };
+}
+
+const ecKey = storedKey(ecPrivateKeyPem());
+const smallKey = storedKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 
 const FAILURES: FailureCase[] = [
   { name: 'wrong password', arrange: wrongPassword, code: 'auth_failed', message: /^Incorrect username or password for user 'probe_user'/ },
   { name: 'unknown user', arrange: withPassword({ username: 'nobody' }), code: 'auth_failed', message: /user 'nobody'/ },
   { name: 'key not registered on the user', arrange: unregisteredKey, code: 'auth_failed', message: /key-pair login of user 'key_user'.*RSA_PUBLIC_KEY/ },
-  { name: 'key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
+  { name: 'stored key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
+  { name: 'stored RSA key below 2048 bits', arrange: smallKey, code: 'invalid_credentials', message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/ },
   { name: 'role not granted', arrange: withPassword({ role: 'spare_role' }), code: 'permission_denied', message: /Role 'spare_role' is not granted to user 'probe_user'/ },
   {
     name: 'network policy',
@@ -237,5 +252,68 @@ describe('Snowflake connection test: failures', () => {
     expect(verdict).toEqual({ success: false, code: 'timeout', error: 'The warehouse did not answer within 1.5 s.' });
     expect(lastProbeMs).toBeGreaterThanOrEqual(1_450);
     expect(lastProbeMs).toBeLessThan(2_500); // well short of the 10 s step limits; the tight figure is a benchmark
+  });
+});
+
+describe('Snowflake requests never leave the account host', () => {
+  test('a login answered with 307 to another host is not followed: the password never reaches it', async () => {
+    const trap = await startTrap();
+    try {
+      fake.behave({ redirectTo: trap.origin });
+      const verdict = await probe(withPassword());
+      expect(verdict).toEqual({ success: false, code: 'host_not_allowed', error: expect.stringMatching(/redirect/) });
+      expect(trap.accepted).toBe(0);
+      expect(trap.requests).toEqual([]);
+    } finally {
+      await trap.close();
+    }
+  });
+});
+
+describe('two tenants in one warm process', () => {
+  const OCSP_CACHE_URL = 'SF_OCSP_RESPONSE_CACHE_SERVER_URL';
+  /** Tenant A: a privatelink account (its own user, so it can run beside tenant B's probes). */
+  const privatelinkTenant: Arrange = () => {
+    const password = canary('tenant-a-password');
+    account.users.TENANT_A_USER!.password = password;
+    return { body: passwordBody(password, { account: 'tenanta.us-east-1.privatelink', username: 'tenant_a_user' }), secrets: [password] };
+  };
+  const tenantAParameters = [
+    { name: 'SERVICE_NAME', value: 'tenant-a-service' },
+    { name: 'CLIENT_SESSION_KEEP_ALIVE', value: true },
+  ];
+
+  test("a privatelink tenant's probe sets no OCSP cache URL for the process, not even while it runs", async () => {
+    await loadSnowflakeDriver(); // what loading sets is the service's own configuration, the same for everyone
+    const before = { ...process.env };
+    const seenAtLogin: (string | undefined)[] = [];
+    fake.behave({ onLogin: () => seenAtLogin.push(process.env[OCSP_CACHE_URL]) });
+
+    await expect(probe(privatelinkTenant)).resolves.toEqual({ success: true, code: 'ok' });
+
+    expect(seenAtLogin).toEqual([undefined]);
+    expect(process.env).toEqual(before);
+  });
+
+  test("one tenant's session parameters never travel in another tenant's requests, one after the other or at once", async () => {
+    fake.behave({ loginParameters: tenantAParameters });
+    await expect(probe(privatelinkTenant)).resolves.toEqual({ success: true, code: 'ok' });
+
+    fake.behave({});
+    const before = fake.requests.length;
+    await expect(probe(withPassword())).resolves.toEqual({ success: true, code: 'ok' });
+    const tenantB = fake.requests.slice(before);
+    expect(tenantB.length).toBeGreaterThan(0);
+    expect(tenantB.filter((request) => request.headers['x-snowflake-service'] !== undefined)).toEqual([]);
+
+    // At once: A's login answers with its parameters while B's session is open.
+    fake.behave({ loginParameters: tenantAParameters });
+    const concurrentStart = fake.requests.length;
+    const verdicts = await Promise.all([probe(privatelinkTenant), probe(withPassword())]);
+    expect(verdicts).toEqual([
+      { success: true, code: 'ok' },
+      { success: true, code: 'ok' },
+    ]);
+    expect(fake.requests.slice(concurrentStart).filter((request) => request.headers['x-snowflake-service'] !== undefined)).toEqual([]);
   });
 });

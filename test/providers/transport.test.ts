@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { classifyBigQueryFailure, bigqueryEndpoint } from '../../lib/providers/bigquery-failures.js';
 import { loadProbe, runProbe } from '../../lib/providers/probe.js';
+import { loadSnowflakeDriver } from '../../lib/providers/snowflake-driver.js';
 import { classifySnowflakeFailure, snowflakeEndpoint } from '../../lib/providers/snowflake-failures.js';
 import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest, type ConnectionDefinition } from '../../lib/schema/connection.js';
@@ -17,21 +18,32 @@ import { expectNoSecrets, watchOutput } from './leak-guard.js';
  * resolver, so host_not_found is checked on the errors each driver reports for it.
  */
 
-const LIMITS: ProbeLimits = { connectTimeoutMs: 2_000, statementTimeoutMs: 2_000, deadlineMs: 5_000 };
-const keys = new RsaKeyPool(1024);
+/**
+ * What these probes wait for is one TLS handshake with a loopback server that answers at once.
+ * The drivers are loaded before any probe runs (loading snowflake-sdk under CPU load took longer
+ * than the old 5 s deadline), and the limits only stop a probe that hangs: a verdict that comes
+ * earlier is not waited for, so they can be generous without slowing anything.
+ */
+const LIMITS: ProbeLimits = { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, deadlineMs: 20_000 };
+const keys = new RsaKeyPool(2048);
 const PASSWORD = 'canary-transport-password-7f3a91';
 
 let snowflake: FakeSnowflake;
 let bigquery: FakeBigQuery;
+let snowflakeDefinition: Extract<ConnectionDefinition, { provider: 'snowflake' }>;
+let bigqueryDefinition: Extract<ConnectionDefinition, { provider: 'bigquery' }>;
 
 beforeAll(async () => {
+  await Promise.all([loadSnowflakeDriver(), import('@google-cloud/bigquery'), keys.fill(2)]);
   [snowflake, bigquery] = await Promise.all([
     startFakeSnowflake({ account: 'TESTORG-TESTACCOUNT', users: { U: { password: PASSWORD, roles: ['PUBLIC'], defaultRole: 'PUBLIC' } }, warehouses: {}, databases: {} }),
     startFakeBigQuery([], []),
   ]);
   process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL = snowflake.accessUrl.replace(/^http:/, 'https:');
   process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT = bigquery.apiEndpoint.replace(/^http:/, 'https:');
-});
+  snowflakeDefinition = (await parseConnectionRequest(snowflakeBody)) as Extract<ConnectionDefinition, { provider: 'snowflake' }>;
+  bigqueryDefinition = (await parseConnectionRequest(bigqueryBody(keys.take().privateKeyPem))) as Extract<ConnectionDefinition, { provider: 'bigquery' }>;
+}, 60_000);
 
 afterAll(async () => {
   await Promise.all([snowflake.close(), bigquery.close()]);
@@ -51,7 +63,7 @@ function bigqueryBody(privateKey: string) {
 describe('a server that does not speak TLS', () => {
   test('Snowflake -> tls_error', async () => {
     const probe = await loadProbe('snowflake');
-    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, parseConnectionRequest(snowflakeBody), LIMITS)));
+    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, snowflakeDefinition, LIMITS)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
     expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(Snowflake account 'testorg-testaccount'\) failed/) });
     expectNoSecrets(result, [PASSWORD]);
@@ -59,21 +71,18 @@ describe('a server that does not speak TLS', () => {
   });
 
   test('BigQuery -> tls_error', async () => {
-    const key = keys.take();
     const probe = await loadProbe('bigquery');
-    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, parseConnectionRequest(bigqueryBody(key.privateKeyPem)), LIMITS)));
+    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, bigqueryDefinition, LIMITS)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
     expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(the BigQuery API\) failed/) });
-    expectNoSecrets(result, key.privateKeyPem.split('\n').slice(2, 4));
+    expectNoSecrets(result, bigqueryDefinition.credentials.private_key.split('\n').slice(2, 4));
     expect(bigquery.calls).toHaveLength(0);
   });
 });
 
 describe('failures classified from the errors the drivers report', () => {
-  const snowflakeDefinition = parseConnectionRequest(snowflakeBody) as Extract<ConnectionDefinition, { provider: 'snowflake' }>;
-  const bigqueryDefinition = parseConnectionRequest(bigqueryBody(keys.take().privateKeyPem)) as Extract<ConnectionDefinition, { provider: 'bigquery' }>;
-  const snowflakeContext = { definition: snowflakeDefinition, limits: LIMITS, endpoint: snowflakeEndpoint('testorg-testaccount', undefined), stage: 'login' as const };
-  const bigqueryContext = { definition: bigqueryDefinition, limits: LIMITS, endpoint: bigqueryEndpoint(undefined), stage: 'query' as const };
+  const snowflakeContext = (account = 'testorg-testaccount') => ({ definition: snowflakeDefinition, limits: LIMITS, endpoint: snowflakeEndpoint(account, undefined), stage: 'login' as const });
+  const bigqueryContext = () => ({ definition: bigqueryDefinition, limits: LIMITS, endpoint: bigqueryEndpoint(undefined), stage: 'query' as const });
 
   // Shapes as snowflake-sdk (NetworkError wrapping the axios error) and node-fetch (FetchError) build them.
   const snowflakeNetworkError = (code: string) => Object.assign(new Error(`getaddrinfo ${code} testorg-testaccount.snowflakecomputing.com`), { name: 'NetworkError', code: 401001, cause: { code } });
@@ -88,9 +97,17 @@ describe('failures classified from the errors the drivers report', () => {
     ['BigQuery host unreachable', () => fetchError('ENETUNREACH'), 'bigquery', 'network_error', /is not reachable/],
     ['BigQuery certificate expired', () => fetchError('CERT_HAS_EXPIRED'), 'bigquery', 'tls_error', /TLS handshake/],
   ])('%s', (_, error, provider, code, message) => {
-    const failure = provider === 'snowflake' ? classifySnowflakeFailure(error(), snowflakeContext) : classifyBigQueryFailure(error(), bigqueryContext);
+    const failure = provider === 'snowflake' ? classifySnowflakeFailure(error(), snowflakeContext()) : classifyBigQueryFailure(error(), bigqueryContext());
     expect(failure.code).toBe(code);
     expect(failure.message).toMatch(message);
     expect(failure.message).not.toMatch(/getaddrinfo|request to|revoked/); // the driver's text stays out
+  });
+});
+
+describe('a Snowflake account in China is named by the host the driver connects to', () => {
+  test('xy1.cn-north-1 resolves as xy1.cn-north-1.snowflakecomputing.cn, and the message says so', () => {
+    const error = Object.assign(new Error('getaddrinfo ENOTFOUND'), { name: 'NetworkError', code: 401001, cause: { code: 'ENOTFOUND' } });
+    const failure = classifySnowflakeFailure(error, { definition: snowflakeDefinition, limits: LIMITS, endpoint: snowflakeEndpoint('xy1.cn-north-1', undefined), stage: 'login' });
+    expect(failure.message).toMatch(/^The host 'xy1\.cn-north-1\.snowflakecomputing\.cn' \(Snowflake account 'xy1\.cn-north-1'\) could not be resolved/);
   });
 });
