@@ -18,7 +18,9 @@ let pinnedTo: string | undefined;
 
 export async function pinBigQueryAgents(apiEndpoint: string, destination: Destination): Promise<void> {
   if (pinnedTo === apiEndpoint) return;
-  const { pool } = await import('teeny-request/build/src/agents.js');
+  // A CommonJS module: `default` is its module.exports, the pool teeny-request itself reads (in
+  // Node and in the bundle alike; named exports of a CommonJS chunk do not survive bundling).
+  const { pool } = (await import('teeny-request/build/src/agents.js')).default;
   const secure = new URL(apiEndpoint).protocol === 'https:';
   // The protocol the endpoint does not use gets agents that refuse everything.
   const nowhere: Destination = { host: '', port: -1 };
