@@ -1,11 +1,12 @@
 import type { Context } from 'aws-lambda';
-import { ROUTES, type Route } from '../lib/routes.js';
+import { routeOf, type Route } from '../lib/routes.js';
 import { lambdaContext, routeEvent } from '../local/http-api-event.js';
+import { loadHandler as loadRouteHandler } from '../local/load-handler.js';
 
 export type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; body?: string }>;
 
 export function route(functionName: string): Route {
-  return ROUTES.find((candidate) => candidate.functionName === functionName)!;
+  return routeOf(functionName);
 }
 
 /** An API Gateway v2 event for one of the service's routes, from a caller of `org`. */
@@ -18,5 +19,5 @@ export function contextFor(functionName: string): Context {
 }
 
 export async function loadHandler(functionName: string): Promise<Handler> {
-  return ((await import(`../${route(functionName).entry.replace(/\.ts$/, '.js')}`)) as { handler: Handler }).handler;
+  return (await loadRouteHandler(route(functionName))) as Handler;
 }

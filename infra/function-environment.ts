@@ -15,8 +15,7 @@ export interface SharedEnvironment {
 const AWS_REQUEST_TIMEOUT_MS = 2_000;
 const AWS_MAX_ATTEMPTS = 3;
 
-/** The warehouse probe's limits; only the test function probes. */
-export const PROBING_FUNCTION = 'test-connection';
+/** The warehouse probe's limits, for the functions whose route probes (lib/routes.ts). */
 const PROBE_LIMITS = { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 };
 /** Time kept free in the test function for init and response once its AWS calls and probe are done. */
 const INIT_AND_RESPONSE_MARGIN_MS = 2_000;
@@ -29,7 +28,7 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
     LOG_LEVEL: shared.logLevel,
     AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
     AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
-    ...(route.functionName === PROBING_FUNCTION ? probeEnvironment(route, shared) : {}),
+    ...(route.probes ? probeEnvironment(route, shared) : {}),
   };
 }
 

@@ -8,8 +8,8 @@ import type { ServiceFunction } from './service-function.js';
 export interface ServiceDashboardProps {
   api: HttpApi;
   functions: readonly ServiceFunction[];
-  /** The function that tests connections, whose `connection.tested` log lines carry each verdict's code. */
-  probingFunction: ServiceFunction;
+  /** The functions that test connections, whose `connection.tested` log lines carry each verdict's code. */
+  probingFunctions: readonly ServiceFunction[];
 }
 
 /** Namespace of the service's own metrics (from its structured logs). */
@@ -26,14 +26,16 @@ export class ServiceDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceDashboardProps) {
     super(scope, id);
-    new MetricFilter(this, 'TestVerdicts', {
-      logGroup: props.probingFunction.logGroup,
-      filterPattern: FilterPattern.stringValue('$.event', '=', 'connection.tested'),
-      metricNamespace: METRIC_NAMESPACE,
-      metricName: 'TestVerdicts',
-      metricValue: '1',
-      dimensions: { code: '$.code' },
-    });
+    for (const fn of props.probingFunctions) {
+      new MetricFilter(this, `${fn.node.id}Verdicts`, {
+        logGroup: fn.logGroup,
+        filterPattern: FilterPattern.stringValue('$.event', '=', 'connection.tested'),
+        metricNamespace: METRIC_NAMESPACE,
+        metricName: 'TestVerdicts',
+        metricValue: '1',
+        dimensions: { code: '$.code' },
+      });
+    }
 
     const functions = props.functions;
     const perFunction = (title: string, metric: (fn: ServiceFunction) => IMetric) => new GraphWidget({ title, width: 12, left: functions.map(metric) });

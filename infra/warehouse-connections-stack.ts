@@ -5,7 +5,7 @@ import { ROUTES } from '../lib/routes.js';
 import { ConnectionsApi } from './connections-api.js';
 import { ConnectionsTable } from './connections-table.js';
 import { CredentialsKey } from './credentials-key.js';
-import { functionEnvironment, PROBING_FUNCTION } from './function-environment.js';
+import { functionEnvironment } from './function-environment.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { routePermissions } from './route-permissions.js';
 import { ServiceAlarms } from './service-alarms.js';
@@ -55,18 +55,17 @@ export class WarehouseConnectionsStack extends Stack {
     );
 
     this.key.restrictDecryptTo(this.functions.filter((fn) => fn.route.key === 'decrypt').map((fn) => fn.executionRole));
-    const probingFunction = this.functions.find((fn) => fn.route.functionName === PROBING_FUNCTION);
-    if (!probingFunction) throw new Error(`No ${PROBING_FUNCTION} function`);
+    const probingFunctions = this.functions.filter((fn) => fn.route.probes);
 
     this.api = new ConnectionsApi(this, 'Api', {
       functions: this.functions,
       authorizer: identity.authorizer,
       throttle: settings.throttle,
-      routeThrottles: { [PROBING_FUNCTION]: settings.testThrottle },
+      routeThrottles: Object.fromEntries(probingFunctions.map((fn) => [fn.route.functionName, settings.testThrottle])),
       logRetention: LOG_RETENTION,
     });
     const alarms = new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5, alarmEmail: settings.alarmEmail });
-    const dashboard = new ServiceDashboard(this, 'Dashboard', { api: this.api.api, functions: this.functions, probingFunction });
+    const dashboard = new ServiceDashboard(this, 'Dashboard', { api: this.api.api, functions: this.functions, probingFunctions });
 
     this.output(OUTPUT_KEYS.apiUrl, this.api.url, 'Base URL of the API; routes live under /api/v2/warehouse/connections');
     this.output(OUTPUT_KEYS.tableName, this.table.tableName, 'DynamoDB table holding the connections (retained on delete)');

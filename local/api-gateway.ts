@@ -1,13 +1,11 @@
-import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { config } from '../lib/config.js';
 import { MAX_BODY_BYTES } from '../lib/http/endpoint.js';
 import { routeKey, type Route } from '../lib/routes.js';
 import { httpApiEvent, lambdaContext } from './http-api-event.js';
+import { loadHandler, type LambdaHandler } from './load-handler.js';
 import { TokenRejectedError, type TokenVerifier } from './jwt.js';
 import { checkSigV4Header, SigV4Error, verifySigV4 } from './sigv4.js';
 
@@ -15,7 +13,7 @@ import { checkSigV4Header, SigV4Error, verifySigV4 } from './sigv4.js';
  * Plays API Gateway (HTTP API, JWT authorizer, payload v2) and the Lambda Invoke API in front of
  * the real handler modules, on one loopback port.
  */
-export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+export type { LambdaHandler };
 
 export interface LocalFunction {
   route: Route;
@@ -46,7 +44,6 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 /**
  * The largest body the gateway reads. API Gateway itself takes 10 MB, but every function refuses
  * more than 64 KiB, so reading more would only let a caller fill memory. The margin lets bodies
@@ -67,8 +64,7 @@ export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunc
   const functions: LocalFunction[] = [];
   // One at a time: jest's ESM loader fails on concurrent imports of shared modules.
   for (const route of routes) {
-    const module = (await import(resolve(PROJECT_ROOT, route.entry))) as { handler: LambdaHandler };
-    functions.push({ route, handler: module.handler });
+    functions.push({ route, handler: await loadHandler(route) });
   }
   return functions;
 }

@@ -8,12 +8,13 @@ import { handler as createConnection } from '../../functions/create-connection.j
 import { handler as deleteConnection } from '../../functions/delete-connection.js';
 import { handler as getConnection } from '../../functions/get-connection.js';
 import { handler as testConnection } from '../../functions/test-connection.js';
+import { ROUTE, routeKey } from '../../lib/routes.js';
 
 const byRoute: Record<string, (event: unknown, context: unknown) => Promise<unknown>> = {
-  'POST /api/v2/warehouse/connections': createConnection as never,
-  'GET /api/v2/warehouse/connections': getConnection as never,
-  'POST /api/v2/warehouse/connections/test': testConnection as never,
-  'DELETE /api/v2/warehouse/connections': deleteConnection as never,
+  [routeKey(ROUTE.create)]: createConnection as never,
+  [routeKey(ROUTE.get)]: getConnection as never,
+  [routeKey(ROUTE.test)]: testConnection as never,
+  [routeKey(ROUTE.delete)]: deleteConnection as never,
 };
 
 export const handler = (event: { routeKey: string }, context: unknown) => byRoute[event.routeKey]!(event, context);

@@ -1,6 +1,7 @@
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { Route } from '../routes.js';
 import { BadRequestError, DeadlineExceededError, PayloadTooLargeError } from '../errors.js';
 import { errorFields, log } from '../log.js';
 import { mapError } from './error-mapping.js';
@@ -23,12 +24,6 @@ export interface EndpointResponse {
   body?: Record<string, unknown>;
 }
 
-export interface EndpointOptions {
-  /** The function name, for logs. */
-  name: string;
-  /** Parse the body as JSON (content type checked, size limited). */
-  jsonBody: boolean;
-}
 
 /** Per-invocation state, keyed by the invocation's context object (middy's `internal` is shared). */
 interface InvocationState {
@@ -44,7 +39,7 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache
  * One HTTP endpoint as a Lambda handler: caller identified, headers normalized, body limited and
  * parsed, then `run`; every outcome, success or error, leaves as JSON with `meta` and one log line.
  */
-export function httpEndpoint(options: EndpointOptions, run: (request: EndpointRequest) => Promise<EndpointResponse>) {
+export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, run: (request: EndpointRequest) => Promise<EndpointResponse>) {
   const invocations = new WeakMap<object, InvocationState>();
   const stateOf = (request: EndpointMiddyRequest): InvocationState => {
     let state = invocations.get(request.context);
@@ -65,13 +60,13 @@ export function httpEndpoint(options: EndpointOptions, run: (request: EndpointRe
       const state = stateOf(request);
       const result = request.response as unknown as EndpointResponse;
       request.response = render(result.statusCode, result.body, {}, meta(request, state));
-      logRequest(options.name, request, state, result.statusCode);
+      logRequest(route.functionName, request, state, result.statusCode);
     },
     onError: (request) => {
       const state = stateOf(request);
       const mapped = mapError(request.error, requestIdOf(request));
       request.response = render(mapped.statusCode, { ...mapped.body }, mapped.headers, meta(request, state));
-      logRequest(options.name, request, state, mapped.statusCode, mapped.serverFault ? request.error : undefined);
+      logRequest(route.functionName, request, state, mapped.statusCode, mapped.serverFault ? request.error : undefined);
     },
   };
 
@@ -95,12 +90,12 @@ export function httpEndpoint(options: EndpointOptions, run: (request: EndpointRe
   })
     .use(envelope)
     .use(httpHeaderNormalizer());
-  if (options.jsonBody) chain.use(bodySizeLimit).use(httpJsonBodyParser());
+  if (route.body === 'json') chain.use(bodySizeLimit).use(httpJsonBodyParser());
 
   return chain.handler(async (event, context) => {
     const organizationId = invocations.get(context)?.organizationId;
     if (organizationId === undefined) throw new Error('the caller was not identified');
-    const result = await run({ organizationId, requestId: event.requestContext.requestId, body: options.jsonBody ? event.body : undefined });
+    const result = await run({ organizationId, requestId: event.requestContext.requestId, body: route.body === 'json' ? event.body : undefined });
     return result as unknown as HttpResult;
   });
 }

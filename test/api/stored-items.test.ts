@@ -7,6 +7,7 @@ import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
 import { itemKey, stateKey } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * What happens when the table is changed behind the service's back: an older item put back after a
@@ -16,7 +17,7 @@ import { useTestApi } from '../helpers/transports.js';
  */
 const { transport } = useTestApi();
 const handler = transport('handler');
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const dynamoDb = new DynamoDBClient({});
 const tableName = process.env.TABLE_NAME!;
 afterAll(() => dynamoDb.destroy());

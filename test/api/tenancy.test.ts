@@ -5,11 +5,12 @@ import { itemKey } from '../../lib/store/connection-item.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
 import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+import { ROUTE } from '../../lib/routes.js';
 
 const { transport } = useTestApi();
 const handler = transport('handler');
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const dynamoDb = new DynamoDBClient({});
 const tableName = process.env.TABLE_NAME!;
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { postgresBody } from '../helpers/bodies.js';
 import { startTestApi, type TestApi } from '../helpers/transports.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * Connection tests per organization: 6 a minute with bursts of 3 here (windows of 30 s). The count
@@ -21,7 +22,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const WINDOW_MS = 30_000;
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { bigqueryBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
 import type { Transport } from '../helpers/transports.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * The end-to-end scenarios, written once and run against the local runtime (test/api) and against
@@ -20,7 +21,7 @@ export interface ScenarioTarget {
 
 type Verdict = { success: true; code: 'ok' } | { success: false; code: string };
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 
 export function connectionScenarios(target: ScenarioTarget): void {
   describe.each(target.transportNames)('through %s', (name) => {

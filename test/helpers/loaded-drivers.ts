@@ -4,7 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
-import { ROUTES } from '../../lib/routes.js';
+import { routeOf } from '../../lib/routes.js';
+import { loadHandler } from '../../local/load-handler.js';
 
 const DRIVERS = { pg: '/node_modules/pg/', snowflake: '/node_modules/snowflake-sdk/', bigquery: '/node_modules/@google-cloud/bigquery/' };
 const cache = createRequire(import.meta.url).cache;
@@ -14,10 +15,10 @@ const body = JSON.parse(process.argv[2] ?? '{}') as unknown;
 const report: Record<string, string[]> = {};
 
 async function call(functionName: string, payload?: unknown): Promise<number> {
-  const route = ROUTES.find((candidate) => candidate.functionName === functionName)!;
-  const { handler } = (await import(`../../${route.entry.replace(/\.ts$/, '.js')}`)) as { handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }> };
+  const route = routeOf(functionName);
+  const handler = await loadHandler(route);
   const event = routeEvent(route, { claims: { org_id: 'org-driver-isolation' }, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
-  const result = await handler(event, lambdaContext(route));
+  const result = (await handler(event, lambdaContext(route))) as { statusCode: number };
   report[functionName] = loaded();
   return result.statusCode;
 }

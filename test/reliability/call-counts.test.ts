@@ -1,13 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
 import { postgresBody } from '../helpers/bodies.js';
 import { orgWithConnection, useProxiedApi } from './support/proxied-api.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * The AWS calls each endpoint makes, counted where they leave the process: at proxies before
  * DynamoDB and KMS (the benchmark counts them with an SDK middleware). The SDK's default-sized
  * timeouts apply here, so a slow machine does not turn into retries that would be counted.
  */
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const { dynamoDbProxy, kmsProxy, handler } = useProxiedApi();
 
 describe('calls per request, as counted at the wire', () => {

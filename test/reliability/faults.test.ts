@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { routeKey } from '../../lib/routes.js';
+import { ROUTE, routeKey } from '../../lib/routes.js';
 import { httpApiEvent, lambdaContext } from '../../local/http-api-event.js';
 import { postgresBody } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
@@ -14,7 +14,7 @@ import { orgWithConnection, useProxiedApi } from './support/proxied-api.js';
  */
 const { dynamoDbProxy, kmsProxy, handler, testApi } = useProxiedApi({ AWS_REQUEST_TIMEOUT_MS: '300' });
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const ATTEMPTS = 3; // AWS_MAX_ATTEMPTS default: a fault that lasts this long reaches the caller
 const faults: [string, Fault][] = [
   ['a connection reset', { kind: 'reset' }],

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { percentile } from '../../bench/stats.js';
-import { API_BASE_PATH } from '../../lib/routes.js';
+import { ROUTE, routeKey, type Route } from '../../lib/routes.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { startTestApi, type TestApi } from '../helpers/transports.js';
 import { rawRequest } from './support/raw-http.js';
@@ -14,13 +14,14 @@ import { FULL_SCALE, scaled } from './support/scale.js';
  */
 const CLIENTS = 50;
 const DURATION_MS = scaled(5_000, 30_000);
-const MIX: [string, string, number][] = [
-  ['POST', API_BASE_PATH, 20],
-  ['GET', API_BASE_PATH, 50],
-  ['POST', `${API_BASE_PATH}/test`, 20],
-  ['DELETE', API_BASE_PATH, 10],
+/** Each route, how often it is called (per cent), and the statuses that count as a correct answer. */
+const MIX: [Route, number, number[]][] = [
+  [ROUTE.create, 20, [201]],
+  [ROUTE.get, 50, [200]],
+  [ROUTE.test, 20, [200, 404]],
+  [ROUTE.delete, 10, [204, 404]],
 ];
-const EXPECTED: Record<string, number[]> = { 'POST /api/v2/warehouse/connections': [201], 'GET /api/v2/warehouse/connections': [200], 'POST /api/v2/warehouse/connections/test': [200, 404], 'DELETE /api/v2/warehouse/connections': [204, 404] };
+const EXPECTED: Record<string, number[]> = Object.fromEntries(MIX.map(([route, , statuses]) => [routeKey(route), statuses]));
 
 let testApi: TestApi;
 beforeAll(async () => {
@@ -32,11 +33,11 @@ afterAll(async () => {
 
 function pick(random: number): [string, string] {
   let threshold = random * 100;
-  for (const [method, path, weight] of MIX) {
-    if (threshold < weight) return [method, path];
+  for (const [route, weight] of MIX) {
+    if (threshold < weight) return [route.method, route.path];
     threshold -= weight;
   }
-  return ['GET', API_BASE_PATH];
+  return [ROUTE.get.method, ROUTE.get.path];
 }
 
 
@@ -61,8 +62,8 @@ describe(`${CLIENTS} concurrent clients for ${DURATION_MS / 1000} s`, () => {
               {
               method,
               path,
-              headers: { authorization, ...(method === 'POST' && path === API_BASE_PATH ? { 'content-type': 'application/json' } : {}) },
-              ...(method === 'POST' && path === API_BASE_PATH ? { body } : {}),
+              headers: { authorization, ...(method === ROUTE.create.method && path === ROUTE.create.path ? { 'content-type': 'application/json' } : {}) },
+              ...(method === ROUTE.create.method && path === ROUTE.create.path ? { body } : {}),
               },
               10_000,
               keepAlive,

@@ -8,13 +8,14 @@ import { postgresBody } from '../helpers/bodies.js';
 import { handlerTransportFor, type ApiResponse, type Transport } from '../helpers/transports.js';
 import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
 import { scaled } from './support/scale.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * One organization under a storm of concurrent creates, gets, tests and deletes. Every create
  * carries its own password and schema, so any stored item can be traced to exactly one request.
  */
 const ORG = 'org-race';
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 const CREATES = scaled(200, 1_000);
 /** The storm: every create, plus a GET per two creates, a test and a delete per twenty. */
 const REQUESTS = CREATES + CREATES / 2 + CREATES / 10;

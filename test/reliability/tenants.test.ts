@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { postgresBody } from '../helpers/bodies.js';
 import { startTestApi, type ApiCall, type TestApi } from '../helpers/transports.js';
+import { ROUTE } from '../../lib/routes.js';
 
 /**
  * Two organizations over every endpoint and every transport: whatever B does, A's connection is
  * neither read, tested, replaced nor deleted, and what B sees is only its own.
  */
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 let testApi: TestApi;
 beforeAll(async () => {
   testApi = await startTestApi();
