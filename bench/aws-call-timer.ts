@@ -1,11 +1,11 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import { dynamoDbClient, kmsClient } from '../lib/aws/clients.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 /**
- * An SDK middleware on the service's own DynamoDB and KMS clients: counts every call (a whole
- * `send`, retries included) and the time spent waiting on it, so a handler's own overhead is its
- * duration minus this.
+ * Times and counts every DynamoDB and KMS call the service's clients make (a whole `send`, retries
+ * included), so a handler's own overhead is its duration minus the time spent waiting on them.
+ * Installed on the client classes, which the handlers' clients share in this process, so it needs
+ * nothing from the service's code.
  */
 export interface AwsCalls {
   names: string[];
@@ -15,23 +15,19 @@ export interface AwsCalls {
 let current: AwsCalls = { names: [], waitingMs: 0 };
 
 export function installAwsCallTimer(): void {
-  addTimer(dynamoDbClient());
-  addTimer(kmsClient());
-}
-
-function addTimer(client: { middlewareStack: DynamoDBClient['middlewareStack'] | KMSClient['middlewareStack'] }): void {
-  (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
-    (next, context) => async (args) => {
+  for (const Client of [DynamoDBClient, KMSClient] as const) {
+    const prototype = Client.prototype as unknown as { send: (command: object, ...rest: unknown[]) => Promise<unknown> };
+    const send = prototype.send;
+    prototype.send = async function timedSend(this: unknown, command: object, ...rest: unknown[]) {
       const startedAt = performance.now();
       try {
-        return await next(args);
+        return await send.call(this, command, ...rest);
       } finally {
-        current.names.push(String(context.commandName).replace(/Command$/, ''));
+        current.names.push(command.constructor.name.replace(/Command$/, ''));
         current.waitingMs += performance.now() - startedAt;
       }
-    },
-    { step: 'initialize', name: 'benchAwsCallTimer' },
-  );
+    };
+  }
 }
 
 /** Runs `work` and returns what it cost in AWS calls. */

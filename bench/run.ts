@@ -45,7 +45,7 @@ const { measureMemory } = await import('./memory.js');
 const { initTimeChart } = await import('./chart.js');
 const { render } = await import('./report.js');
 const { benchmarksPage } = await import('./benchmarks-page.js');
-const { config } = await import('../lib/config.js');
+const { loadConfig } = await import('../lib/config.js');
 
 const backends = await startLocalBackends({ tableName: 'warehouse-connections-bench' });
 const closedPort = await freePort();
@@ -81,7 +81,7 @@ try {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
     date: new Date().toISOString(),
-    deadlineMs: config.testDeadlineMs(),
+    deadlineMs: loadConfig(process.env).probe.deadlineMs,
     bundles: bundles.map(({ name, kind, bytes, lazyBytes, topPackages }) => ({ name, kind, bytes, lazyBytes, topPackages })),
     initTimes,
     latency,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { config } from '../lib/config.js';
+import { loadConfig } from '../lib/config.js';
 import { contextFor, eventFor, loadHandler } from './invoke.js';
 import { round } from './stats.js';
 
@@ -22,7 +22,7 @@ export async function serviceVerdict(target: string, org: string, body: unknown)
   const result = await test(eventFor('test-connection', org), contextFor('test-connection'));
   const ms = performance.now() - startedAt;
   const verdict = JSON.parse(result.body ?? '{}') as { code?: string; success?: boolean };
-  return { target, who: 'service', ms: round(ms), outcome: verdict.code ?? String(verdict.success), withinBudget: ms <= config.testDeadlineMs() + 250 };
+  return { target, who: 'service', ms: round(ms), outcome: verdict.code ?? String(verdict.success), withinBudget: ms <= loadConfig(process.env).probe.deadlineMs + 250 };
 }
 
 /** What `pg` does on its own, with no timeouts configured: capped at 30 s. */

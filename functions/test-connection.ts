@@ -1,11 +1,13 @@
+import { composeService } from '../lib/composition.js';
+import { loadConfig } from '../lib/config.js';
 import { testConnection } from '../lib/connections/test.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
 import { ROUTE } from '../lib/routes.js';
-import { connectionStore, credentialCipher, probeLimits, testLimit } from '../lib/services.js';
 
-const deps = { store: connectionStore(), cipher: credentialCipher(), limits: probeLimits, testLimit };
+const service = composeService(loadConfig(process.env));
+const deps = { store: service.store(), cipher: service.cipher(), limits: service.probeLimits, testLimit: service.testLimit };
 
-export const handler = httpEndpoint(ROUTE.test, async ({ organizationId }) => {
+export const handler = httpEndpoint(ROUTE.test, service.endpoint, async ({ organizationId }) => {
   const result = await testConnection(deps, organizationId);
   return { statusCode: result.success ? 200 : 400, body: { ...result } };
 });

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../lib/config.js';
 import type { Route } from '../lib/routes.js';
 import type { LogLevel } from './service-settings.js';
 
@@ -11,12 +12,12 @@ export interface SharedEnvironment {
   allowedNetworks: readonly string[];
 }
 
-/** Per-attempt timeout and attempts of every DynamoDB and KMS call (lib/aws/clients.ts). */
-const AWS_REQUEST_TIMEOUT_MS = 2_000;
-const AWS_MAX_ATTEMPTS = 3;
+/** Per-attempt timeout and attempts of every DynamoDB and KMS call: the service's defaults (lib/config.ts). */
+const AWS_REQUEST_TIMEOUT_MS = DEFAULTS.aws.requestTimeoutMs;
+const AWS_MAX_ATTEMPTS = DEFAULTS.aws.maxAttempts;
 
 /** The warehouse probe's limits, for the functions whose route probes (lib/routes.ts). */
-const PROBE_LIMITS = { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 };
+const PROBE_LIMITS = DEFAULTS.probe;
 /** Time kept free in the test function for init and response once its AWS calls and probe are done. */
 const INIT_AND_RESPONSE_MARGIN_MS = 2_000;
 

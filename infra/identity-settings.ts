@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { DEFAULTS } from '../lib/config.js';
 import { COGNITO_ORG_CLAIM } from './stack-contract.js';
 
 /** Who issues the tokens the API accepts, and which claim names the caller's organization. */
@@ -6,8 +7,8 @@ export type IdentitySettings =
   | { kind: 'cognito'; orgClaim: string }
   | { kind: 'external-issuer'; issuer: string; audiences: string[]; orgClaim: string };
 
-/** The claim the functions read when an external issuer does not say otherwise (lib/config.ts default). */
-export const DEFAULT_EXTERNAL_ORG_CLAIM = 'org_id';
+/** The claim the functions read when an external issuer does not say otherwise. */
+export const DEFAULT_EXTERNAL_ORG_CLAIM = DEFAULTS.orgClaim;
 
 /**
  * From `cdk deploy -c issuer=... -c audience=... -c orgClaim=...`: all absent means a Cognito user

@@ -1,30 +1,88 @@
-/**
- * Environment, read once per process. A missing required variable fails at first use with a message
- * naming it, not with an obscure SDK error later.
- */
 import { parseAllowedNetwork } from './providers/allow-list.js';
+import type { ProbeLimits } from './providers/verdict.js';
+import type { TestLimit } from './store/connection-store.js';
+
+/**
+ * The service's configuration: read once per cold start from the environment by `loadConfig`,
+ * validated whole (a missing or malformed variable fails the cold start naming it, never later
+ * inside an SDK), and passed down from the composition root (lib/composition.ts). Nothing else in
+ * lib/ reads the environment. The defaults are exported for the CDK stack, which writes the same
+ * values into each function's environment.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface AwsClientSettings {
+  /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  maxAttempts: number;
+}
+
+export interface ServiceConfig {
+  /** DynamoDB table holding the organizations' connections. */
+  tableName: string;
+  /** KMS key (id, ARN or alias) that wraps data keys; Decrypt is pinned to it. */
+  kmsKeyId: string;
+  /** JWT claim that carries the organization id. */
+  orgClaim: string;
+  logLevel: LogLevel;
+  aws: AwsClientSettings;
+  /** Limits, allowed networks and vendor endpoints of a connection test. */
+  probe: ProbeLimits;
+  /** Connection tests per organization and window; none when the rate is 0. */
+  testLimit: TestLimit | undefined;
+}
+
+export const DEFAULTS = {
+  orgClaim: 'org_id',
+  logLevel: 'info',
+  aws: { requestTimeoutMs: 2_000, connectTimeoutMs: 1_000, maxAttempts: 3 },
+  probe: { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 },
+  /** 30 tests a minute in bursts of 5: 5 tests per 10 s window. */
+  testRatePerMinute: 30,
+  testBurst: 5,
+} as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
 export class MissingConfigurationError extends Error {
+  override name = 'MissingConfigurationError';
   constructor(variable: string) {
     super(`Environment variable ${variable} is required`);
-    this.name = 'MissingConfigurationError';
   }
 }
 
-function required(variable: string): string {
-  const value = process.env[variable];
-  if (value === undefined || value === '') throw new MissingConfigurationError(variable);
-  return value;
+export class InvalidConfigurationError extends Error {
+  override name = 'InvalidConfigurationError';
 }
 
-function optionalInteger(variable: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[variable];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`Environment variable ${variable} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
+type Environment = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Environment): ServiceConfig {
+  const read = reader(env);
+  const testRatePerMinute = read.integer('WAREHOUSE_TEST_RATE_PER_MINUTE', DEFAULTS.testRatePerMinute, 0, 10_000);
+  const testBurst = read.integer('WAREHOUSE_TEST_BURST', DEFAULTS.testBurst, 1, 10_000);
+  return {
+    tableName: read.required('TABLE_NAME'),
+    kmsKeyId: read.required('KMS_KEY_ID'),
+    orgClaim: read.optional('ORG_CLAIM') ?? DEFAULTS.orgClaim,
+    logLevel: read.choice('LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
+    aws: {
+      requestTimeoutMs: read.integer('AWS_REQUEST_TIMEOUT_MS', DEFAULTS.aws.requestTimeoutMs, 100, 30_000),
+      connectTimeoutMs: read.integer('AWS_CONNECT_TIMEOUT_MS', DEFAULTS.aws.connectTimeoutMs, 100, 30_000),
+      maxAttempts: read.integer('AWS_MAX_ATTEMPTS', DEFAULTS.aws.maxAttempts, 1, 10),
+    },
+    probe: {
+      connectTimeoutMs: read.integer('WAREHOUSE_CONNECT_TIMEOUT_MS', DEFAULTS.probe.connectTimeoutMs, 100, 60_000),
+      statementTimeoutMs: read.integer('WAREHOUSE_STATEMENT_TIMEOUT_MS', DEFAULTS.probe.statementTimeoutMs, 100, 60_000),
+      deadlineMs: read.integer('WAREHOUSE_TEST_DEADLINE_MS', DEFAULTS.probe.deadlineMs, 500, 25_000),
+      allowedCidrs: read.parsed('WAREHOUSE_ALLOWED_CIDRS', parseCidrList),
+      // Unset in production (the vendors' own endpoints); the tests point the drivers at stand-ins.
+      ...optionalEntry('snowflakeAccessUrl', read.optional('WAREHOUSE_SNOWFLAKE_ACCESS_URL')),
+      ...optionalEntry('bigqueryApiEndpoint', read.optional('WAREHOUSE_BIGQUERY_API_ENDPOINT')),
+    },
+    testLimit: testRatePerMinute === 0 ? undefined : { tests: testBurst, windowSeconds: Math.ceil((testBurst * 60) / testRatePerMinute) },
+  };
 }
 
 /**
@@ -40,41 +98,43 @@ export function parseCidrList(value: string | undefined): string[] {
   });
 }
 
-function memo<T>(read: () => T): () => T {
-  let cached: { value: T } | undefined;
-  return () => (cached ??= { value: read() }).value;
+function reader(env: Environment) {
+  const optional = (variable: string) => {
+    const value = env[variable];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  return {
+    optional,
+    required(variable: string): string {
+      const value = optional(variable);
+      if (value === undefined) throw new MissingConfigurationError(variable);
+      return value;
+    },
+    integer(variable: string, fallback: number, min: number, max: number): number {
+      const raw = optional(variable);
+      if (raw === undefined) return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        throw new InvalidConfigurationError(`Environment variable ${variable} must be an integer from ${min} to ${max}, got "${raw}"`);
+      }
+      return value;
+    },
+    choice<T extends string>(variable: string, choices: readonly T[], fallback: T): T {
+      const raw = optional(variable)?.toLowerCase();
+      if (raw === undefined) return fallback;
+      if (!choices.includes(raw as T)) throw new InvalidConfigurationError(`Environment variable ${variable} must be one of ${choices.join(', ')}, got "${raw}"`);
+      return raw as T;
+    },
+    parsed<T>(variable: string, parse: (raw: string | undefined) => T): T {
+      try {
+        return parse(optional(variable));
+      } catch (error) {
+        throw new InvalidConfigurationError(`Environment variable ${variable}: ${(error as Error).message}`);
+      }
+    },
+  };
 }
 
-export const config = {
-  /** DynamoDB table holding one item per organization's active connection. */
-  tableName: memo(() => required('TABLE_NAME')),
-  /** KMS key (id, ARN or alias) that wraps data keys; Decrypt is pinned to it. */
-  kmsKeyId: memo(() => required('KMS_KEY_ID')),
-  /** JWT claim that carries the organization id. */
-  orgClaim: memo(() => process.env.ORG_CLAIM || 'org_id'),
-  /** Time allowed to open a warehouse connection (TCP + TLS + authentication). */
-  connectTimeoutMs: memo(() => optionalInteger('WAREHOUSE_CONNECT_TIMEOUT_MS', 5_000, 100, 60_000)),
-  /** Time allowed for each probe query. */
-  statementTimeoutMs: memo(() => optionalInteger('WAREHOUSE_STATEMENT_TIMEOUT_MS', 5_000, 100, 60_000)),
-  /** Hard deadline for one whole connection test, whatever the driver does. */
-  testDeadlineMs: memo(() => optionalInteger('WAREHOUSE_TEST_DEADLINE_MS', 10_000, 500, 25_000)),
-  /**
-   * Where the drivers send Snowflake and BigQuery API calls. Unset in production (the drivers'
-   * own endpoints); the tests point them at local stand-ins that speak the same protocol.
-   */
-  snowflakeAccessUrl: memo(() => process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL || undefined),
-  bigqueryApiEndpoint: memo(() => process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT || undefined),
-  /** Private networks (and ports) that connection tests may reach (WAREHOUSE_ALLOWED_CIDRS="10.0.0.0/8:5432,..."). */
-  allowedCidrs: memo(() => parseCidrList(process.env.WAREHOUSE_ALLOWED_CIDRS)),
-  /**
-   * Connection tests per organization: a steady rate per minute (0 turns the limit off) and a burst.
-   * Tests are counted in windows of burst / rate minutes (30 a minute with bursts of 5: 5 tests per
-   * 10 s), in DynamoDB, so the limit holds across Lambda instances.
-   */
-  testRatePerMinute: memo(() => optionalInteger('WAREHOUSE_TEST_RATE_PER_MINUTE', 30, 0, 10_000)),
-  testBurst: memo(() => optionalInteger('WAREHOUSE_TEST_BURST', 5, 1, 10_000)),
-  /** Per-attempt timeout of DynamoDB and KMS calls; retries stay inside the Lambda timeout. */
-  awsRequestTimeoutMs: memo(() => optionalInteger('AWS_REQUEST_TIMEOUT_MS', 2_000, 100, 30_000)),
-  awsConnectTimeoutMs: memo(() => optionalInteger('AWS_CONNECT_TIMEOUT_MS', 1_000, 100, 30_000)),
-  awsMaxAttempts: memo(() => optionalInteger('AWS_MAX_ATTEMPTS', 3, 1, 10)),
-};
+function optionalEntry<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
+}

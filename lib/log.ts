@@ -5,12 +5,12 @@
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-function threshold(): number {
-  const configured = (process.env.LOG_LEVEL ?? 'info').toLowerCase();
-  return ORDER[configured as Level] ?? ORDER.info;
-}
+let minimum = ORDER.info;
 
-const minimum = threshold();
+/** Lines below `level` are dropped; the composition root sets it from the configuration. */
+export function setLogLevel(level: Level | 'silent'): void {
+  minimum = ORDER[level];
+}
 
 function write(level: Level, event: string, fields: Record<string, unknown>): void {
   if (ORDER[level] < minimum) return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { config } from '../lib/config.js';
+import { DEFAULTS } from '../lib/config.js';
 import { MAX_BODY_BYTES } from '../lib/http/endpoint.js';
 import { routeKey, type Route } from '../lib/routes.js';
 import { httpApiEvent, lambdaContext } from './http-api-event.js';
@@ -35,7 +35,7 @@ export interface LocalApiOptions {
    * the runtime's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (none set: nobody may invoke).
    */
   invokeCredentials?: InvokeCredentials[];
-  /** The claim naming the organization (default: ORG_CLAIM); a non-string value is refused. */
+  /** The claim naming the organization (default: the functions' default, org_id); a non-string value is refused. */
   orgClaim?: string;
 }
 
@@ -76,7 +76,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     byName,
     verifier: options.verifier,
     invokeSecrets: new Map((options.invokeCredentials ?? environmentCredentials()).map((credentials) => [credentials.accessKeyId, credentials.secretAccessKey])),
-    orgClaim: options.orgClaim ?? config.orgClaim(),
+    orgClaim: options.orgClaim ?? DEFAULTS.orgClaim,
   };
   const server = createServer((request, response) => {
     serve(request, response, settings).catch(() => {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
+import { DEFAULTS } from '../lib/config.js';
 import { ROUTES } from '../lib/routes.js';
 import { loadFunctions, startLocalApi } from './api-gateway.js';
 import { ensureTable, startLocalDynamoDb } from './dynamodb.js';
@@ -54,6 +55,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const api = await startLocalApi({
     functions: await loadFunctions(ROUTES),
     verifier: configuredVerifier(issuer),
+    // The functions read the same variable (lib/config.ts).
+    orgClaim: process.env.ORG_CLAIM || DEFAULTS.orgClaim,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   return {

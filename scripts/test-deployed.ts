@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_STACK_NAME, functionNameOutputKey, OUTPUT_KEYS } from '../infra/stack-contract.js';
+import { DEFAULTS } from '../lib/config.js';
 import { ROUTES } from '../lib/routes.js';
 import type { DeployedSettings } from '../test/helpers/deployed-transports.js';
 import { OrganizationUsers } from './lib/organization-user.js';
@@ -42,7 +43,7 @@ const settings: DeployedSettings = {
   apiUrl: outputs[OUTPUT_KEYS.apiUrl]!,
   functionNames,
   tokens,
-  orgClaim: outputs[OUTPUT_KEYS.orgClaim] ?? 'org_id',
+  orgClaim: outputs[OUTPUT_KEYS.orgClaim] ?? DEFAULTS.orgClaim,
   ...(region ? { region } : {}),
 };
 

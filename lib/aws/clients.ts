@@ -1,31 +1,28 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { config } from '../config.js';
+import type { AwsClientSettings } from '../config.js';
 
 /**
- * SDK clients, one per process (Lambda reuses them across invocations). Attempts and per-attempt
- * timeouts are set on purpose: 3 attempts x 2 s stays well inside every function's timeout.
- * Endpoints come from the standard AWS_ENDPOINT_URL_* variables, which the local runtime sets.
+ * SDK client options. Attempts and per-attempt timeouts are set on purpose: 3 attempts x 2 s stays
+ * well inside every function's timeout. Region, credentials and endpoints come from the SDK's own
+ * standard sources (AWS_REGION, the Lambda role, AWS_ENDPOINT_URL_*, which the local runtime sets).
  */
-function clientOptions() {
+function clientOptions(settings: AwsClientSettings) {
   return {
-    maxAttempts: config.awsMaxAttempts(),
+    maxAttempts: settings.maxAttempts,
     requestHandler: {
-      connectionTimeout: config.awsConnectTimeoutMs(),
-      requestTimeout: config.awsRequestTimeoutMs(),
+      connectionTimeout: settings.connectTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
       // Without this the SDK only warns when requestTimeout passes and keeps waiting.
       throwOnRequestTimeout: true,
     },
   };
 }
 
-let dynamoDb: DynamoDBClient | undefined;
-let kms: KMSClient | undefined;
-
-export function dynamoDbClient(): DynamoDBClient {
-  return (dynamoDb ??= new DynamoDBClient(clientOptions()));
+export function dynamoDbClient(settings: AwsClientSettings): DynamoDBClient {
+  return new DynamoDBClient(clientOptions(settings));
 }
 
-export function kmsClient(): KMSClient {
-  return (kms ??= new KMSClient(clientOptions()));
+export function kmsClient(settings: AwsClientSettings): KMSClient {
+  return new KMSClient(clientOptions(settings));
 }

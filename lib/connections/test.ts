@@ -12,11 +12,11 @@ import type { ConnectionRepository } from './ports.js';
 export interface TestDependencies {
   store: ConnectionRepository;
   cipher: EnvelopeCipher;
-  limits: () => ProbeLimits;
+  limits: ProbeLimits;
   /** The provider's probe (dynamic import of its driver); a use-case test may hand in its own. */
   loadProbe?: (provider: Provider) => Promise<Probe>;
   /** Tests per organization and window; none when absent. */
-  testLimit: () => TestLimit | undefined;
+  testLimit: TestLimit | undefined;
   now?: () => Date;
 }
 
@@ -28,7 +28,7 @@ export type TestResult = Verdict & { latency_ms: number };
  * update, one read, one KMS Decrypt, one conditional status update.
  */
 export async function testConnection(deps: TestDependencies, organizationId: string): Promise<TestResult> {
-  const limit = deps.testLimit();
+  const limit = deps.testLimit;
   if (limit) {
     const admission = await deps.store.admitTest(organizationId, limit, (deps.now?.() ?? new Date()).getTime());
     if (!admission.admitted) throw new TestRateLimitedError(limit, admission.retryAfterSeconds);
@@ -40,7 +40,7 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   const probe = await (deps.loadProbe ?? loadProbe)(definition.provider);
 
   const startedAt = performance.now();
-  const verdict = await runProbe(probe, definition, deps.limits());
+  const verdict = await runProbe(probe, definition, deps.limits);
   const latencyMs = Math.round(performance.now() - startedAt);
 
   const testedAt = (deps.now?.() ?? new Date()).toISOString();

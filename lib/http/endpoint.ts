@@ -39,7 +39,12 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache
  * One HTTP endpoint as a Lambda handler: caller identified, headers normalized, body limited and
  * parsed, then `run`; every outcome, success or error, leaves as JSON with `meta` and one log line.
  */
-export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, run: (request: EndpointRequest) => Promise<EndpointResponse>) {
+export interface EndpointSettings {
+  /** The verified claim that names the caller's organization. */
+  orgClaim: string;
+}
+
+export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, settings: EndpointSettings, run: (request: EndpointRequest) => Promise<EndpointResponse>) {
   const invocations = new WeakMap<object, InvocationState>();
   const stateOf = (request: EndpointMiddyRequest): InvocationState => {
     let state = invocations.get(request.context);
@@ -54,7 +59,7 @@ export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, run: (
       if (!isHttpApiEvent(request.event)) {
         throw new BadRequestError('invalid_event', 'The event is not an API Gateway HTTP API (payload v2) event', 'event');
       }
-      state.organizationId = organizationOf(request.event);
+      state.organizationId = organizationOf(request.event, settings.orgClaim);
     },
     after: (request) => {
       const state = stateOf(request);

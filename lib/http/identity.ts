@@ -1,4 +1,3 @@
-import { config } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
 import type { HttpApiEvent } from './types.js';
 
@@ -21,13 +20,13 @@ export function isValidOrganizationId(value: string): boolean {
  * issuer must issue the org claim as a string (Cognito's `custom:org_id` is a String attribute);
  * the local gateway, which still sees the token's JSON types, refuses any other type.
  */
-export function organizationOf(event: HttpApiEvent): string {
+export function organizationOf(event: HttpApiEvent, orgClaim: string): string {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   if (!claims) throw new UnauthorizedError('The request carries no verified identity. Send Authorization: Bearer <token>.');
-  const value = claims[config.orgClaim()];
+  const value = claims[orgClaim];
   if (typeof value !== 'string' || value === '') {
-    throw new UnauthorizedError(`The token has no '${config.orgClaim()}' claim naming the organization.`);
+    throw new UnauthorizedError(`The token has no '${orgClaim}' claim naming the organization.`);
   }
-  if (!isValidOrganizationId(value)) throw new UnauthorizedError(`The token's '${config.orgClaim()}' claim is not a valid organization id.`);
+  if (!isValidOrganizationId(value)) throw new UnauthorizedError(`The token's '${orgClaim}' claim is not a valid organization id.`);
   return value;
 }

@@ -1,6 +1,5 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
-import { config } from '../config.js';
 import type { ProviderDefinition } from '../schema/connection.js';
 import { pinBigQueryAgents } from './bigquery-agents.js';
 import { bounded } from './bounded.js';
@@ -26,12 +25,12 @@ const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
  */
 export const probeBigQuery: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'bigquery') throw new Error('probeBigQuery needs a bigquery connection');
-  const context: BigQueryContext = { definition, limits, endpoint: bigqueryEndpoint(config.bigqueryApiEndpoint()), stage: 'query' };
+  const context: BigQueryContext = { definition, limits, endpoint: bigqueryEndpoint(limits.bigqueryApiEndpoint), stage: 'query' };
   try {
-    const apiEndpoint = config.bigqueryApiEndpoint() ?? DEFAULT_BIGQUERY_API;
+    const apiEndpoint = limits.bigqueryApiEndpoint ?? DEFAULT_BIGQUERY_API;
     await pinBigQueryAgents(apiEndpoint, destinationOf(apiEndpoint));
     const privateKey = await rsaPrivateKeyPem(definition.credentials.private_key, undefined, 'credentials.private_key', signal);
-    const bigquery = client(definition, privateKey);
+    const bigquery = client(definition, privateKey, limits.bigqueryApiEndpoint);
     // timeoutMs lets BigQuery wait for the result server-side; when the job is not done by then the
     // library reports an error instead of polling.
     const [rows] = await bounded(bigquery.query(testQuery(definition), { timeoutMs: limits.statementTimeoutMs }), {
@@ -53,9 +52,8 @@ export const probeBigQuery: Probe = async (definition, limits, signal) => {
   }
 };
 
-function client(definition: BigQueryDefinition, privateKey: string): BigQuery {
+function client(definition: BigQueryDefinition, privateKey: string, apiEndpoint: string | undefined): BigQuery {
   const { credentials, settings } = definition;
-  const apiEndpoint = config.bigqueryApiEndpoint();
   return new BigQuery({
     projectId: definition.project_id,
     authClient: selfSignedJwt(credentials, privateKey),

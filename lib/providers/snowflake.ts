@@ -1,5 +1,4 @@
 import type snowflake from 'snowflake-sdk';
-import { config } from '../config.js';
 import type { ProviderDefinition } from '../schema/connection.js';
 import { bounded } from './bounded.js';
 import { destinationOf } from './pinned-agent.js';
@@ -26,7 +25,7 @@ const SESSION_QUERY =
  */
 export const probeSnowflake: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'snowflake') throw new Error('probeSnowflake needs a snowflake connection');
-  const context: SnowflakeContext = { definition, limits, endpoint: snowflakeEndpoint(definition.credentials.account, config.snowflakeAccessUrl()), stage: 'login' };
+  const context: SnowflakeContext = { definition, limits, endpoint: snowflakeEndpoint(definition.credentials.account, limits.snowflakeAccessUrl), stage: 'login' };
   let session: DriverSession | undefined;
   const close = () => void session?.close();
   signal.addEventListener('abort', close, { once: true });
@@ -34,7 +33,7 @@ export const probeSnowflake: Probe = async (definition, limits, signal) => {
     const authentication = await authenticationOf(definition.credentials, signal);
     signal.throwIfAborted(); // the deadline may have passed while the key was opened
     const driver = await loadSnowflakeDriver();
-    const accessUrl = snowflakeAccessUrl(definition.credentials.account, config.snowflakeAccessUrl());
+    const accessUrl = snowflakeAccessUrl(definition.credentials.account, limits.snowflakeAccessUrl);
     session = new DriverSession(driver.connect(connectionOptions(definition, limits, accessUrl, authentication), destinationOf(accessUrl)));
     await bounded(session.run(connect(session.connection)), {
       ms: limits.connectTimeoutMs,

@@ -41,6 +41,10 @@ export interface ProbeLimits {
   allowedCidrs?: readonly string[];
   /** How the SSRF guard resolves customer hosts: the system resolver unless a test injects one. */
   lookup?: Lookup;
+  /** Where snowflake-sdk sends API calls instead of the account's host (the tests' stand-ins); unset in production. */
+  snowflakeAccessUrl?: string;
+  /** Where the BigQuery client sends API calls instead of Google's; unset in production. */
+  bigqueryApiEndpoint?: string;
 }
 
 export function seconds(milliseconds: number): string {

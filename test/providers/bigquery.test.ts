@@ -42,7 +42,6 @@ let fake: FakeBigQuery;
 beforeAll(async () => {
   await keys.fill(24);
   fake = await startFakeBigQuery(projects, [serviceAccount]);
-  process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT = fake.apiEndpoint;
 });
 
 afterAll(async () => {
@@ -95,7 +94,7 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   if (storedKey !== undefined && definition.provider === 'bigquery') definition.credentials.private_key = storedKey;
   const bigquery = await loadProbe('bigquery');
   const started = performance.now();
-  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, ...limits })));
+  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, bigqueryApiEndpoint: fake.apiEndpoint, ...limits })));
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);

@@ -41,7 +41,6 @@ let fake: FakeSnowflake;
 beforeAll(async () => {
   await keys.fill(10);
   fake = await startFakeSnowflake(account);
-  process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL = fake.accessUrl;
 });
 
 afterAll(async () => {
@@ -108,7 +107,7 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   if (storedKey !== undefined && definition.provider === 'snowflake') definition.credentials.private_key = storedKey;
   const snowflake = await loadProbe('snowflake');
   const started = performance.now();
-  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(snowflake, definition, { ...LIMITS, ...limits })));
+  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(snowflake, definition, { ...LIMITS, snowflakeAccessUrl: fake.accessUrl, ...limits })));
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);

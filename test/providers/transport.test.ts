@@ -25,6 +25,7 @@ import { expectNoSecrets, watchOutput } from './leak-guard.js';
  * earlier is not waited for, so they can be generous without slowing anything.
  */
 const LIMITS: ProbeLimits = { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, deadlineMs: 20_000 };
+let limits: ProbeLimits = LIMITS;
 const keys = new RsaKeyPool(2048);
 const PASSWORD = 'canary-transport-password-7f3a91';
 
@@ -39,8 +40,8 @@ beforeAll(async () => {
     startFakeSnowflake({ account: 'TESTORG-TESTACCOUNT', users: { U: { password: PASSWORD, roles: ['PUBLIC'], defaultRole: 'PUBLIC' } }, warehouses: {}, databases: {} }),
     startFakeBigQuery([], []),
   ]);
-  process.env.WAREHOUSE_SNOWFLAKE_ACCESS_URL = snowflake.accessUrl.replace(/^http:/, 'https:');
-  process.env.WAREHOUSE_BIGQUERY_API_ENDPOINT = bigquery.apiEndpoint.replace(/^http:/, 'https:');
+  // HTTPS toward stand-ins that only speak HTTP.
+  limits = { ...LIMITS, snowflakeAccessUrl: snowflake.accessUrl.replace(/^http:/, 'https:'), bigqueryApiEndpoint: bigquery.apiEndpoint.replace(/^http:/, 'https:') };
   snowflakeDefinition = (await parseConnectionRequest(snowflakeBody)) as Extract<ConnectionDefinition, { provider: 'snowflake' }>;
   bigqueryDefinition = (await parseConnectionRequest(bigqueryBody(keys.take().privateKeyPem))) as Extract<ConnectionDefinition, { provider: 'bigquery' }>;
 }, 60_000);
@@ -63,7 +64,7 @@ function bigqueryBody(privateKey: string) {
 describe('a server that does not speak TLS', () => {
   test('Snowflake -> tls_error', async () => {
     const probe = await loadProbe('snowflake');
-    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, snowflakeDefinition, LIMITS)));
+    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, snowflakeDefinition, limits)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
     expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(Snowflake account 'testorg-testaccount'\) failed/) });
     expectNoSecrets(result, [PASSWORD]);
@@ -72,7 +73,7 @@ describe('a server that does not speak TLS', () => {
 
   test('BigQuery -> tls_error', async () => {
     const probe = await loadProbe('bigquery');
-    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, bigqueryDefinition, LIMITS)));
+    const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, bigqueryDefinition, limits)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
     expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(the BigQuery API\) failed/) });
     expectNoSecrets(result, bigqueryDefinition.credentials.private_key.split('\n').slice(2, 4));

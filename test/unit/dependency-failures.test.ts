@@ -52,9 +52,9 @@ describe('when AWS dependencies fail, callers get a retryable 503 and nothing ha
       },
       { step: 'initialize' },
     );
-    const limits = () => ({ connectTimeoutMs: 2000, statementTimeoutMs: 2000, deadlineMs: 5000, allowedCidrs: ['127.0.0.0/8'] });
+    const limits = { connectTimeoutMs: 2000, statementTimeoutMs: 2000, deadlineMs: 5000, allowedCidrs: ['127.0.0.0/8'] };
     // No rate limit here: its own UpdateItem would fail too and answer 503 before any test.
-    const result = await testConnection({ store: new ConnectionStore(failingClient, process.env.TABLE_NAME!), cipher, limits, testLimit: () => undefined }, org);
+    const result = await testConnection({ store: new ConnectionStore(failingClient, process.env.TABLE_NAME!), cipher, limits, testLimit: undefined }, org);
 
     expect(result).toMatchObject({ success: true, latency_ms: expect.any(Number) });
     expect((await store.getSummary(org))?.status).toBeNull();

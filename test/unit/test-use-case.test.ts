@@ -22,10 +22,10 @@ afterAll(() => {
 
 const store = new ConnectionStore(dynamoDb, process.env.TABLE_NAME!);
 const cipher = new EnvelopeCipher(new KmsDataKeys(kms, process.env.KMS_KEY_ID!));
-const limits = () => ({ connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000 });
+const limits = { connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000 };
 
 function deps(probe: Probe): TestDependencies {
-  return { store, cipher, limits, testLimit: () => undefined, loadProbe: async () => probe };
+  return { store, cipher, limits, testLimit: undefined, loadProbe: async () => probe };
 }
 
 describe('testConnection with a probe of the test\'s own', () => {
