@@ -45,8 +45,12 @@ export async function testConnection(deps: TestDependencies, organizationId: str
 
   const testedAt = (deps.now?.() ?? new Date()).toISOString();
   const status = verdict.success ? 'connected' : 'failed';
+  // The verdict is the caller's answer either way; a connection replaced meanwhile keeps its own status.
   await deps.store
     .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs })
+    .then((recorded) => {
+      if (!recorded) log.info('connection.status_not_recorded', { organization_id: organizationId, connection_id: stored.id, reason: 'replaced_or_deleted' });
+    })
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
   log.info('connection.tested', { organization_id: organizationId, connection_id: stored.id, provider: definition.provider, status, code: verdict.code, latency_ms: latencyMs });
   return { ...verdict, latency_ms: latencyMs };

@@ -47,4 +47,3 @@ export const bigqueryConnection = v.pipe(
   })),
 );
 
-export type BigQueryCredentials = v.InferOutput<typeof bigqueryCredentials>;

@@ -47,4 +47,3 @@ export const postgresConnection = v.pipe(
   })),
 );
 
-export type PostgresCredentials = v.InferOutput<typeof postgresCredentials>;

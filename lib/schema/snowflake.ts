@@ -82,4 +82,3 @@ export const snowflakeConnection = v.pipeAsync(
   }),
 );
 
-export type SnowflakeCredentials = v.InferOutput<typeof snowflakeConnection>['credentials'];

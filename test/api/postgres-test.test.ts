@@ -8,6 +8,7 @@ import { capturedLogLines } from '../helpers/logs.js';
 import { useTestApi, type Transport } from '../helpers/transports.js';
 import { freePort } from '../setup/postgres-server.js';
 import { TEST_POSTGRES } from '../setup/test-postgres-fixture.js';
+import { ROUTE } from '../../lib/routes.js';
 
 const { api, transport } = useTestApi();
 const handler = transport('handler');
@@ -17,7 +18,7 @@ process.env.WAREHOUSE_CONNECT_TIMEOUT_MS = '1000';
 process.env.WAREHOUSE_STATEMENT_TIMEOUT_MS = '1000';
 process.env.WAREHOUSE_TEST_DEADLINE_MS = '3000';
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 let silentServer: LoopbackServer;
 let silentPort: number;
 

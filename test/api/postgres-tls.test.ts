@@ -4,11 +4,12 @@ import { createServer, type Server } from 'node:net';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
 import { testCertificateAuthorities } from '../setup/test-postgres-fixture.js';
+import { ROUTE } from '../../lib/routes.js';
 
 const { transport } = useTestApi();
 const handler = transport('handler');
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 let plaintextOnly: Server;
 let plaintextOnlyPort: number;
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { postgresBody } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
+import { ROUTE } from '../../lib/routes.js';
 
 const { transport } = useTestApi();
 const handler = transport('handler');
@@ -10,7 +11,7 @@ const handler = transport('handler');
 // This file runs the test function with the production default: no private network allowed.
 process.env.WAREHOUSE_ALLOWED_CIDRS = '';
 
-const TEST_PATH = '/api/v2/warehouse/connections/test';
+const TEST_PATH = ROUTE.test.path;
 afterEach(() => {
   jest.restoreAllMocks();
 });
