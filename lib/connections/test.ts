@@ -5,6 +5,7 @@ import { errorFields, log } from '../log.js';
 import { loadProbe, runProbe, type Probe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
 import type { ConnectionDefinition, Provider } from '../schema/connection.js';
+import { readStoredDefinition } from '../schema/stored-definition.js';
 import type { StoredConnection } from '../store/connection-item.js';
 import type { TestLimit } from '../store/connection-store.js';
 import type { ConnectionRepository } from './ports.js';
@@ -68,7 +69,9 @@ async function decrypt(cipher: EnvelopeCipher, stored: StoredConnection): Promis
   let plaintext: Buffer | undefined;
   try {
     plaintext = await cipher.open(stored.sealed, { organization_id: stored.organizationId, connection_id: stored.id });
-    return JSON.parse(plaintext.toString('utf8')) as ConnectionDefinition;
+    const definition = readStoredDefinition(JSON.parse(plaintext.toString('utf8')));
+    if (!definition) throw new StoredConnectionUnreadableError('the sealed definition is not of a shape this version reads');
+    return definition;
   } catch (error) {
     if (error instanceof SealedSecretCorruptError || error instanceof SyntaxError) throw new CredentialsUnreadableError(error);
     throw error;

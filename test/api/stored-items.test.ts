@@ -2,9 +2,9 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, type
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { additionalData } from '../../lib/crypto/envelope.js';
+import { additionalData, EnvelopeCipher } from '../../lib/crypto/envelope.js';
 import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
-import { itemKey, stateKey } from '../../lib/store/connection-item.js';
+import { itemKey, newWriteStamp, stateKey, toItem } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
 import { ROUTE } from '../../lib/routes.js';
@@ -132,3 +132,35 @@ describe('items written before write stamps (format 1)', () => {
     expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: created.body!.id });
   });
 });
+
+describe('a sealed definition of a shape this version does not read', () => {
+  test('is refused (connection_unreadable), not cast and tested', async () => {
+    const org = newOrg();
+    const item = await sealedItem(org, { provider: 'postgres', dataset_id: 'public', credentials: { host: '127.0.0.1' }, settings: {} });
+    await putItem(item);
+    const response = await handler.call({ org, method: 'POST', path: TEST_PATH });
+    expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
+  });
+});
+
+/** A connection item sealed by the service's own cipher around any definition. */
+async function sealedItem(org: string, definition: Record<string, unknown>): Promise<Record<string, AttributeValue>> {
+  const id = randomUUID();
+  const stamp = newWriteStamp(Date.now(), id);
+  const cipher = new EnvelopeCipher(new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!));
+  const sealed = await cipher.seal(Buffer.from(JSON.stringify(definition)), { organization_id: org, connection_id: id }, stamp);
+  return toItem({
+    organizationId: org,
+    id,
+    provider: 'postgres',
+    projectId: null,
+    datasetId: 'public',
+    settings: {},
+    createdAt: new Date().toISOString(),
+    status: null,
+    lastTestedAt: null,
+    latencyMs: null,
+    writeStamp: stamp,
+    sealed,
+  });
+}
