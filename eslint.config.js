@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '.data/', '.bench/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'coverage/', '.data/', '.bench/', '.scratch/', '.stryker-tmp/', 'reports/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

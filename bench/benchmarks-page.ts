@@ -15,7 +15,9 @@ export function benchmarksPage(results: Results, tables: string): string {
     return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
   };
   const latency = (name: string) => results.latency.find((row) => row.functionName === name);
-  const calls = results.latency.map((row) => `${row.functionName.replace(/-connection$/, '')} ${row.awsCalls.length} (${row.awsCalls.join(', ')})`).join('; ');
+  const calls = results.latency
+    .map((row) => `${row.functionName.replace(/-connection$/, '')} ${row.awsCalls.length} (${row.awsCalls.join(', ')})`)
+    .join('; ');
   const memory = results.memory.map((row) => row.peakRssMb);
   const driverRows = results.initTimes.filter((time) => time.kind === 'driver').map((time) => `${time.name} ${time.readyMs} ms`);
 

@@ -11,7 +11,10 @@ export function route(functionName: string): Route {
 
 /** An API Gateway v2 event for one of the service's routes, from a caller of `org`. */
 export function eventFor(functionName: string, org: string, body?: unknown) {
-  return routeEvent(route(functionName), { claims: { sub: 'bench', org_id: org }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return routeEvent(route(functionName), {
+    claims: { sub: 'bench', org_id: org },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 export function contextFor(functionName: string): Context {

@@ -17,15 +17,35 @@ export interface MemoryUse {
 }
 
 /** Each function bundle in its own process, invoked `invocations` times against the local backends. */
-export async function measureMemory(bundles: Bundle[], invocations: number, org: string, connectionBody: unknown, workDir: string, env: NodeJS.ProcessEnv): Promise<MemoryUse[]> {
+export async function measureMemory(
+  bundles: Bundle[],
+  invocations: number,
+  org: string,
+  connectionBody: unknown,
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<MemoryUse[]> {
   await mkdir(workDir, { recursive: true });
   const results: MemoryUse[] = [];
   for (const bundle of bundles.filter((candidate) => candidate.kind === 'function')) {
     const eventFile = join(workDir, `${bundle.name}.event.json`);
-    await writeFile(eventFile, JSON.stringify(eventFor(bundle.name, org, bundle.name === 'create-connection' ? connectionBody : undefined)));
-    const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'child-memory.mjs'), bundle.file, eventFile, String(invocations)], { env, maxBuffer: 1 << 20 });
+    await writeFile(
+      eventFile,
+      JSON.stringify(eventFor(bundle.name, org, bundle.name === 'create-connection' ? connectionBody : undefined)),
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [join(import.meta.dirname, 'child-memory.mjs'), bundle.file, eventFile, String(invocations)],
+      { env, maxBuffer: 1 << 20 },
+    );
     const sample = JSON.parse(stdout) as { maxRssMb: number; statuses: number[] };
-    results.push({ functionName: bundle.name, invocations, peakRssMb: round(sample.maxRssMb), configuredMb: route(bundle.name).memoryMb, statuses: sample.statuses });
+    results.push({
+      functionName: bundle.name,
+      invocations,
+      peakRssMb: round(sample.maxRssMb),
+      configuredMb: route(bundle.name).memoryMb,
+      statuses: sample.statuses,
+    });
   }
   return results;
 }

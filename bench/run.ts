@@ -10,7 +10,13 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: options } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, markdown: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
+  },
+});
 const quick = options.quick;
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, '.bench');
@@ -57,7 +63,23 @@ const postgresAt = (port: number) => ({
 try {
   await rm(join(OUT, 'bundles'), { recursive: true, force: true });
   const bundles = await buildBundles(join(OUT, 'bundles'));
-  const childEnv = { PATH: process.env.PATH, ...pick(process.env, ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_KMS', 'TABLE_NAME', 'KMS_KEY_ID', 'WAREHOUSE_ALLOWED_CIDRS', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'SNOWFLAKE_DISABLE_PLATFORM_DETECTION', 'SNOWFLAKE_DISABLE_MINICORE']), LOG_LEVEL: 'silent' };
+  const childEnv = {
+    PATH: process.env.PATH,
+    ...pick(process.env, [
+      'AWS_REGION',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+      'AWS_ENDPOINT_URL_KMS',
+      'TABLE_NAME',
+      'KMS_KEY_ID',
+      'WAREHOUSE_ALLOWED_CIDRS',
+      'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+      'SNOWFLAKE_DISABLE_PLATFORM_DETECTION',
+      'SNOWFLAKE_DISABLE_MINICORE',
+    ]),
+    LOG_LEVEL: 'silent',
+  };
   const initTimes = await measureInitTimes(bundles, quick ? 3 : 15, childEnv);
 
   installAwsCallTimer();
@@ -67,7 +89,11 @@ try {
     await serviceVerdict('refused loopback port', 'org-verdict-refused', postgresAt(closedPort)),
     await serviceVerdict('listener that never answers', 'org-verdict-silent', postgresAt(silent.port)),
   ];
-  if (!quick) verdicts.push(await pgDefaultVerdict('refused loopback port', closedPort), await pgDefaultVerdict('listener that never answers', silent.port));
+  if (!quick)
+    verdicts.push(
+      await pgDefaultVerdict('refused loopback port', closedPort),
+      await pgDefaultVerdict('listener that never answers', silent.port),
+    );
   verdicts.push(await serviceVerdict('Snowflake API that never answers', 'org-verdict-snowflake', snowflakeBody()));
   if (!quick) verdicts.push(await snowflakeDefaultVerdict('Snowflake API that never answers', silentUrl));
   verdicts.push(await serviceVerdict('BigQuery API that never answers', 'org-verdict-bigquery', bigqueryBody()));
@@ -75,10 +101,18 @@ try {
 
   const memoryOrg = 'org-bench-memory';
   // One organization tested 200 times: without its rate limit, so the figure is the probe's, not a 429's.
-  const memory = await measureMemory(bundles, quick ? 20 : 200, memoryOrg, postgresAt(closedPort), join(OUT, 'events'), { ...childEnv, WAREHOUSE_TEST_RATE_PER_MINUTE: '0' });
+  const memory = await measureMemory(bundles, quick ? 20 : 200, memoryOrg, postgresAt(closedPort), join(OUT, 'events'), {
+    ...childEnv,
+    WAREHOUSE_TEST_RATE_PER_MINUTE: '0',
+  });
 
   const results = {
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
     date: new Date().toISOString(),
     deadlineMs: loadConfig(process.env).probe.deadlineMs,
@@ -90,7 +124,14 @@ try {
   };
   await mkdir(OUT, { recursive: true });
   await writeFile(join(OUT, quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2));
-  if (!quick) await writeFile(join(ROOT, 'docs/bench-init-times.svg'), initTimeChart(initTimes, `${results.command} · ${results.machine.cpus} × ${results.machine.cpuModel} · Node ${results.machine.node} · ${results.date.slice(0, 10)}`));
+  if (!quick)
+    await writeFile(
+      join(ROOT, 'docs/bench-init-times.svg'),
+      initTimeChart(
+        initTimes,
+        `${results.command} · ${results.machine.cpus} × ${results.machine.cpuModel} · Node ${results.machine.node} · ${results.date.slice(0, 10)}`,
+      ),
+    );
 
   const report = render(results);
   process.stdout.write(options.json ? `${JSON.stringify(results, null, 2)}\n` : options.markdown ? report.markdown : report.text);
@@ -102,9 +143,13 @@ try {
     'test-connection': ['UpdateItem', 'BatchGetItem', 'Decrypt', 'UpdateItem'],
     'delete-connection': ['DeleteItem', 'UpdateItem'],
   };
-  const wrongCalls = latency.filter((row) => !row.callsStable || JSON.stringify(row.awsCalls) !== JSON.stringify(expectedCalls[row.functionName]));
+  const wrongCalls = latency.filter(
+    (row) => !row.callsStable || JSON.stringify(row.awsCalls) !== JSON.stringify(expectedCalls[row.functionName]),
+  );
   if (wrongCalls.length > 0) {
-    process.stderr.write(`AWS calls per request differ from the contract: ${JSON.stringify(wrongCalls.map((row) => [row.functionName, row.awsCalls]))}\n`);
+    process.stderr.write(
+      `AWS calls per request differ from the contract: ${JSON.stringify(wrongCalls.map((row) => [row.functionName, row.awsCalls]))}\n`,
+    );
     process.exitCode = 1;
   }
 } finally {

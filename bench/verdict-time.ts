@@ -22,14 +22,25 @@ export async function serviceVerdict(target: string, org: string, body: unknown)
   const result = await test(eventFor('test-connection', org), contextFor('test-connection'));
   const ms = performance.now() - startedAt;
   const verdict = JSON.parse(result.body ?? '{}') as { code?: string; success?: boolean };
-  return { target, who: 'service', ms: round(ms), outcome: verdict.code ?? String(verdict.success), withinBudget: ms <= loadConfig(process.env).probe.deadlineMs + 250 };
+  return {
+    target,
+    who: 'service',
+    ms: round(ms),
+    outcome: verdict.code ?? String(verdict.success),
+    withinBudget: ms <= loadConfig(process.env).probe.deadlineMs + 250,
+  };
 }
 
 /** What `pg` does on its own, with no timeouts configured: capped at 30 s. */
 export async function pgDefaultVerdict(target: string, port: number): Promise<VerdictTime> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'bench', password: 'bench', database: 'bench' });
   client.on('error', () => undefined);
-  return capped(target, 'pg defaults', client.connect().then(() => 'connected'), () => void client.end().catch(() => undefined));
+  return capped(
+    target,
+    'pg defaults',
+    client.connect().then(() => 'connected'),
+    () => void client.end().catch(() => undefined),
+  );
 }
 
 export async function capped(target: string, who: string, attempt: Promise<string>, abandon: () => void): Promise<VerdictTime> {
@@ -56,11 +67,24 @@ export async function snowflakeDefaultVerdict(target: string, accessUrl: string)
 }
 
 /** @google-cloud/bigquery with its defaults (retries, no request timeout) against the same endpoint: capped at 30 s. */
-export async function bigqueryDefaultVerdict(target: string, apiEndpoint: string, body: { project_id: string; credentials: { client_email: string; private_key: string } }): Promise<VerdictTime> {
+export async function bigqueryDefaultVerdict(
+  target: string,
+  apiEndpoint: string,
+  body: { project_id: string; credentials: { client_email: string; private_key: string } },
+): Promise<VerdictTime> {
   const { BigQuery } = await import('@google-cloud/bigquery');
   const { JWT } = await import('google-auth-library');
-  const authClient = new JWT({ email: body.credentials.client_email, key: body.credentials.private_key, scopes: ['https://www.googleapis.com/auth/bigquery'] });
+  const authClient = new JWT({
+    email: body.credentials.client_email,
+    key: body.credentials.private_key,
+    scopes: ['https://www.googleapis.com/auth/bigquery'],
+  });
   authClient.useJWTAccessWithScope = true;
   const bigquery = new BigQuery({ projectId: body.project_id, apiEndpoint, authClient });
-  return capped(target, '@google-cloud/bigquery defaults', bigquery.query('SELECT 1').then(() => 'answered'), () => undefined);
+  return capped(
+    target,
+    '@google-cloud/bigquery defaults',
+    bigquery.query('SELECT 1').then(() => 'answered'),
+    () => undefined,
+  );
 }

@@ -25,7 +25,9 @@ export interface WarmLatency {
 export async function measureWarmLatency(rounds: number, connectionBody: unknown): Promise<WarmLatency[]> {
   const order = ['create-connection', 'get-connection', 'test-connection', 'delete-connection'];
   const handlers = new Map(await Promise.all(order.map(async (name) => [name, await loadHandler(name)] as const)));
-  const samples = new Map(order.map((name) => [name, { total: [] as number[], overhead: [] as number[], calls: new Set<string>(), statuses: new Set<number>() }]));
+  const samples = new Map(
+    order.map((name) => [name, { total: [] as number[], overhead: [] as number[], calls: new Set<string>(), statuses: new Set<number>() }]),
+  );
 
   for (let index = -20; index < rounds; index += 1) {
     const org = `org-bench-${index}`;

@@ -21,7 +21,8 @@ export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['pg-native'];
  * The bundles are ES modules, but CommonJS dependencies bundled into them still call require()
  * for Node built-ins; esbuild's shim forwards to a `require` in scope, which this banner creates.
  */
-export const REQUIRE_BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+export const REQUIRE_BANNER =
+  "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
 
 /**
  * Supplies __dirname and __filename to CommonJS dependencies that read them at load time (the

@@ -42,12 +42,21 @@ export class CredentialsKey extends Key {
 
   /** Lets only these roles decrypt, whatever IAM policies elsewhere in the account grant. */
   restrictDecryptTo(roles: readonly IRole[]): void {
-    this.deny('DenyDecryptToAllButTheDecryptingRoles', ['kms:Decrypt'], { ArnNotEquals: { 'aws:PrincipalArn': roles.map((role) => role.roleArn) } });
+    this.deny('DenyDecryptToAllButTheDecryptingRoles', ['kms:Decrypt'], {
+      ArnNotEquals: { 'aws:PrincipalArn': roles.map((role) => role.roleArn) },
+    });
   }
 
   private deny(sid: string, actions: string[], conditions: Record<string, unknown> | undefined): void {
     this.addToResourcePolicy(
-      new PolicyStatement({ sid, effect: Effect.DENY, principals: [new AnyPrincipal()], actions, resources: ['*'], ...(conditions ? { conditions } : {}) }),
+      new PolicyStatement({
+        sid,
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions,
+        resources: ['*'],
+        ...(conditions ? { conditions } : {}),
+      }),
     );
   }
 }

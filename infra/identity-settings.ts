@@ -4,8 +4,7 @@ import { COGNITO_ORG_CLAIM } from './stack-contract.js';
 
 /** Who issues the tokens the API accepts, and which claim names the caller's organization. */
 export type IdentitySettings =
-  | { kind: 'cognito'; orgClaim: string }
-  | { kind: 'external-issuer'; issuer: string; audiences: string[]; orgClaim: string };
+  { kind: 'cognito'; orgClaim: string } | { kind: 'external-issuer'; issuer: string; audiences: string[]; orgClaim: string };
 
 /** The claim the functions read when an external issuer does not say otherwise. */
 export const DEFAULT_EXTERNAL_ORG_CLAIM = DEFAULTS.orgClaim;
@@ -21,14 +20,21 @@ export function identitySettingsFromContext(node: Node): IdentitySettings {
 
   if (issuer === undefined && audience === undefined) {
     if (orgClaim !== undefined && orgClaim !== COGNITO_ORG_CLAIM) {
-      throw new Error(`Context orgClaim=${orgClaim} needs issuer and audience: with the built-in user pool the claim is ${COGNITO_ORG_CLAIM}.`);
+      throw new Error(
+        `Context orgClaim=${orgClaim} needs issuer and audience: with the built-in user pool the claim is ${COGNITO_ORG_CLAIM}.`,
+      );
     }
     return { kind: 'cognito', orgClaim: COGNITO_ORG_CLAIM };
   }
   if (issuer === undefined || audience === undefined) {
     throw new Error('Context issuer and audience go together: pass both (-c issuer=https://... -c audience=<client id>) or neither.');
   }
-  return { kind: 'external-issuer', issuer: httpsUrl(issuer), audiences: listOf(audience), orgClaim: orgClaim ?? DEFAULT_EXTERNAL_ORG_CLAIM };
+  return {
+    kind: 'external-issuer',
+    issuer: httpsUrl(issuer),
+    audiences: listOf(audience),
+    orgClaim: orgClaim ?? DEFAULT_EXTERNAL_ORG_CLAIM,
+  };
 }
 
 function stringContext(node: Node, key: string): string | undefined {
@@ -51,7 +57,10 @@ function httpsUrl(issuer: string): string {
 }
 
 function listOf(audience: string): string[] {
-  const audiences = audience.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const audiences = audience
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (audiences.length === 0) throw new Error('Context audience must name at least one audience');
   return audiences;
 }

@@ -52,7 +52,9 @@ export class OrganizationUserPool extends Construct {
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(1),
       // The ID token must carry the organization; only email may be changed by the user.
-      readAttributes: new ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes(ORG_ATTRIBUTE),
+      readAttributes: new ClientAttributes()
+        .withStandardAttributes({ email: true, emailVerified: true })
+        .withCustomAttributes(ORG_ATTRIBUTE),
       writeAttributes: new ClientAttributes().withStandardAttributes({ email: true }),
     });
   }

@@ -65,8 +65,14 @@ export function routePermissions(route: Pick<Route, 'table' | 'key'>, resources:
 
 function tableStatements(access: TableAccess, tableArn: string): PolicyStatement[] {
   const allow = (action: string, conditions?: Record<string, unknown>) =>
-    new PolicyStatement({ effect: Effect.ALLOW, actions: [`dynamodb:${action}`], resources: [tableArn], ...(conditions ? { conditions } : {}) });
-  const updateOnly = (attributes: readonly string[]) => allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } });
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [`dynamodb:${action}`],
+      resources: [tableArn],
+      ...(conditions ? { conditions } : {}),
+    });
+  const updateOnly = (attributes: readonly string[]) =>
+    allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } });
   switch (access) {
     case 'write':
       return [allow('PutItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
@@ -81,7 +87,12 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
 
 function keyStatements(access: KeyAccess, keyArn: string): PolicyStatement[] {
   const allow = (action: string) =>
-    new PolicyStatement({ effect: Effect.ALLOW, actions: [`kms:${action}`], resources: [keyArn], conditions: ENCRYPTION_CONTEXT_CONDITIONS });
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: [`kms:${action}`],
+      resources: [keyArn],
+      conditions: ENCRYPTION_CONTEXT_CONDITIONS,
+    });
   switch (access) {
     case 'generate-data-key':
       return [allow('GenerateDataKey')];

@@ -38,23 +38,36 @@ export class ServiceDashboard extends Construct {
     }
 
     const functions = props.functions;
-    const perFunction = (title: string, metric: (fn: ServiceFunction) => IMetric) => new GraphWidget({ title, width: 12, left: functions.map(metric) });
-    const duration = (statistic: string) => (fn: ServiceFunction) => fn.metricDuration({ period: PERIOD, statistic, label: `${fn.route.functionName} ${statistic}` });
+    const perFunction = (title: string, metric: (fn: ServiceFunction) => IMetric) =>
+      new GraphWidget({ title, width: 12, left: functions.map(metric) });
+    const duration = (statistic: string) => (fn: ServiceFunction) =>
+      fn.metricDuration({ period: PERIOD, statistic, label: `${fn.route.functionName} ${statistic}` });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${Stack.of(this).stackName}-overview` });
     this.dashboard.addWidgets(
-      new TextWidget({ markdown: '# warehouse-connections\nRequests, errors and latency per function; test verdicts by code.', width: 24, height: 2 }),
+      new TextWidget({
+        markdown: '# warehouse-connections\nRequests, errors and latency per function; test verdicts by code.',
+        width: 24,
+        height: 2,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'API requests and errors',
         width: 12,
-        left: [props.api.metricCount({ period: PERIOD }), props.api.metricClientError({ period: PERIOD }), props.api.metricServerError({ period: PERIOD })],
+        left: [
+          props.api.metricCount({ period: PERIOD }),
+          props.api.metricClientError({ period: PERIOD }),
+          props.api.metricServerError({ period: PERIOD }),
+        ],
       }),
       new GraphWidget({
         title: 'API latency (p50, p99)',
         width: 12,
-        left: [props.api.metricLatency({ period: PERIOD, statistic: 'p50' }), props.api.metricLatency({ period: PERIOD, statistic: 'p99' })],
+        left: [
+          props.api.metricLatency({ period: PERIOD, statistic: 'p50' }),
+          props.api.metricLatency({ period: PERIOD, statistic: 'p99' }),
+        ],
       }),
     );
     this.dashboard.addWidgets(
@@ -83,5 +96,4 @@ export class ServiceDashboard extends Construct {
     const region = Stack.of(this).region;
     return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
   }
-
 }

@@ -56,7 +56,8 @@ function throttleFromContext(node: Node, prefix: string, fallback: Throttle): Th
 function positiveIntegerFromContext(node: Node, key: string, fallback: number): number {
   const value: unknown = node.tryGetContext(key) ?? fallback;
   const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1) throw new Error(`Context ${key} must be a positive integer, got "${String(value)}"`);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 1)
+    throw new Error(`Context ${key} must be a positive integer, got "${String(value)}"`);
   return number;
 }
 

@@ -64,7 +64,12 @@ export class WarehouseConnectionsStack extends Stack {
       routeThrottles: Object.fromEntries(probingFunctions.map((fn) => [fn.route.functionName, settings.testThrottle])),
       logRetention: LOG_RETENTION,
     });
-    const alarms = new ServiceAlarms(this, 'Alarms', { api: this.api.api, functions: this.functions, serverErrorRatePercent: 5, alarmEmail: settings.alarmEmail });
+    const alarms = new ServiceAlarms(this, 'Alarms', {
+      api: this.api.api,
+      functions: this.functions,
+      serverErrorRatePercent: 5,
+      alarmEmail: settings.alarmEmail,
+    });
     const dashboard = new ServiceDashboard(this, 'Dashboard', { api: this.api.api, functions: this.functions, probingFunctions });
 
     this.output(OUTPUT_KEYS.apiUrl, this.api.url, 'Base URL of the API; routes live under /api/v2/warehouse/connections');
@@ -89,4 +94,3 @@ export class WarehouseConnectionsStack extends Stack {
     new CfnOutput(this, key, { value, description });
   }
 }
-

@@ -122,7 +122,8 @@ function reader(env: Environment) {
     choice<T extends string>(variable: string, choices: readonly T[], fallback: T): T {
       const raw = optional(variable)?.toLowerCase();
       if (raw === undefined) return fallback;
-      if (!choices.includes(raw as T)) throw new InvalidConfigurationError(`Environment variable ${variable} must be one of ${choices.join(', ')}, got "${raw}"`);
+      if (!choices.includes(raw as T))
+        throw new InvalidConfigurationError(`Environment variable ${variable} must be one of ${choices.join(', ')}, got "${raw}"`);
       return raw as T;
     },
     parsed<T>(variable: string, parse: (raw: string | undefined) => T): T {

@@ -38,7 +38,11 @@ export class ValidationError extends ServiceError {
 
 export class BadRequestError extends ServiceError {
   readonly statusCode = 400;
-  constructor(readonly code: string, message: string, field?: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+    field?: string,
+  ) {
     super(message, field === undefined ? undefined : { field });
   }
 }

@@ -75,7 +75,9 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
     functions: options.functions,
     byName,
     verifier: options.verifier,
-    invokeSecrets: new Map((options.invokeCredentials ?? environmentCredentials()).map((credentials) => [credentials.accessKeyId, credentials.secretAccessKey])),
+    invokeSecrets: new Map(
+      (options.invokeCredentials ?? environmentCredentials()).map((credentials) => [credentials.accessKeyId, credentials.secretAccessKey]),
+    ),
     orgClaim: options.orgClaim ?? DEFAULTS.orgClaim,
   };
   const server = createServer((request, response) => {
@@ -120,11 +122,18 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
   if (invoke) return invokeFunction(request, response, settings, url.pathname, query, invoke[1] ?? '');
 
   const onPath = settings.functions.filter((fn) => fn.route.path === url.pathname);
-  if (onPath.length === 0) return refuse(request, response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
+  if (onPath.length === 0)
+    return refuse(request, response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
   const target = onPath.find((fn) => fn.route.method === method);
   if (!target) {
     const allow = onPath.map((fn) => fn.route.method).join(', ');
-    return refuse(request, response, 405, gatewayError('Method Not Allowed', 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allow}`), { Allow: allow });
+    return refuse(
+      request,
+      response,
+      405,
+      gatewayError('Method Not Allowed', 'method_not_allowed', `${method} is not allowed on ${url.pathname}; use ${allow}`),
+      { Allow: allow },
+    );
   }
 
   let claims: Record<string, unknown>;
@@ -133,13 +142,18 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
     // API Gateway hands every claim to the function as a string, so 123 and "123" would arrive
     // alike; here the type is still known, and an organization is only ever named by a string.
     const organization = claims[settings.orgClaim];
-    if (organization !== undefined && typeof organization !== 'string') throw new TokenRejectedError(`The token's '${settings.orgClaim}' claim must be a string`);
+    if (organization !== undefined && typeof organization !== 'string')
+      throw new TokenRejectedError(`The token's '${settings.orgClaim}' claim must be a string`);
   } catch (error) {
     const reason = error instanceof TokenRejectedError ? error.message : 'The bearer token could not be verified';
     return refuse(request, response, 401, gatewayError('Unauthorized', 'unauthorized', reason), { 'WWW-Authenticate': 'Bearer' });
   }
 
-  const tooLarge = () => refuse(request, response, 413, { ...gatewayError('Request Entity Too Large', 'payload_too_large', `body: must be at most ${MAX_BODY_BYTES / 1024} KiB`), field: 'body' });
+  const tooLarge = () =>
+    refuse(request, response, 413, {
+      ...gatewayError('Request Entity Too Large', 'payload_too_large', `body: must be at most ${MAX_BODY_BYTES / 1024} KiB`),
+      field: 'body',
+    });
   if (declaredLength(request) > GATEWAY_MAX_BODY_BYTES) return tooLarge();
   const body = await readBody(request, GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) return tooLarge();
@@ -170,8 +184,16 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
  * Lambda's Invoke API, as @aws-sdk/client-lambda calls it. The event is passed as given, like Lambda
  * does, so it names any organization: only callers holding the local credentials may invoke.
  */
-async function invokeFunction(request: IncomingMessage, response: ServerResponse, settings: GatewaySettings, rawPath: string, rawQuery: string, rawName: string): Promise<void> {
-  const lambdaError = (status: number, code: string, message: string) => refuse(request, response, status, { Type: 'User', message }, { 'x-amzn-ErrorType': code });
+async function invokeFunction(
+  request: IncomingMessage,
+  response: ServerResponse,
+  settings: GatewaySettings,
+  rawPath: string,
+  rawQuery: string,
+  rawName: string,
+): Promise<void> {
+  const lambdaError = (status: number, code: string, message: string) =>
+    refuse(request, response, status, { Type: 'User', message }, { 'x-amzn-ErrorType': code });
   if (request.method !== 'POST') return refuse(request, response, 405, { message: 'Method Not Allowed' });
   // A web page in the developer's browser sends Origin, and cannot sign without a CORS preflight
   // this server never grants; refusing Origin outright keeps browsers out even with a leaked key.
@@ -196,7 +218,9 @@ async function invokeFunction(request: IncomingMessage, response: ServerResponse
   const body = await readBody(request, LAMBDA_MAX_PAYLOAD);
   if (body === undefined) return tooLarge();
   try {
-    await verifySigV4({ method: 'POST', path: rawPath, query: rawQuery, headers: request.headersDistinct, body }, credentialsFor, { service: 'lambda' });
+    await verifySigV4({ method: 'POST', path: rawPath, query: rawQuery, headers: request.headersDistinct, body }, credentialsFor, {
+      service: 'lambda',
+    });
   } catch (error) {
     if (error instanceof SigV4Error) return lambdaError(error.statusCode, error.code, error.message);
     throw error;
@@ -219,9 +243,10 @@ async function invokeFunction(request: IncomingMessage, response: ServerResponse
   try {
     send(response, 200, await running, { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': requestId });
   } catch (error) {
-    const failure = error instanceof FunctionTimeoutError
-      ? { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${target.route.timeoutSeconds} seconds` }
-      : { errorType: (error as Error)?.name ?? 'Error', errorMessage: 'The function failed' };
+    const failure =
+      error instanceof FunctionTimeoutError
+        ? { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${target.route.timeoutSeconds} seconds` }
+        : { errorType: (error as Error)?.name ?? 'Error', errorMessage: 'The function failed' };
     send(response, 200, failure, { 'X-Amz-Function-Error': 'Unhandled', 'x-amzn-RequestId': requestId });
   }
 }
@@ -253,7 +278,13 @@ async function runWithTimeout(target: LocalFunction, event: unknown, requestId: 
 /** Payload v2 response mapping: a structured result is used as is, anything else becomes a 200 JSON body. */
 function writeProxyResult(response: ServerResponse, result: unknown): void {
   if (typeof result === 'object' && result !== null && 'statusCode' in result) {
-    const structured = result as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+    const structured = result as {
+      statusCode: number;
+      headers?: Record<string, string>;
+      body?: string;
+      isBase64Encoded?: boolean;
+      cookies?: string[];
+    };
     const body = structured.body === undefined ? undefined : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
     const headers: Record<string, string | string[]> = { ...structured.headers };
     if (structured.cookies?.length) headers['Set-Cookie'] = structured.cookies;
@@ -329,7 +360,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
  * Answers before (the rest of) the body was read: what still comes is dropped as it arrives, up to
  * MAX_DISCARDED_BYTES, then the connection is cut. Nothing of it is kept.
  */
-function refuse(request: IncomingMessage, response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function refuse(
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (!request.complete) {
     let discarded = 0;
     request.on('data', (chunk: Buffer) => {

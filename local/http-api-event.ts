@@ -40,10 +40,20 @@ export function httpApiEvent(parts: HttpRequestParts): APIGatewayProxyEventV2Wit
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: stringClaims(parts.claims ?? {}), scopes: scopes(parts.claims ?? {}) } },
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: { claims: stringClaims(parts.claims ?? {}), scopes: scopes(parts.claims ?? {}) },
+      },
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
-      http: { method: parts.method, path: parts.path, protocol: 'HTTP/1.1', sourceIp: parts.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: parts.method,
+        path: parts.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: parts.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: parts.routeKey,
       stage: '$default',

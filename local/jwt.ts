@@ -129,15 +129,22 @@ export function apiGatewayJwtVerifier(options: ApiGatewayJwtOptions): TokenVerif
       if (typeof kid !== 'string' || kid === '') throw new TokenRejectedError('The bearer token names no signing key (kid)');
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, { issuer: options.issuer, algorithms: ACCEPTED_ALGORITHMS, requiredClaims: ['exp'], currentDate: new Date(now) }));
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: options.issuer,
+          algorithms: ACCEPTED_ALGORITHMS,
+          requiredClaims: ['exp'],
+          currentDate: new Date(now),
+        }));
       } catch (error) {
         throw new TokenRejectedError(`The bearer token was rejected (${(error as { code?: string }).code ?? 'invalid'})`);
       }
       const [headerPart = '', payloadPart = ''] = token.split('.');
-      if (hasDuplicateNames(headerPart) || hasDuplicateNames(payloadPart)) throw new TokenRejectedError('The bearer token names a claim twice');
+      if (hasDuplicateNames(headerPart) || hasDuplicateNames(payloadPart))
+        throw new TokenRejectedError('The bearer token names a claim twice');
       if (!audienceMatches(payload, audiences)) throw new TokenRejectedError('The bearer token is not meant for this API (audience)');
       const nowSeconds = now / 1000;
-      if (payload.iat !== undefined && payload.iat > nowSeconds) throw new TokenRejectedError('The bearer token was issued in the future (iat)');
+      if (payload.iat !== undefined && payload.iat > nowSeconds)
+        throw new TokenRejectedError('The bearer token was issued in the future (iat)');
       if (payload.exp! - (payload.iat ?? nowSeconds) > MAX_TOKEN_LIFETIME_SECONDS) {
         throw new TokenRejectedError(`The bearer token is valid for longer than ${MAX_TOKEN_LIFETIME_SECONDS / 3600} hours`);
       }

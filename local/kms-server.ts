@@ -68,13 +68,21 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
       const material = resolveKeyId(input.KeyId);
       const length = dataKeyLength(input);
       const plaintext = randomBytes(length);
-      return { KeyId: keyArn, Plaintext: plaintext.toString('base64'), CiphertextBlob: seal(material, plaintext, context(input)).toString('base64') };
+      return {
+        KeyId: keyArn,
+        Plaintext: plaintext.toString('base64'),
+        CiphertextBlob: seal(material, plaintext, context(input)).toString('base64'),
+      };
     },
     Encrypt: (input) => {
       const material = resolveKeyId(input.KeyId);
       const plaintext = blob(input, 'Plaintext');
       if (plaintext.length === 0 || plaintext.length > 4096) throw new KmsError('ValidationException', 'Plaintext must be 1 to 4096 bytes');
-      return { KeyId: keyArn, CiphertextBlob: seal(material, plaintext, context(input)).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      return {
+        KeyId: keyArn,
+        CiphertextBlob: seal(material, plaintext, context(input)).toString('base64'),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
     },
     Decrypt: (input) => {
       const ciphertext = blob(input, 'CiphertextBlob');
@@ -83,7 +91,11 @@ export async function startLocalKms(options: LocalKmsOptions = {}): Promise<Loca
         throw new KmsError('IncorrectKeyException', 'The key ID in the request does not identify the key used to encrypt the ciphertext');
       }
       if (blobKeyId !== key.keyId) throw new KmsError('InvalidCiphertextException', '');
-      return { KeyId: keyArn, Plaintext: open(key, ciphertext, context(input)).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      return {
+        KeyId: keyArn,
+        Plaintext: open(key, ciphertext, context(input)).toString('base64'),
+        EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      };
     },
     DescribeKey: (input) => {
       const material = resolveKeyId(input.KeyId);
@@ -154,7 +166,12 @@ function parseInput(body: Buffer): Record<string, unknown> {
 function dataKeyLength(input: Record<string, unknown>): number {
   if (input.KeySpec === 'AES_256') return 32;
   if (input.KeySpec === 'AES_128') return 16;
-  if (input.KeySpec === undefined && Number.isInteger(input.NumberOfBytes) && (input.NumberOfBytes as number) >= 1 && (input.NumberOfBytes as number) <= 1024) {
+  if (
+    input.KeySpec === undefined &&
+    Number.isInteger(input.NumberOfBytes) &&
+    (input.NumberOfBytes as number) >= 1 &&
+    (input.NumberOfBytes as number) <= 1024
+  ) {
     return input.NumberOfBytes as number;
   }
   throw new KmsError('ValidationException', 'Specify KeySpec (AES_256 or AES_128) or NumberOfBytes (1 to 1024)');
@@ -162,7 +179,12 @@ function dataKeyLength(input: Record<string, unknown>): number {
 
 function context(input: Record<string, unknown>): Buffer {
   const value = input.EncryptionContext ?? {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((entry) => typeof entry !== 'string')) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((entry) => typeof entry !== 'string')
+  ) {
     throw new KmsError('ValidationException', 'EncryptionContext must be a map of strings');
   }
   // KMS binds the context as a set: order does not matter, case does.
@@ -212,7 +234,9 @@ async function loadOrCreateKey(dataDir: string | undefined): Promise<KeyMaterial
   const key = { keyId: randomUUID(), material: randomBytes(32), createdAt: Date.now() };
   if (dataDir && file) {
     await mkdir(dataDir, { recursive: true });
-    await writeFile(file, JSON.stringify({ keyId: key.keyId, material: key.material.toString('base64'), createdAt: key.createdAt }), { mode: 0o600 });
+    await writeFile(file, JSON.stringify({ keyId: key.keyId, material: key.material.toString('base64'), createdAt: key.createdAt }), {
+      mode: 0o600,
+    });
   }
   return key;
 }

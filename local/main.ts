@@ -11,7 +11,9 @@ console.log(`warehouse-connections is running at ${runtime.url}${API_BASE_PATH}`
 console.log(`  data:       ${dataDir}`);
 console.log(`  DynamoDB:   ${runtime.dynamoDbEndpoint} (dynalite)`);
 console.log(`  KMS:        ${runtime.kmsEndpoint} (local stand-in)`);
-console.log(`  Lambda API: ${runtime.url}/2015-03-31/functions/{name}/invocations (SigV4-signed with access key ${process.env.AWS_ACCESS_KEY_ID} and its secret)`);
+console.log(
+  `  Lambda API: ${runtime.url}/2015-03-31/functions/{name}/invocations (SigV4-signed with access key ${process.env.AWS_ACCESS_KEY_ID} and its secret)`,
+);
 console.log(`  token:      npm run --silent token -- --org <org_id>`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -57,7 +57,8 @@ export interface SigV4Caller {
   signedHeaders: string[];
 }
 
-export type SigV4ErrorCode = 'MissingAuthenticationTokenException' | 'IncompleteSignatureException' | 'UnrecognizedClientException' | 'InvalidSignatureException';
+export type SigV4ErrorCode =
+  'MissingAuthenticationTokenException' | 'IncompleteSignatureException' | 'UnrecognizedClientException' | 'InvalidSignatureException';
 
 export class SigV4Error extends Error {
   override name = 'SigV4Error';
@@ -81,7 +82,11 @@ interface ParsedAuthorization extends SigV4Caller {
   signingDate: Date;
 }
 
-export function checkSigV4Header(headers: SigV4Request['headers'], credentialsFor: CredentialsFor, options: SigV4Options = {}): SigV4Caller {
+export function checkSigV4Header(
+  headers: SigV4Request['headers'],
+  credentialsFor: CredentialsFor,
+  options: SigV4Options = {},
+): SigV4Caller {
   const { accessKeyId, service, region, signedHeaders } = parseAndCheck(headers, credentialsFor, options);
   return { accessKeyId, service, region, signedHeaders };
 }
@@ -105,13 +110,25 @@ export async function verifySigV4(request: SigV4Request, credentialsFor: Credent
   const signedHeaderValues: Record<string, string> = {};
   for (const name of parsed.signedHeaders) signedHeaderValues[name] = headerValue(request.headers, name)!;
   const signed = await signer.sign(
-    { method: request.method, protocol: 'http:', hostname: 'localhost', path: request.path, query: parseQuery(request.query ?? ''), headers: signedHeaderValues, body: body.length === 0 ? undefined : body },
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: 'localhost',
+      path: request.path,
+      query: parseQuery(request.query ?? ''),
+      headers: signedHeaderValues,
+      body: body.length === 0 ? undefined : body,
+    },
     { signingDate: parsed.signingDate, signableHeaders: new Set(parsed.signedHeaders) },
   );
   const expected = /SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(signed.headers.authorization));
   const sameHeaders = expected?.[1] === parsed.signedHeaders.join(';');
   if (!expected?.[2] || !sameHeaders || !timingSafeEqual(Buffer.from(expected[2], 'hex'), Buffer.from(parsed.signature, 'hex'))) {
-    throw new SigV4Error('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided.', 403);
+    throw new SigV4Error(
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided.',
+      403,
+    );
   }
   return { accessKeyId: parsed.accessKeyId, service: parsed.service, region: parsed.region, signedHeaders: parsed.signedHeaders };
 }
@@ -119,7 +136,11 @@ export async function verifySigV4(request: SigV4Request, credentialsFor: Credent
 function parseAndCheck(headers: SigV4Request['headers'], credentialsFor: CredentialsFor, options: SigV4Options): ParsedAuthorization {
   const authorization = single(headers.authorization);
   if (authorization === undefined || !authorization.startsWith(`${ALGORITHM} `)) {
-    throw new SigV4Error('MissingAuthenticationTokenException', `Missing Authentication Token: sign the request with ${ALGORITHM} in the Authorization header.`, 403);
+    throw new SigV4Error(
+      'MissingAuthenticationTokenException',
+      `Missing Authentication Token: sign the request with ${ALGORITHM} in the Authorization header.`,
+      403,
+    );
   }
   const fields = new Map<string, string>();
   for (const part of authorization.slice(ALGORITHM.length + 1).split(',')) {
@@ -130,19 +151,26 @@ function parseAndCheck(headers: SigV4Request['headers'], credentialsFor: Credent
   const credential = fields.get('Credential');
   const signedHeaderList = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (!credential || !signedHeaderList || !signature) throw incomplete('Authorization must hold Credential, SignedHeaders and Signature once each.');
+  if (!credential || !signedHeaderList || !signature)
+    throw incomplete('Authorization must hold Credential, SignedHeaders and Signature once each.');
   if (!/^[0-9a-f]{64}$/.test(signature)) throw incomplete('Signature must be 64 lower-case hex digits.');
 
   const [accessKeyId, scopeDate, region, service, terminator, ...extra] = credential.split('/');
   if (!accessKeyId || !scopeDate || !region || !service || terminator !== 'aws4_request' || extra.length > 0) {
     throw incomplete('Credential must be <access key>/<date>/<region>/<service>/aws4_request.');
   }
-  if (options.service !== undefined && service !== options.service) throw invalid(`Credential should be scoped to the service '${options.service}'.`);
-  if (options.region !== undefined && region !== options.region) throw invalid(`Credential should be scoped to the region '${options.region}'.`);
+  if (options.service !== undefined && service !== options.service)
+    throw invalid(`Credential should be scoped to the service '${options.service}'.`);
+  if (options.region !== undefined && region !== options.region)
+    throw invalid(`Credential should be scoped to the region '${options.region}'.`);
 
   const signedHeaders = signedHeaderList.split(';');
   const sorted = [...signedHeaders].sort();
-  if (signedHeaders.some((name, index) => name !== sorted[index] || name !== name.toLowerCase() || name === '' || signedHeaders.indexOf(name) !== index)) {
+  if (
+    signedHeaders.some(
+      (name, index) => name !== sorted[index] || name !== name.toLowerCase() || name === '' || signedHeaders.indexOf(name) !== index,
+    )
+  ) {
     throw incomplete('SignedHeaders must be the lower-case header names, sorted, each once.');
   }
   for (const required of ['host', 'x-amz-date']) {
@@ -156,13 +184,16 @@ function parseAndCheck(headers: SigV4Request['headers'], credentialsFor: Credent
   const date = AMZ_DATE.exec(amzDate);
   if (!date) throw incomplete('X-Amz-Date must be a basic ISO 8601 UTC time (YYYYMMDDTHHMMSSZ).');
   if (amzDate.slice(0, 8) !== scopeDate) throw invalid('The Credential scope date must be the date of X-Amz-Date.');
-  const signingDate = new Date(Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]), Number(date[4]), Number(date[5]), Number(date[6])));
+  const signingDate = new Date(
+    Date.UTC(Number(date[1]), Number(date[2]) - 1, Number(date[3]), Number(date[4]), Number(date[5]), Number(date[6])),
+  );
   const now = options.now?.() ?? Date.now();
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (!(Math.abs(now - signingDate.getTime()) <= maxSkewMs)) {
     throw invalid(`Signature expired: X-Amz-Date is more than ${Math.round(maxSkewMs / 60_000)} minutes from the server's time.`);
   }
-  if (!credentialsFor(accessKeyId)) throw new SigV4Error('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+  if (!credentialsFor(accessKeyId))
+    throw new SigV4Error('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
   return { accessKeyId, service, region, signedHeaders, signature, signingDate };
 }
 

@@ -48,7 +48,8 @@ function readOptions(): Options {
     process.exit(0);
   }
   if (!values.org || !values.email) fail(USAGE);
-  if (!isValidOrganizationId(values.org)) fail(`--org "${values.org}" is not an organization id the API accepts (letters, digits and . _ : @ | -, up to 128).`);
+  if (!isValidOrganizationId(values.org))
+    fail(`--org "${values.org}" is not an organization id the API accepts (letters, digits and . _ : @ | -, up to 128).`);
   if (!/^[^@\s]+@[^@\s]+$/.test(values.email)) fail(`--email "${values.email}" is not an email address.`);
   return {
     org: values.org,

@@ -18,18 +18,28 @@ import { OrganizationUsers } from './lib/organization-user.js';
 import { generatePassword } from './lib/password.js';
 import { stackOutputs } from './lib/stack-outputs.js';
 
-const { values } = parseArgs({ options: { stack: { type: 'string', default: process.env.STACK_NAME ?? DEFAULT_STACK_NAME }, region: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { stack: { type: 'string', default: process.env.STACK_NAME ?? DEFAULT_STACK_NAME }, region: { type: 'string' } },
+});
 const stack = values.stack ?? DEFAULT_STACK_NAME;
 const region = values.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
 // Credentials only from the environment or ~/.aws: never by probing the instance metadata address.
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 
 const hasCredentials =
-  ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'].some((name) => process.env[name]) ||
+  [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_PROFILE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  ].some((name) => process.env[name]) ||
   existsSync(join(homedir(), '.aws', 'credentials')) ||
   existsSync(join(homedir(), '.aws', 'config'));
 if (!hasCredentials) {
-  console.log(`test:deployed skipped: needs AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and AWS_REGION) for an account where the ${stack} stack is deployed (npm run deploy).`);
+  console.log(
+    `test:deployed skipped: needs AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, and AWS_REGION) for an account where the ${stack} stack is deployed (npm run deploy).`,
+  );
   process.exit(0);
 }
 
@@ -47,10 +57,19 @@ const settings: DeployedSettings = {
   ...(region ? { region } : {}),
 };
 
-const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', '--roots', '<rootDir>/test/deployed', '--testPathIgnorePatterns', '/node_modules/', '--runInBand'], {
-  stdio: 'inherit',
-  env: { ...process.env, DEPLOYED_SETTINGS: JSON.stringify(settings), JEST_SKIP_LOCAL_SERVERS: '1', NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning' },
-});
+const jest = spawnSync(
+  process.execPath,
+  ['node_modules/jest/bin/jest.js', '--roots', '<rootDir>/test/deployed', '--testPathIgnorePatterns', '/node_modules/', '--runInBand'],
+  {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      DEPLOYED_SETTINGS: JSON.stringify(settings),
+      JEST_SKIP_LOCAL_SERVERS: '1',
+      NODE_OPTIONS: '--experimental-vm-modules --disable-warning=ExperimentalWarning',
+    },
+  },
+);
 process.exit(jest.status ?? 1);
 
 /** One user in each of two organizations, in the stack's Cognito user pool. */
@@ -58,7 +77,9 @@ async function signInTestUsers(): Promise<Record<string, string>> {
   const userPoolId = outputs[OUTPUT_KEYS.userPoolId];
   const clientId = outputs[OUTPUT_KEYS.userPoolClientId];
   if (!userPoolId || !clientId) {
-    throw new Error('The stack uses an external issuer: set DEPLOYED_TOKENS to {"<org a>":"<token>","<org b>":"<token>"} with tokens of two organizations');
+    throw new Error(
+      'The stack uses an external issuer: set DEPLOYED_TOKENS to {"<org a>":"<token>","<org b>":"<token>"} with tokens of two organizations',
+    );
   }
   const users = new OrganizationUsers({ userPoolId, clientId }, region);
   try {

@@ -50,17 +50,34 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   await deps.store
     .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs })
     .then((recorded) => {
-      if (!recorded) log.info('connection.status_not_recorded', { organization_id: organizationId, connection_id: stored.id, reason: 'replaced_or_deleted' });
+      if (!recorded)
+        log.info('connection.status_not_recorded', {
+          organization_id: organizationId,
+          connection_id: stored.id,
+          reason: 'replaced_or_deleted',
+        });
     })
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
-  log.info('connection.tested', { organization_id: organizationId, connection_id: stored.id, provider: definition.provider, status, code: verdict.code, latency_ms: latencyMs });
+  log.info('connection.tested', {
+    organization_id: organizationId,
+    connection_id: stored.id,
+    provider: definition.provider,
+    status,
+    code: verdict.code,
+    latency_ms: latencyMs,
+  });
   return { ...verdict, latency_ms: latencyMs };
 }
 
 /** The plain attributes GET shows must be the sealed definition's: an edited item is refused, not tested. */
 function assertPlainAttributesMatch(stored: StoredConnection, definition: ConnectionDefinition): void {
   const plain = { provider: stored.provider, project_id: stored.projectId, dataset_id: stored.datasetId, settings: stored.settings };
-  const sealed = { provider: definition.provider, project_id: definition.project_id, dataset_id: definition.dataset_id, settings: definition.settings };
+  const sealed = {
+    provider: definition.provider,
+    project_id: definition.project_id,
+    dataset_id: definition.dataset_id,
+    settings: definition.settings,
+  };
   if (!isDeepStrictEqual(plain, sealed)) throw new StoredConnectionUnreadableError('plain attributes disagree with the sealed definition');
 }
 

@@ -84,7 +84,7 @@ function saltAndIterations(parameters: Element | undefined): number {
 
 function children(content: Buffer): Element[] {
   const elements: Element[] = [];
-  for (let offset = 0; offset < content.length; ) {
+  for (let offset = 0; offset < content.length;) {
     const element = read(content, offset);
     elements.push(element);
     offset = element.end;

@@ -24,7 +24,6 @@ export interface EndpointResponse {
   body?: Record<string, unknown>;
 }
 
-
 /** Per-invocation state, keyed by the invocation's context object (middy's `internal` is shared). */
 interface InvocationState {
   startedAt: number;
@@ -44,7 +43,11 @@ export interface EndpointSettings {
   orgClaim: string;
 }
 
-export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, settings: EndpointSettings, run: (request: EndpointRequest) => Promise<EndpointResponse>) {
+export function httpEndpoint(
+  route: Pick<Route, 'functionName' | 'body'>,
+  settings: EndpointSettings,
+  run: (request: EndpointRequest) => Promise<EndpointResponse>,
+) {
   const invocations = new WeakMap<object, InvocationState>();
   const stateOf = (request: EndpointMiddyRequest): InvocationState => {
     let state = invocations.get(request.context);
@@ -100,7 +103,11 @@ export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, settin
   return chain.handler(async (event, context) => {
     const organizationId = invocations.get(context)?.organizationId;
     if (organizationId === undefined) throw new Error('the caller was not identified');
-    const result = await run({ organizationId, requestId: event.requestContext.requestId, body: route.body === 'json' ? event.body : undefined });
+    const result = await run({
+      organizationId,
+      requestId: event.requestContext.requestId,
+      body: route.body === 'json' ? event.body : undefined,
+    });
     return result as unknown as HttpResult;
   });
 }
@@ -108,7 +115,11 @@ export function httpEndpoint(route: Pick<Route, 'functionName' | 'body'>, settin
 function isHttpApiEvent(event: unknown): event is HttpApiEvent {
   if (typeof event !== 'object' || event === null) return false;
   const requestContext = (event as { requestContext?: unknown }).requestContext;
-  return typeof requestContext === 'object' && requestContext !== null && typeof (requestContext as { requestId?: unknown }).requestId === 'string';
+  return (
+    typeof requestContext === 'object' &&
+    requestContext !== null &&
+    typeof (requestContext as { requestId?: unknown }).requestId === 'string'
+  );
 }
 
 function requestIdOf(request: EndpointMiddyRequest): string {
@@ -119,7 +130,12 @@ function meta(request: EndpointMiddyRequest, state: InvocationState): Meta {
   return { request_id: requestIdOf(request), organization_id: state.organizationId ?? null };
 }
 
-function render(statusCode: number, body: Record<string, unknown> | undefined, headers: Record<string, string>, responseMeta: Meta): HttpResult {
+function render(
+  statusCode: number,
+  body: Record<string, unknown> | undefined,
+  headers: Record<string, string>,
+  responseMeta: Meta,
+): HttpResult {
   if (body === undefined) return { statusCode, headers: { 'Cache-Control': 'no-store', ...headers } };
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify({ ...body, meta: responseMeta }) };
 }

@@ -44,7 +44,11 @@ function bodyParserError(error: unknown): MappedError | undefined {
   const candidate = error as MiddyHttpError | null;
   if (typeof candidate !== 'object' || candidate === null || candidate.cause?.package !== '@middy/http-json-body-parser') return undefined;
   if (candidate.message === 'Unsupported Media Type') {
-    return clientError(415, { error: 'Content-Type must be application/json', code: 'unsupported_media_type', field: 'headers.content-type' });
+    return clientError(415, {
+      error: 'Content-Type must be application/json',
+      code: 'unsupported_media_type',
+      field: 'headers.content-type',
+    });
   }
   if (candidate.cause.data === undefined || candidate.cause.data === '') {
     return clientError(400, { error: 'body: is required: send the connection as a JSON object', code: 'invalid_json', field: 'body' });

@@ -49,7 +49,8 @@ export function classifyBigQueryFailure(error: unknown, context: BigQueryContext
   if (/did not complete before/.test(driverError.message ?? '')) {
     return fail('timeout', `The test query did not finish within ${seconds(context.limits.statementTimeoutMs)}.`);
   }
-  if (driverError.name === 'FetchError') return fail('network_error', `The exchange with ${context.endpoint.where} (${context.endpoint.service}) failed.`);
+  if (driverError.name === 'FetchError')
+    return fail('network_error', `The exchange with ${context.endpoint.where} (${context.endpoint.service}) failed.`);
   return fail('warehouse_error', 'The BigQuery connection test failed unexpectedly.');
 }
 
@@ -63,26 +64,44 @@ function classifyApiError(
   const { project_id: project, dataset_id: dataset } = context.definition;
   const email = context.definition.credentials.client_email;
   if (status === 401) {
-    return fail('auth_failed', `Google rejected the credentials of service account '${email}'. Check that the key is active (not deleted or disabled) and belongs to this account.`);
+    return fail(
+      'auth_failed',
+      `Google rejected the credentials of service account '${email}'. Check that the key is active (not deleted or disabled) and belongs to this account.`,
+    );
   }
   if (reason === 'rateLimitExceeded' || reason === 'quotaExceeded' || status === 429) {
     return fail('warehouse_unavailable', `BigQuery rate limits or quotas of project '${project}' refused the test. Retry later.`);
   }
   if (status === 403 || reason === 'accessDenied') {
     if (reason === 'accessNotConfigured' || /SERVICE_DISABLED|has not been used in project|is disabled/i.test(text)) {
-      return fail('permission_denied', `The BigQuery API is not enabled in project '${project}'. Enable bigquery.googleapis.com for the project.`);
+      return fail(
+        'permission_denied',
+        `The BigQuery API is not enabled in project '${project}'. Enable bigquery.googleapis.com for the project.`,
+      );
     }
     if (reason === 'billingNotEnabled') return fail('permission_denied', `Billing is not enabled for project '${project}'.`);
-    if (context.stage === 'dataset') return fail('permission_denied', `Permission denied for dataset '${dataset}'. Grant service account '${email}' a role that can read it (roles/bigquery.dataViewer).`);
-    return fail('permission_denied', `Service account '${email}' may not run queries in project '${project}'. Grant it roles/bigquery.jobUser (bigquery.jobs.create).`);
+    if (context.stage === 'dataset')
+      return fail(
+        'permission_denied',
+        `Permission denied for dataset '${dataset}'. Grant service account '${email}' a role that can read it (roles/bigquery.dataViewer).`,
+      );
+    return fail(
+      'permission_denied',
+      `Service account '${email}' may not run queries in project '${project}'. Grant it roles/bigquery.jobUser (bigquery.jobs.create).`,
+    );
   }
   if (status === 404) {
-    if (context.stage === 'dataset' && !/Not found: Project/i.test(text)) return fail('object_not_found', `Dataset '${dataset}' not found in project '${project}'.`);
+    if (context.stage === 'dataset' && !/Not found: Project/i.test(text))
+      return fail('object_not_found', `Dataset '${dataset}' not found in project '${project}'.`);
     return fail('object_not_found', `Project '${project}' not found, or service account '${email}' cannot see it.`);
   }
-  if (status === 408 || status >= 500) return fail('warehouse_unavailable', `BigQuery is unavailable right now (HTTP ${status}). Retry later.`);
+  if (status === 408 || status >= 500)
+    return fail('warehouse_unavailable', `BigQuery is unavailable right now (HTTP ${status}). Retry later.`);
   if (reason === 'bytesBilledLimitExceeded') {
-    return fail('warehouse_error', `The test query would bill more than maximum_bytes_billed (${context.definition.settings.maximum_bytes_billed} bytes).`);
+    return fail(
+      'warehouse_error',
+      `The test query would bill more than maximum_bytes_billed (${context.definition.settings.maximum_bytes_billed} bytes).`,
+    );
   }
   const known = /^[A-Za-z]{1,64}$/.test(reason) ? `, reason ${reason}` : '';
   return fail('warehouse_error', `BigQuery rejected the test (HTTP ${status}${known}).`);

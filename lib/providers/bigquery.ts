@@ -36,7 +36,11 @@ export const probeBigQuery: Probe = async (definition, limits, signal) => {
     const [rows] = await bounded(bigquery.query(testQuery(definition), { timeoutMs: limits.statementTimeoutMs }), {
       ms: limits.connectTimeoutMs + limits.statementTimeoutMs,
       signal,
-      onTimeout: () => new ProbeFailure('timeout', `BigQuery did not answer the test query within ${seconds(limits.connectTimeoutMs + limits.statementTimeoutMs)}.`),
+      onTimeout: () =>
+        new ProbeFailure(
+          'timeout',
+          `BigQuery did not answer the test query within ${seconds(limits.connectTimeoutMs + limits.statementTimeoutMs)}.`,
+        ),
     });
     if (Number((rows as Array<Record<string, unknown>>)[0]?.probe) !== 1) {
       throw new ProbeFailure('warehouse_error', 'BigQuery answered the test query with an unexpected result.');
@@ -45,7 +49,11 @@ export const probeBigQuery: Probe = async (definition, limits, signal) => {
     await bounded(bigquery.dataset(definition.dataset_id).getMetadata(), {
       ms: limits.connectTimeoutMs,
       signal,
-      onTimeout: () => new ProbeFailure('timeout', `BigQuery did not return dataset '${definition.dataset_id}' within ${seconds(limits.connectTimeoutMs)}.`),
+      onTimeout: () =>
+        new ProbeFailure(
+          'timeout',
+          `BigQuery did not return dataset '${definition.dataset_id}' within ${seconds(limits.connectTimeoutMs)}.`,
+        ),
     });
   } catch (error) {
     throw classifyBigQueryFailure(error, context);

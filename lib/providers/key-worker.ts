@@ -50,7 +50,11 @@ export class KeyWorkerError extends Error {
  * the same way. The worker is killed then. Rejects with KeyWorkerError when the worker itself
  * fails (it could not start, or died): not the key's fault.
  */
-export function openKeyInWorker(pem: string, passphrase: string, options: { budgetMs?: number; signal?: AbortSignal } = {}): Promise<WorkerOpening> {
+export function openKeyInWorker(
+  pem: string,
+  passphrase: string,
+  options: { budgetMs?: number; signal?: AbortSignal } = {},
+): Promise<WorkerOpening> {
   const budgetMs = options.budgetMs ?? KEY_OPENING_BUDGET_MS;
   return new Promise((resolve, reject) => {
     const worker = spawn(process.execPath, ['-e', WORKER_SCRIPT], { env: {}, stdio: ['pipe', 'pipe', 'ignore'], windowsHide: true });
@@ -85,7 +89,11 @@ export function openKeyInWorker(pem: string, passphrase: string, options: { budg
       } catch {
         return finish(new KeyWorkerError(`The key-opening worker ended (${signal ?? `code ${code}`}) without an answer`));
       }
-      finish(message.opened === true && typeof message.pkcs8 === 'string' ? { outcome: 'opened', pkcs8: message.pkcs8 } : { outcome: 'unreadable' });
+      finish(
+        message.opened === true && typeof message.pkcs8 === 'string'
+          ? { outcome: 'opened', pkcs8: message.pkcs8 }
+          : { outcome: 'unreadable' },
+      );
     });
     worker.stdin.end(JSON.stringify({ pem, passphrase }));
   });

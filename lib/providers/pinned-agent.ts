@@ -48,7 +48,9 @@ export function pinAgent<T extends Agent>(agent: T, destination: Destination): T
   const pinned = agent as unknown as { createConnection: CreateConnection };
   const createConnection = pinned.createConnection.bind(agent);
   pinned.createConnection = (options, callback) => {
-    const host = String(options.host ?? options.hostname ?? '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const host = String(options.host ?? options.hostname ?? '')
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
     const port = Number(options.port);
     if (options.path || options.socketPath || host !== destination.host || port !== destination.port) {
       const refused = new DestinationRefusedError(`Refused a connection outside ${destination.host}:${destination.port}`);

@@ -31,18 +31,30 @@ export function classifyPostgresFailure(error: unknown, context: FailureContext)
     case '28P01':
       return fail('auth_failed', `Authentication failed for user '${username}'. Check the username and password.`);
     case '28000':
-      return fail('auth_failed', `The server does not accept user '${username}' from this network (pg_hba.conf) or the role may not log in.`);
+      return fail(
+        'auth_failed',
+        `The server does not accept user '${username}' from this network (pg_hba.conf) or the role may not log in.`,
+      );
     case '3D000':
       return fail('object_not_found', `Database '${database}' does not exist on ${where}.`);
     case '42501':
-      return fail('permission_denied', `Permission denied: user '${username}' lacks a privilege the test needs (CONNECT on database '${database}').`);
+      return fail(
+        'permission_denied',
+        `Permission denied: user '${username}' lacks a privilege the test needs (CONNECT on database '${database}').`,
+      );
     case '53300':
     case '57P03':
-      return fail('warehouse_unavailable', `The server at ${where} is not accepting connections right now (starting up or out of connection slots).`);
+      return fail(
+        'warehouse_unavailable',
+        `The server at ${where} is not accepting connections right now (starting up or out of connection slots).`,
+      );
     case '57014':
       return fail('timeout', `The test query did not finish within ${seconds(context.limits.statementTimeoutMs)}.`);
     case 'ECONNREFUSED':
-      return fail('connection_refused', `Connection refused by ${where}. Check the host and port, and that the server accepts TCP connections.`);
+      return fail(
+        'connection_refused',
+        `Connection refused by ${where}. Check the host and port, and that the server accepts TCP connections.`,
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return fail('host_not_found', `The host '${host}' could not be resolved. Check the hostname.`);

@@ -72,7 +72,10 @@ function tlsOptions(credentials: PostgresDefinition['credentials']): pg.ClientCo
 
 function classifySchema(definition: PostgresDefinition, row: { usable: boolean } | undefined): void {
   if (!row) {
-    throw new ProbeFailure('object_not_found', `Schema '${definition.dataset_id}' does not exist in database '${definition.credentials.database}'.`);
+    throw new ProbeFailure(
+      'object_not_found',
+      `Schema '${definition.dataset_id}' does not exist in database '${definition.credentials.database}'.`,
+    );
   }
   if (!row.usable) throw new ProbeFailure('permission_denied', `Permission denied for schema '${definition.dataset_id}'.`);
 }

@@ -22,7 +22,10 @@ const PROC_TYPE = /^Proc-Type: 4,ENCRYPTED$/;
 const DEK_INFO = /^DEK-Info: [A-Z0-9-]{1,32},[0-9A-Fa-f]{16,64}$/;
 
 export function readPrivateKeyPem(text: string): PrivateKeyPem | undefined {
-  const lines = text.trim().split(/\r?\n/).map((line) => line.trim());
+  const lines = text
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.trim());
   const begin = /^-----BEGIN ([A-Z ]+)-----$/.exec(lines[0] ?? '')?.[1];
   const label = LABELS.find((candidate) => candidate === begin);
   if (label === undefined || lines.at(-1) !== `-----END ${label}-----`) return undefined;

@@ -22,7 +22,8 @@ export type KeyProblem = 'not_one_pem_block' | 'costly_derivation' | 'unreadable
 
 /** What the key must be, phrased to follow the field name ("credentials.private_key: must be ..."). */
 export const KEY_REQUIREMENTS: Record<KeyProblem, string> = {
-  not_one_pem_block: 'must be one PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----) with nothing but whitespace around it',
+  not_one_pem_block:
+    'must be one PEM private key (-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----) with nothing but whitespace around it',
   costly_derivation: `must be unencrypted or encrypted with PBKDF2 (at most ${MAX_KEY_DERIVATION_ITERATIONS.toLocaleString('en-US')} iterations)`,
   unreadable: 'must be a valid PEM private key (an encrypted one with its passphrase)',
   too_slow: `must open within ${KEY_OPENING_BUDGET_MS / 1000} s; re-encrypt it with fewer PBKDF2 iterations`,

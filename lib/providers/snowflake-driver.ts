@@ -62,7 +62,8 @@ export function loadSnowflakeDriver(): Promise<SnowflakeDriver> {
     sdk.configure({ logLevel: 'OFF', additionalLogToConsole: false, customLogger: SILENT });
     axiosModule.default.defaults.maxRedirects = 0;
     (parameters as { update: (values: unknown) => void }).update = () => undefined;
-    const createHttpsAgent = (options: AgentOptions) => new (HttpsOcspAgent as unknown as new (options: AgentOptions) => HttpsAgent)(options);
+    const createHttpsAgent = (options: AgentOptions) =>
+      new (HttpsOcspAgent as unknown as new (options: AgentOptions) => HttpsAgent)(options);
     return {
       sdk,
       connect: (options, destination) => isolatedConnection(sdk, options, destination, createHttpsAgent),

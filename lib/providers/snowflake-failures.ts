@@ -51,7 +51,12 @@ export function snowflakeEndpoint(account: string, accessUrl: string | undefined
     return { service, host: url.hostname, where: url.host };
   }
   const host = snowflakeHost(account);
-  return { service, host, where: host, unresolvedHint: 'Check the account identifier (orgname-accountname, or the locator with its region).' };
+  return {
+    service,
+    host,
+    where: host,
+    unresolvedHint: 'Check the account identifier (orgname-accountname, or the locator with its region).',
+  };
 }
 
 /**
@@ -73,7 +78,10 @@ export function checkSnowflakeSession(definition: SnowflakeDefinition, row: Sess
   const schema = definition.dataset_id;
   const roleName = row?.ROLE_NAME || role || 'the default role';
   const unusable = (what: string) =>
-    new ProbeFailure('object_not_found', `${what} does not exist, or role '${roleName}' is not allowed to use it. Check the name and grant USAGE to the role.`);
+    new ProbeFailure(
+      'object_not_found',
+      `${what} does not exist, or role '${roleName}' is not allowed to use it. Check the name and grant USAGE to the role.`,
+    );
   if (!row) throw new ProbeFailure('warehouse_error', 'Snowflake answered the test query without a result.');
   if (!sameIdentifier(row.WAREHOUSE_NAME, warehouse)) throw unusable(`Warehouse '${warehouse}'`);
   if (!sameIdentifier(row.DATABASE_NAME, database)) throw unusable(`Database '${database}'`);
@@ -114,13 +122,23 @@ export function classifySnowflakeFailure(error: unknown, context: SnowflakeConte
   return fail('warehouse_error', `The Snowflake connection test failed unexpectedly${code ? ` (driver error ${code})` : ''}.`);
 }
 
-function classifyStatus(status: number, context: SnowflakeContext, fail: (code: FailureCode, message: string) => ProbeFailure): ProbeFailure {
+function classifyStatus(
+  status: number,
+  context: SnowflakeContext,
+  fail: (code: FailureCode, message: string) => ProbeFailure,
+): ProbeFailure {
   const { where } = context.endpoint;
   if (status === 403) {
-    return fail('permission_denied', `Snowflake refused the request from this service's network (HTTP 403). Check network policies and private connectivity for account '${context.definition.credentials.account}'.`);
+    return fail(
+      'permission_denied',
+      `Snowflake refused the request from this service's network (HTTP 403). Check network policies and private connectivity for account '${context.definition.credentials.account}'.`,
+    );
   }
   if (status >= 300 && status < 400) {
-    return fail('host_not_allowed', `Snowflake at ${where} answered with a redirect (HTTP ${status}), which the service does not follow: it only talks to the account's own host.`);
+    return fail(
+      'host_not_allowed',
+      `Snowflake at ${where} answered with a redirect (HTTP ${status}), which the service does not follow: it only talks to the account's own host.`,
+    );
   }
   if (status === 404) return fail('object_not_found', `No Snowflake account answers at ${where} (HTTP 404). Check the account identifier.`);
   if (status === 408 || status === 429 || status >= 500) {
@@ -130,7 +148,11 @@ function classifyStatus(status: number, context: SnowflakeContext, fail: (code: 
 }
 
 /** Snowflake's own codes: 39xxxx are login and session errors, the rest SQL errors. */
-function classifyServerCode(code: string, context: SnowflakeContext, fail: (code: FailureCode, message: string) => ProbeFailure): ProbeFailure {
+function classifyServerCode(
+  code: string,
+  context: SnowflakeContext,
+  fail: (code: FailureCode, message: string) => ProbeFailure,
+): ProbeFailure {
   const { username, account, role, warehouse, database } = context.definition.credentials;
   const schema = context.definition.dataset_id;
   switch (code) {
@@ -142,26 +164,41 @@ function classifyServerCode(code: string, context: SnowflakeContext, fail: (code
         `Snowflake rejected the key-pair login of user '${username}'. Check that the user's RSA_PUBLIC_KEY matches private_key and that the account is '${account}'.`,
       );
     case '390189':
-      return fail('permission_denied', `Role '${role ?? 'requested'}' is not granted to user '${username}'. Grant the role or choose another one.`);
+      return fail(
+        'permission_denied',
+        `Role '${role ?? 'requested'}' is not granted to user '${username}'. Grant the role or choose another one.`,
+      );
     case '390422':
-      return fail('permission_denied', `A Snowflake network policy of account '${account}' does not allow connections from this service's IP address.`);
+      return fail(
+        'permission_denied',
+        `A Snowflake network policy of account '${account}' does not allow connections from this service's IP address.`,
+      );
     case '390104':
     case '390111':
     case '390112':
     case '390114':
       return fail('warehouse_error', 'Snowflake ended the session during the test. Retry the test.');
     case '000606':
-      return fail('object_not_found', `Warehouse '${warehouse}' is not usable in this session (none is active). Check the name and the role's USAGE grant.`);
+      return fail(
+        'object_not_found',
+        `Warehouse '${warehouse}' is not usable in this session (none is active). Check the name and the role's USAGE grant.`,
+      );
     case '000630':
       return fail('timeout', `Snowflake cancelled the test query after ${seconds(context.limits.statementTimeoutMs)} (statement timeout).`);
     case '002003':
     case '002043':
-      return fail('object_not_found', `Database '${database}', schema '${schema}' or warehouse '${warehouse}' does not exist, or the role is not allowed to use it.`);
+      return fail(
+        'object_not_found',
+        `Database '${database}', schema '${schema}' or warehouse '${warehouse}' does not exist, or the role is not allowed to use it.`,
+      );
     case '003001':
       return fail('permission_denied', `The role lacks a privilege the test needs on database '${database}' or schema '${schema}'.`);
   }
   if (context.stage === 'login' && code.startsWith('390')) {
-    return fail('auth_failed', `Snowflake refused the login of user '${username}' (error ${code}). The user may be locked, disabled or not allowed to use this authentication method.`);
+    return fail(
+      'auth_failed',
+      `Snowflake refused the login of user '${username}' (error ${code}). The user may be locked, disabled or not allowed to use this authentication method.`,
+    );
   }
   return fail('warehouse_error', `Snowflake rejected the test (error ${code}).`);
 }

@@ -5,7 +5,15 @@ import { destinationOf } from './pinned-agent.js';
 import type { Probe } from './probe.js';
 import { rsaPrivateKeyPem } from './rsa-key.js';
 import { loadSnowflakeDriver, type IsolatedConnection } from './snowflake-driver.js';
-import { checkSnowflakeSession, classifySnowflakeFailure, snowflakeAccessUrl, snowflakeEndpoint, snowflakeHost, type SessionRow, type SnowflakeContext } from './snowflake-failures.js';
+import {
+  checkSnowflakeSession,
+  classifySnowflakeFailure,
+  snowflakeAccessUrl,
+  snowflakeEndpoint,
+  snowflakeHost,
+  type SessionRow,
+  type SnowflakeContext,
+} from './snowflake-failures.js';
 import { ProbeFailure, seconds, type ProbeLimits } from './verdict.js';
 
 type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
@@ -25,7 +33,12 @@ const SESSION_QUERY =
  */
 export const probeSnowflake: Probe = async (definition, limits, signal) => {
   if (definition.provider !== 'snowflake') throw new Error('probeSnowflake needs a snowflake connection');
-  const context: SnowflakeContext = { definition, limits, endpoint: snowflakeEndpoint(definition.credentials.account, limits.snowflakeAccessUrl), stage: 'login' };
+  const context: SnowflakeContext = {
+    definition,
+    limits,
+    endpoint: snowflakeEndpoint(definition.credentials.account, limits.snowflakeAccessUrl),
+    stage: 'login',
+  };
   let session: DriverSession | undefined;
   const close = () => void session?.close();
   signal.addEventListener('abort', close, { once: true });
@@ -38,7 +51,11 @@ export const probeSnowflake: Probe = async (definition, limits, signal) => {
     await bounded(session.run(connect(session.connection)), {
       ms: limits.connectTimeoutMs,
       signal,
-      onTimeout: () => new ProbeFailure('timeout', `Logging in to Snowflake at ${context.endpoint.where} did not finish within ${seconds(limits.connectTimeoutMs)}.`),
+      onTimeout: () =>
+        new ProbeFailure(
+          'timeout',
+          `Logging in to Snowflake at ${context.endpoint.where} did not finish within ${seconds(limits.connectTimeoutMs)}.`,
+        ),
     });
     context.stage = 'query';
     const row = await bounded(session.run(firstRow(session.connection, SESSION_QUERY, limits.statementTimeoutMs)), {
@@ -64,7 +81,11 @@ async function logOut(session: DriverSession, limits: ProbeLimits, signal: Abort
   const closing = session.close();
   if (session.busy) return;
   const waitMs = limits.connectTimeoutMs;
-  await bounded(closing, { ms: waitMs, signal, onTimeout: () => new ProbeFailure('timeout', `Logging out did not finish within ${seconds(waitMs)}.`) }).catch(() => undefined);
+  await bounded(closing, {
+    ms: waitMs,
+    signal,
+    onTimeout: () => new ProbeFailure('timeout', `Logging out did not finish within ${seconds(waitMs)}.`),
+  }).catch(() => undefined);
 }
 
 /**
@@ -111,7 +132,12 @@ class DriverSession {
   }
 }
 
-function connectionOptions(definition: SnowflakeDefinition, limits: ProbeLimits, accessUrl: string, authentication: Authentication): snowflake.ConnectionOptions {
+function connectionOptions(
+  definition: SnowflakeDefinition,
+  limits: ProbeLimits,
+  accessUrl: string,
+  authentication: Authentication,
+): snowflake.ConnectionOptions {
   const { credentials } = definition;
   return {
     account: credentials.account,
@@ -147,7 +173,12 @@ async function authenticationOf(credentials: SnowflakeDefinition['credentials'],
   if (credentials.auth_method === 'key_pair') {
     // snowflake-sdk takes an unencrypted PKCS#8 PEM; decrypting here keeps the passphrase away from
     // the driver and any key file off the disk.
-    const privateKey = await rsaPrivateKeyPem(credentials.private_key ?? '', credentials.private_key_passphrase, 'credentials.private_key', signal);
+    const privateKey = await rsaPrivateKeyPem(
+      credentials.private_key ?? '',
+      credentials.private_key_passphrase,
+      'credentials.private_key',
+      signal,
+    );
     return { authenticator: 'SNOWFLAKE_JWT', privateKey };
   }
   return { password: credentials.password ?? '' };

@@ -44,11 +44,17 @@ function transportFailure(code: string, endpoint: Endpoint, waitedMs: number): [
   const { service, host, where } = endpoint;
   switch (code) {
     case 'ECONNREFUSED':
-      return ['connection_refused', `Connection refused by ${where} (${service}). Check that nothing between the service and ${host} rejects HTTPS connections.`];
+      return [
+        'connection_refused',
+        `Connection refused by ${where} (${service}). Check that nothing between the service and ${host} rejects HTTPS connections.`,
+      ];
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_FAIL':
-      return ['host_not_found', `The host '${host}' (${service}) could not be resolved.${endpoint.unresolvedHint ? ` ${endpoint.unresolvedHint}` : ''}`];
+      return [
+        'host_not_found',
+        `The host '${host}' (${service}) could not be resolved.${endpoint.unresolvedHint ? ` ${endpoint.unresolvedHint}` : ''}`,
+      ];
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
@@ -67,7 +73,10 @@ function transportFailure(code: string, endpoint: Endpoint, waitedMs: number): [
       return ['network_error', `The connection to ${where} (${service}) was closed unexpectedly.`];
   }
   if (isTlsCode(code)) {
-    return ['tls_error', `The TLS handshake with ${where} (${service}) failed: its certificate could not be verified or it does not speak TLS.`];
+    return [
+      'tls_error',
+      `The TLS handshake with ${where} (${service}) failed: its certificate could not be verified or it does not speak TLS.`,
+    ];
   }
   return undefined;
 }

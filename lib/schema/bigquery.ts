@@ -30,9 +30,16 @@ export const bigqueryConnection = v.pipe(
     project_id: projectId,
     dataset_id: v.pipe(v.string(), v.regex(DATASET_ID, 'must be a BigQuery dataset id (letters, digits and underscores, at most 1024)')),
     credentials: bigqueryCredentials,
-    location: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{2,64}$/, "must be a BigQuery location such as 'US', 'EU' or 'europe-west2'"))),
+    location: v.optional(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{2,64}$/, "must be a BigQuery location such as 'US', 'EU' or 'europe-west2'")),
+    ),
     maximum_bytes_billed: v.optional(
-      v.pipe(v.number('must be an integer number of bytes'), v.integer('must be an integer number of bytes'), v.minValue(1, 'must be at least 1'), v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large')),
+      v.pipe(
+        v.number('must be an integer number of bytes'),
+        v.integer('must be an integer number of bytes'),
+        v.minValue(1, 'must be at least 1'),
+        v.maxValue(Number.MAX_SAFE_INTEGER, 'is too large'),
+      ),
     ),
   }),
   v.transform((input) => ({
@@ -46,4 +53,3 @@ export const bigqueryConnection = v.pipe(
     },
   })),
 );
-

@@ -26,7 +26,10 @@ export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIss
   }
   const all = [...listed.values()];
   if (all.length <= MAX_LISTED_ISSUES) return all;
-  return [...all.slice(0, MAX_LISTED_ISSUES), { field: 'body', message: `has ${all.length - MAX_LISTED_ISSUES} more problems, not listed` }];
+  return [
+    ...all.slice(0, MAX_LISTED_ISSUES),
+    { field: 'body', message: `has ${all.length - MAX_LISTED_ISSUES} more problems, not listed` },
+  ];
 }
 
 /** The dotted path up to the first key that is not a plain field name. */
@@ -42,7 +45,8 @@ function fieldOf(issue: v.BaseIssue<unknown>): { field: string; nameHidden: bool
 
 function describe(issue: v.BaseIssue<unknown>, field: string): string {
   if (isUnknownField(issue)) return 'is not a known field';
-  if (field === 'provider') return issue.received === 'undefined' ? `is required: one of ${PROVIDER_LIST}` : `must be one of ${PROVIDER_LIST}`;
+  if (field === 'provider')
+    return issue.received === 'undefined' ? `is required: one of ${PROVIDER_LIST}` : `must be one of ${PROVIDER_LIST}`;
   if (issue.received === 'undefined') return 'is required';
   // Our schemas give every check its own message; valibot's defaults ("Invalid ...: ... received X") quote the value.
   if (!issue.message.startsWith('Invalid ')) return issue.message;

@@ -22,11 +22,17 @@ export const postgresCredentials = v.pipe(
     database: text(IDENTIFIER_MAX),
     username: text(IDENTIFIER_MAX),
     password: secret(1_024),
-    ssl_mode: v.optional(v.picklist(POSTGRES_SSL_MODES, "must be one of 'disable', 'require', 'verify-ca', 'verify-full'"), DEFAULT_POSTGRES_SSL_MODE),
+    ssl_mode: v.optional(
+      v.picklist(POSTGRES_SSL_MODES, "must be one of 'disable', 'require', 'verify-ca', 'verify-full'"),
+      DEFAULT_POSTGRES_SSL_MODE,
+    ),
     ca_certificate: v.optional(caCertificate),
   }),
   v.forward(
-    v.check((input) => input.ca_certificate === undefined || input.ssl_mode === 'verify-ca' || input.ssl_mode === 'verify-full', "is only used with ssl_mode 'verify-ca' or 'verify-full'"),
+    v.check(
+      (input) => input.ca_certificate === undefined || input.ssl_mode === 'verify-ca' || input.ssl_mode === 'verify-full',
+      "is only used with ssl_mode 'verify-ca' or 'verify-full'",
+    ),
     ['ca_certificate'],
   ),
 );
@@ -46,4 +52,3 @@ export const postgresConnection = v.pipe(
     settings: {},
   })),
 );
-

@@ -10,7 +10,8 @@ const IDENTIFIER_MAX = 255;
  * Strict on purpose: the account becomes part of a hostname, so it must never carry another host.
  */
 const ACCOUNT_IDENTIFIER = /^(?:[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_]+|[A-Za-z0-9]+(?:\.[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*){0,2})$/;
-const ACCOUNT_MESSAGE = "must be an account identifier such as 'myorg-myaccount' or 'xy12345.us-east-2.aws' (without the .snowflakecomputing.com or .cn domain)";
+const ACCOUNT_MESSAGE =
+  "must be an account identifier such as 'myorg-myaccount' or 'xy12345.us-east-2.aws' (without the .snowflakecomputing.com or .cn domain)";
 
 export const snowflakeAccount = v.pipe(
   v.string(),
@@ -34,11 +35,23 @@ export const snowflakeCredentials = v.pipeAsync(
     schema: v.optional(text(IDENTIFIER_MAX), DEFAULT_SNOWFLAKE_SCHEMA),
     role: v.optional(text(IDENTIFIER_MAX)),
   }),
-  v.forward(v.check((input) => input.auth_method !== 'password' || input.password !== undefined, "is required when auth_method is 'password'"), ['password']),
-  v.forward(v.check((input) => input.auth_method !== 'key_pair' || input.private_key !== undefined, "is required when auth_method is 'key_pair'"), ['private_key']),
-  v.forward(v.check((input) => input.auth_method !== 'key_pair' || input.password === undefined, "must not be set when auth_method is 'key_pair'"), ['password']),
   v.forward(
-    v.check((input) => input.auth_method !== 'password' || (input.private_key === undefined && input.private_key_passphrase === undefined), "is only used when auth_method is 'key_pair'"),
+    v.check((input) => input.auth_method !== 'password' || input.password !== undefined, "is required when auth_method is 'password'"),
+    ['password'],
+  ),
+  v.forward(
+    v.check((input) => input.auth_method !== 'key_pair' || input.private_key !== undefined, "is required when auth_method is 'key_pair'"),
+    ['private_key'],
+  ),
+  v.forward(
+    v.check((input) => input.auth_method !== 'key_pair' || input.password === undefined, "must not be set when auth_method is 'key_pair'"),
+    ['password'],
+  ),
+  v.forward(
+    v.check(
+      (input) => input.auth_method !== 'password' || (input.private_key === undefined && input.private_key_passphrase === undefined),
+      "is only used when auth_method is 'key_pair'",
+    ),
     ['private_key'],
   ),
   // The key opens with the passphrase (in a worker process: lib/providers/private-key.ts) and can sign RS256.
@@ -46,7 +59,13 @@ export const snowflakeCredentials = v.pipeAsync(
     v.rawCheckAsync(async ({ dataset, addIssue }) => {
       if (!dataset.typed || dataset.value.private_key === undefined) return;
       const opened = await openSigningKey(dataset.value.private_key, dataset.value.private_key_passphrase);
-      if (!opened.ok) addIssue({ message: opened.problem === 'unreadable' ? `${KEY_REQUIREMENTS.unreadable}: check private_key_passphrase` : KEY_REQUIREMENTS[opened.problem] });
+      if (!opened.ok)
+        addIssue({
+          message:
+            opened.problem === 'unreadable'
+              ? `${KEY_REQUIREMENTS.unreadable}: check private_key_passphrase`
+              : KEY_REQUIREMENTS[opened.problem],
+        });
     }),
     ['private_key'],
   ),
@@ -60,12 +79,16 @@ export const snowflakeConnection = v.pipeAsync(
     credentials: snowflakeCredentials,
   }),
   v.forward(
-    v.check((input) => Boolean(input.project_id ?? input.credentials.account), 'is required: give the account identifier here or in credentials.account'),
+    v.check(
+      (input) => Boolean(input.project_id ?? input.credentials.account),
+      'is required: give the account identifier here or in credentials.account',
+    ),
     ['project_id'],
   ),
   v.forward(
     v.check(
-      (input) => !input.project_id || !input.credentials.account || input.project_id.toLowerCase() === input.credentials.account.toLowerCase(),
+      (input) =>
+        !input.project_id || !input.credentials.account || input.project_id.toLowerCase() === input.credentials.account.toLowerCase(),
       'must match credentials.account',
     ),
     ['project_id'],
@@ -81,4 +104,3 @@ export const snowflakeConnection = v.pipeAsync(
     };
   }),
 );
-

@@ -71,7 +71,12 @@ export class ConnectionStore implements ConnectionRepository {
     const stamp = connection.sealed.writtenAt!;
     const written = await this.conditionally(() =>
       this.dynamoDb.send(
-        new PutItemCommand({ TableName: this.tableName, Item: toItem(connection), ConditionExpression: ONLY_IF_NEWER, ...stampNames(stamp) }),
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(connection),
+          ConditionExpression: ONLY_IF_NEWER,
+          ...stampNames(stamp),
+        }),
       ),
     );
     if (written) await this.recordWrite(connection.organizationId, connection.id, stamp);
@@ -151,7 +156,11 @@ export class ConnectionStore implements ConnectionRepository {
           ConditionExpression: 'attribute_not_exists(#tests) OR #tests < :limit',
           UpdateExpression: 'ADD #tests :one SET #expires = :expires',
           ExpressionAttributeNames: { '#tests': 'tests', '#expires': 'expires_at' },
-          ExpressionAttributeValues: { ':one': { N: '1' }, ':limit': { N: String(limit.tests) }, ':expires': { N: String(windowEnd + 60) } },
+          ExpressionAttributeValues: {
+            ':one': { N: '1' },
+            ':limit': { N: String(limit.tests) },
+            ':expires': { N: String(windowEnd + 60) },
+          },
         }),
       ),
     );
@@ -167,7 +176,11 @@ export class ConnectionStore implements ConnectionRepository {
           Key: stateKey(organizationId),
           ConditionExpression: ONLY_IF_NEWER,
           UpdateExpression: 'SET #active = :active, #stamp = :stamp',
-          ...stampNames(stamp, { '#active': 'active_connection_id' }, { ':active': activeConnectionId === null ? { NULL: true } : { S: activeConnectionId } }),
+          ...stampNames(
+            stamp,
+            { '#active': 'active_connection_id' },
+            { ':active': activeConnectionId === null ? { NULL: true } : { S: activeConnectionId } },
+          ),
         }),
       ),
     ).catch((error: unknown) => log.warn('connection.write_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
@@ -175,7 +188,9 @@ export class ConnectionStore implements ConnectionRepository {
 
   /** The connection and state items in one consistent read. */
   private async read(organizationId: string, projected: ReturnType<typeof projection> | Record<string, never>) {
-    const request = { RequestItems: { [this.tableName]: { Keys: [itemKey(organizationId), stateKey(organizationId)], ConsistentRead: true, ...projected } } };
+    const request = {
+      RequestItems: { [this.tableName]: { Keys: [itemKey(organizationId), stateKey(organizationId)], ConsistentRead: true, ...projected } },
+    };
     let items: Record<string, AttributeValue>[] = [];
     // BatchGetItem may leave keys unprocessed under load; one retry, then the caller hears 503.
     for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -231,5 +246,8 @@ function projection(attributes: readonly string[]) {
 }
 
 function stampNames(stamp: string, names: Record<string, string> = {}, values: Record<string, AttributeValue> = {}) {
-  return { ExpressionAttributeNames: { '#stamp': 'write_stamp', ...names }, ExpressionAttributeValues: { ':stamp': { S: stamp }, ...values } };
+  return {
+    ExpressionAttributeNames: { '#stamp': 'write_stamp', ...names },
+    ExpressionAttributeValues: { ':stamp': { S: stamp }, ...values },
+  };
 }

@@ -24,8 +24,23 @@ type Names = Record<string, string>;
 
 /** Words of DynamoDB's expression grammar that are not attribute names. */
 const EXPRESSION_WORDS = new Set([
-  'set', 'remove', 'add', 'delete', 'and', 'or', 'not', 'between', 'in',
-  'attribute_exists', 'attribute_not_exists', 'attribute_type', 'begins_with', 'contains', 'size', 'if_not_exists', 'list_append',
+  'set',
+  'remove',
+  'add',
+  'delete',
+  'and',
+  'or',
+  'not',
+  'between',
+  'in',
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+  'if_not_exists',
+  'list_append',
 ]);
 
 export function dynamoDbCall(target: string, input: Input, tableArn: (tableName: string) => string): DynamoDbCall {
@@ -51,14 +66,17 @@ export function dynamoDbCall(target: string, input: Input, tableArn: (tableName:
         operation,
         calls: ((input.TransactItems as Record<string, Input & { TableName: string }>[]) ?? []).map((entry) => {
           const [kind, request] = Object.entries(entry)[0]!;
-          const action = kind === 'Put' ? 'PutItem' : kind === 'Update' ? 'UpdateItem' : kind === 'Delete' ? 'DeleteItem' : 'ConditionCheckItem';
+          const action =
+            kind === 'Put' ? 'PutItem' : kind === 'Update' ? 'UpdateItem' : kind === 'Delete' ? 'DeleteItem' : 'ConditionCheckItem';
           return single(action, request, request.TableName, kind === 'Put' ? Object.keys((request.Item as Input | undefined) ?? {}) : []);
         }),
       };
     case 'TransactGetItems':
       return {
         operation,
-        calls: ((input.TransactItems as { Get: Input & { TableName: string } }[]) ?? []).map((entry) => single('GetItem', entry.Get, entry.Get.TableName)),
+        calls: ((input.TransactItems as { Get: Input & { TableName: string } }[]) ?? []).map((entry) =>
+          single('GetItem', entry.Get, entry.Get.TableName),
+        ),
       };
     default:
       return { operation, calls: [{ action: `dynamodb:${operation}`, resource: tableArn(String(input.TableName ?? '*')), context: {} }] };
@@ -74,7 +92,8 @@ function itemCall(action: string, resource: string, request: Input, itemAttribut
   for (const name of (request.AttributesToGet as string[] | undefined) ?? []) attributes.add(name);
   const context: Record<string, string | string[]> = { 'dynamodb:Attributes': [...attributes] };
   if (/GetItem$/.test(action)) {
-    context['dynamodb:Select'] = request.ProjectionExpression !== undefined || request.AttributesToGet !== undefined ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES';
+    context['dynamodb:Select'] =
+      request.ProjectionExpression !== undefined || request.AttributesToGet !== undefined ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES';
   }
   if (typeof request.ReturnValues === 'string') context['dynamodb:ReturnValues'] = request.ReturnValues;
   return { action, resource, context };
@@ -99,7 +118,12 @@ function expressionNames(expression: unknown, names: Names): string[] {
 }
 
 /** KMS: the key the request is about (an alias or key id resolved to the key ARN) and its encryption context. */
-export function kmsCall(target: string, input: Input, keyArnOf: (reference: string | undefined, ciphertext: string | undefined) => string, account: string): AuthorizedCall {
+export function kmsCall(
+  target: string,
+  input: Input,
+  keyArnOf: (reference: string | undefined, ciphertext: string | undefined) => string,
+  account: string,
+): AuthorizedCall {
   const operation = target.replace(/^TrentService\./, '');
   const encryptionContext = (input.EncryptionContext as Record<string, string> | undefined) ?? {};
   const context: Record<string, string | string[]> = { 'kms:CallerAccount': account };

@@ -32,7 +32,10 @@ export interface StackArtifact {
 }
 
 interface Manifest {
-  artifacts: Record<string, { type: string; environment?: string; displayName?: string; properties?: { templateFile?: string; file?: string } }>;
+  artifacts: Record<
+    string,
+    { type: string; environment?: string; displayName?: string; properties?: { templateFile?: string; file?: string } }
+  >;
 }
 
 interface AssetManifest {
@@ -69,7 +72,9 @@ export function readStackArtifact(assemblyDir: string, stackName?: string): Stac
   const stacks = readStackArtifacts(assemblyDir);
   const stack = stackName === undefined ? stacks[0] : stacks.find((candidate) => candidate.stackName === stackName);
   if (!stack || (stackName === undefined && stacks.length !== 1)) {
-    throw new Error(`Expected ${stackName ?? 'exactly one stack'} in ${assemblyDir}; found ${stacks.map((candidate) => candidate.stackName).join(', ') || 'none'}`);
+    throw new Error(
+      `Expected ${stackName ?? 'exactly one stack'} in ${assemblyDir}; found ${stacks.map((candidate) => candidate.stackName).join(', ') || 'none'}`,
+    );
   }
   return stack;
 }

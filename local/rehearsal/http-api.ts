@@ -77,9 +77,12 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
       try {
         claims = await verifierFor(route).verify(header);
       } catch {
-        return gatewayAnswer(response, 401, 'Unauthorized', { 'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token is not valid"' });
+        return gatewayAnswer(response, 401, 'Unauthorized', {
+          'www-authenticate': 'Bearer scope="" error="invalid_token" error_description="the token is not valid"',
+        });
       }
-      if (route.authorizationScopes.length > 0 && !hasScope(claims, route.authorizationScopes)) return gatewayAnswer(response, 403, 'Forbidden');
+      if (route.authorizationScopes.length > 0 && !hasScope(claims, route.authorizationScopes))
+        return gatewayAnswer(response, 403, 'Forbidden');
     }
 
     const body = await readBody(request, MAX_REQUEST_BYTES);
@@ -115,7 +118,13 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
   /** Lambda's Invoke API, as @aws-sdk/client-lambda calls it, for the operator's signed requests. */
   async function invokeFunction(request: IncomingMessage, response: ServerResponse, encodedName: string): Promise<void> {
     const body = await readBody(request, MAX_INVOKE_BYTES);
-    if (body === undefined) return lambdaError(response, 413, 'RequestTooLargeException', 'Request must be smaller than 6291456 bytes for the InvokeFunction operation');
+    if (body === undefined)
+      return lambdaError(
+        response,
+        413,
+        'RequestTooLargeException',
+        'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+      );
     try {
       await verifySignedRequest(request, body, invokers, { service: 'lambda', region: options.region });
     } catch (error) {
@@ -128,7 +137,13 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
       return lambdaError(response, 404, 'ResourceNotFoundException', 'Function not found');
     }
     const runtime = byName.get(name) ?? byName.get(`arn:aws:lambda:${options.region}:${options.account}:function:${name}`);
-    if (!runtime) return lambdaError(response, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${options.region}:${options.account}:function:${name}`);
+    if (!runtime)
+      return lambdaError(
+        response,
+        404,
+        'ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${options.region}:${options.account}:function:${name}`,
+      );
     const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (invocationType === 'DryRun') return void response.writeHead(204).end();
     const running = runtime.invoke(body.length === 0 ? Buffer.from('{}') : body);
@@ -171,11 +186,17 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
 }
 
 /** API Gateway picks the most specific route: exact paths before `{parameters}`, then `{proxy+}`, then `$default`. */
-function matchRoute(routes: RouteModel[], method: string, path: string): { route: RouteModel; pathParameters: Record<string, string> } | undefined {
+function matchRoute(
+  routes: RouteModel[],
+  method: string,
+  path: string,
+): { route: RouteModel; pathParameters: Record<string, string> } | undefined {
   const candidates = routes
     .filter((route) => route.routeKey !== '$default' && (route.method === method || route.method === 'ANY'))
     .map((route) => ({ route, pathParameters: matchPath(route.path, path) }))
-    .filter((candidate): candidate is { route: RouteModel; pathParameters: Record<string, string> } => candidate.pathParameters !== undefined)
+    .filter(
+      (candidate): candidate is { route: RouteModel; pathParameters: Record<string, string> } => candidate.pathParameters !== undefined,
+    )
     .sort((a, b) => specificity(b.route) - specificity(a.route));
   if (candidates[0]) return candidates[0];
   const fallback = routes.find((route) => route.routeKey === '$default');
@@ -209,7 +230,10 @@ function matchPath(template: string, path: string): Record<string, string> | und
 }
 
 function specificity(route: RouteModel): number {
-  return route.path.split('/').reduce((score, part) => score * 3 + (part.endsWith('+}') ? 0 : part.startsWith('{') ? 1 : 2), 0) + (route.method === 'ANY' ? 0 : 1);
+  return (
+    route.path.split('/').reduce((score, part) => score * 3 + (part.endsWith('+}') ? 0 : part.startsWith('{') ? 1 : 2), 0) +
+    (route.method === 'ANY' ? 0 : 1)
+  );
 }
 
 function identityHeader(request: IncomingMessage, authorizer: AuthorizerModel): string | undefined {
@@ -229,7 +253,10 @@ function hasScope(claims: Record<string, unknown>, scopes: string[]): boolean {
 
 function mayInvoke(permissions: InvokePermission[], functionArn: string, principal: string, sourceArn: string): boolean {
   return permissions.some(
-    (permission) => permission.functionArn === functionArn && permission.principal === principal && (permission.sourceArn === undefined || matchesWildcard(permission.sourceArn, sourceArn)),
+    (permission) =>
+      permission.functionArn === functionArn &&
+      permission.principal === principal &&
+      (permission.sourceArn === undefined || matchesWildcard(permission.sourceArn, sourceArn)),
   );
 }
 
@@ -242,7 +269,13 @@ function writePayloadV2Result(response: ServerResponse, payload: Buffer): void {
     return gatewayAnswer(response, 500, 'Internal Server Error');
   }
   if (typeof result === 'object' && result !== null && 'statusCode' in result) {
-    const structured = result as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+    const structured = result as {
+      statusCode: number;
+      headers?: Record<string, string>;
+      body?: string;
+      isBase64Encoded?: boolean;
+      cookies?: string[];
+    };
     const body = structured.body === undefined ? undefined : Buffer.from(structured.body, structured.isBase64Encoded ? 'base64' : 'utf8');
     const headers: Record<string, string | string[]> = { ...structured.headers, 'apigw-requestid': randomUUID() };
     if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
@@ -257,13 +290,22 @@ function writePayloadV2Result(response: ServerResponse, payload: Buffer): void {
 
 function gatewayAnswer(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify({ message });
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'apigw-requestid': randomUUID(), ...headers });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    'apigw-requestid': randomUUID(),
+    ...headers,
+  });
   response.end(payload);
 }
 
 function lambdaError(response: ServerResponse, status: number, type: string, message: string): void {
   const payload = JSON.stringify({ Type: 'User', message });
-  response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type, 'content-length': Buffer.byteLength(payload) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'x-amzn-ErrorType': type,
+    'content-length': Buffer.byteLength(payload),
+  });
   response.end(payload);
 }
 

@@ -56,7 +56,8 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGate> {
       listen(
         createServer((request, response) => {
           gate(service, request, response).catch((error: unknown) => {
-            if (!response.headersSent) reply(response, 500, service, 'InternalFailure', `Rehearsal gate failed: ${(error as Error).message}`);
+            if (!response.headersSent)
+              reply(response, 500, service, 'InternalFailure', `Rehearsal gate failed: ${(error as Error).message}`);
             else response.destroy();
           });
         }),
@@ -90,9 +91,21 @@ export async function startIamGate(options: IamGateOptions): Promise<IamGate> {
   function decide(principal: GatePrincipal, service: 'dynamodb' | 'kms', call: AuthorizedCall): Decision {
     const resourcePolicy = service === 'kms' ? options.keyPolicyOf(call.resource) : undefined;
     if (service === 'kms' && !resourcePolicy) return { allowed: false, reason: 'no_allow', policy: 'resource' };
-    const context = { 'aws:PrincipalArn': principal.roleArn, 'aws:PrincipalAccount': options.account, 'aws:SecureTransport': 'true', ...call.context };
+    const context = {
+      'aws:PrincipalArn': principal.roleArn,
+      'aws:PrincipalAccount': options.account,
+      'aws:SecureTransport': 'true',
+      ...call.context,
+    };
     return authorize(
-      { principalArn: principal.roleArn, sessionArn: principal.sessionArn, account: options.account, action: call.action, resource: call.resource, context },
+      {
+        principalArn: principal.roleArn,
+        sessionArn: principal.sessionArn,
+        account: options.account,
+        action: call.action,
+        resource: call.resource,
+        context,
+      },
       principal.policies,
       resourcePolicy,
     );
@@ -134,7 +147,13 @@ function reply(response: ServerResponse, status: number, service: 'dynamodb' | '
 function forward(request: IncomingMessage, body: Buffer, endpoint: string, response: ServerResponse): void {
   const upstream = new URL(endpoint);
   const outgoing = httpRequest(
-    { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: { ...request.headers, host: upstream.host } },
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: request.method,
+      path: request.url,
+      headers: { ...request.headers, host: upstream.host },
+    },
     (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);

@@ -75,16 +75,21 @@ export function authorize(request: AuthorizationRequest, identityPolicies: Polic
     (!withPrincipal || principalOf(statement, request) !== 'none') &&
     conditionsHold(statement, request.context);
 
-  for (const [policy, statements, withPrincipal] of [['resource', resource, true], ['identity', identity, false]] as const) {
+  for (const [policy, statements, withPrincipal] of [
+    ['resource', resource, true],
+    ['identity', identity, false],
+  ] as const) {
     const deny = statements.find((statement) => statement.Effect === 'Deny' && applies(statement, withPrincipal));
     if (deny) return { allowed: false, reason: 'explicit_deny', policy, statement: deny.Sid };
   }
   const identityAllows = identity.some((statement) => statement.Effect === 'Allow' && applies(statement, false));
-  if (!resourcePolicy) return identityAllows ? { allowed: true, by: 'identity' } : { allowed: false, reason: 'no_allow', policy: 'identity' };
+  if (!resourcePolicy)
+    return identityAllows ? { allowed: true, by: 'identity' } : { allowed: false, reason: 'no_allow', policy: 'identity' };
 
   const resourceAllows = resource.filter((statement) => statement.Effect === 'Allow' && applies(statement, true));
   if (resourceAllows.some((statement) => principalOf(statement, request) === 'caller')) return { allowed: true, by: 'resource' };
-  if (!resourceAllows.some((statement) => principalOf(statement, request) === 'account')) return { allowed: false, reason: 'no_allow', policy: 'resource' };
+  if (!resourceAllows.some((statement) => principalOf(statement, request) === 'account'))
+    return { allowed: false, reason: 'no_allow', policy: 'resource' };
   return identityAllows ? { allowed: true, by: 'identity' } : { allowed: false, reason: 'no_allow', policy: 'identity' };
 }
 
@@ -92,7 +97,8 @@ function statementsOf(document: PolicyDocument): PolicyStatement[] {
   const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
   for (const statement of statements) {
     if (statement.NotPrincipal !== undefined) throw new UnsupportedPolicyError('NotPrincipal is not supported by the rehearsal');
-    if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny') throw new UnsupportedPolicyError(`Effect ${String(statement.Effect)} is not supported`);
+    if (statement.Effect !== 'Allow' && statement.Effect !== 'Deny')
+      throw new UnsupportedPolicyError(`Effect ${String(statement.Effect)} is not supported`);
   }
   return statements;
 }
@@ -118,7 +124,8 @@ function principalOf(statement: PolicyStatement, request: AuthorizationRequest):
   if (principal === '*') return 'caller';
   let named: 'caller' | 'account' | 'none' = 'none';
   for (const [kind, values] of Object.entries(principal)) {
-    if (kind !== 'AWS' && kind !== 'Service' && kind !== 'Federated') throw new UnsupportedPolicyError(`Principal type ${kind} is not supported`);
+    if (kind !== 'AWS' && kind !== 'Service' && kind !== 'Federated')
+      throw new UnsupportedPolicyError(`Principal type ${kind} is not supported`);
     if (kind !== 'AWS') continue;
     for (const value of list(values)) {
       if (value === '*' || value === request.principalArn || value === request.sessionArn) return 'caller';
@@ -131,7 +138,9 @@ function principalOf(statement: PolicyStatement, request: AuthorizationRequest):
 function conditionsHold(statement: PolicyStatement, context: Record<string, string | string[]>): boolean {
   const lowerContext = new Map(Object.entries(context).map(([key, value]) => [key.toLowerCase(), value]));
   return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
-    Object.entries(keys).every(([key, expected]) => conditionHolds(operator, key, list(expected).map(String), lowerContext.get(key.toLowerCase()))),
+    Object.entries(keys).every(([key, expected]) =>
+      conditionHolds(operator, key, list(expected).map(String), lowerContext.get(key.toLowerCase())),
+    ),
   );
 }
 
@@ -188,7 +197,10 @@ export function matchesWildcard(pattern: string, value: string): boolean {
 }
 
 function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
 }
 

@@ -15,9 +15,7 @@ import type { FunctionModel } from './stack-model.js';
  * a new environment (a cold start) when all are busy, the template's timeout enforced by ending
  * the environment, only the environment's temp folder writable, Lambda's reserved variables set.
  */
-export type InvokeOutcome =
-  | { ok: true; payload: Buffer }
-  | { ok: false; errorType: string; payload: Buffer };
+export type InvokeOutcome = { ok: true; payload: Buffer } | { ok: false; errorType: string; payload: Buffer };
 
 export interface FunctionStats {
   functionName: string;
@@ -122,10 +120,13 @@ class ExecutionEnvironment {
   invoke(invocation: Invocation): void {
     this.busy = true;
     this.current = invocation;
-    this.timer = setTimeout(() => {
-      this.onTimeout();
-      this.end('Sandbox.Timedout', `Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`);
-    }, Math.max(0, invocation.deadlineMs - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.onTimeout();
+        this.end('Sandbox.Timedout', `Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds`);
+      },
+      Math.max(0, invocation.deadlineMs - Date.now()),
+    );
     if (this.pendingNext) this.deliver();
   }
 
@@ -165,7 +166,9 @@ class ExecutionEnvironment {
       const match = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/.exec(path);
       if (match && this.current?.id === match[1]) {
         const outcome: InvokeOutcome =
-          match[2] === 'response' ? { ok: true, payload: body } : { ok: false, errorType: String(request.headers['lambda-runtime-function-error-type'] ?? 'Unhandled'), payload: body };
+          match[2] === 'response'
+            ? { ok: true, payload: body }
+            : { ok: false, errorType: String(request.headers['lambda-runtime-function-error-type'] ?? 'Unhandled'), payload: body };
         this.finish(outcome);
       } else if (path === `${RUNTIME_API_PREFIX}/init/error`) {
         this.end('Runtime.InitError', body.toString('utf8'));
@@ -221,7 +224,15 @@ export class FunctionRuntime {
     mkdirSync(this.taskRoot, { recursive: true });
     cpSync(fn.codeFolder, this.taskRoot, { recursive: true });
     makeReadOnly(this.taskRoot);
-    this.stats = { functionName: fn.functionName, logicalId: fn.logicalId, node: options.node.version, coldStarts: 0, invocations: 0, timeouts: 0, peakRssMb: 0 };
+    this.stats = {
+      functionName: fn.functionName,
+      logicalId: fn.logicalId,
+      node: options.node.version,
+      coldStarts: 0,
+      invocations: 0,
+      timeouts: 0,
+      peakRssMb: 0,
+    };
   }
 
   async invoke(event: Buffer): Promise<InvokeOutcome> {

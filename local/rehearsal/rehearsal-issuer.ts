@@ -60,7 +60,14 @@ export async function rehearsalIssuer(): Promise<RehearsalIssuer> {
     accessToken: (issuer, clientId, user, options = {}) => {
       const sub = user.sub ?? randomUUID();
       return sign(
-        { sub, client_id: clientId, token_use: 'access', scope: options.scope ?? 'aws.cognito.signin.user.admin', auth_time: Math.floor(Date.now() / 1000), username: sub },
+        {
+          sub,
+          client_id: clientId,
+          token_use: 'access',
+          scope: options.scope ?? 'aws.cognito.signin.user.admin',
+          auth_time: Math.floor(Date.now() / 1000),
+          username: sub,
+        },
         issuer,
       );
     },

@@ -86,7 +86,9 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     const keyId = kms.keyArn.split('/').at(-1)!;
     const keyResources = Object.entries(stack.template.Resources).filter(([, resource]) => resource.Type === 'AWS::KMS::Key');
     if (keyResources.length > 1) throw new Error('The rehearsal runs one KMS key per stack (the local KMS holds one)');
-    const bindings = Object.fromEntries(keyResources.map(([logicalId]) => [logicalId, { ref: keyId, attributes: { Arn: kms.keyArn, KeyId: keyId } }]));
+    const bindings = Object.fromEntries(
+      keyResources.map(([logicalId]) => [logicalId, { ref: keyId, attributes: { Arn: kms.keyArn, KeyId: keyId } }]),
+    );
     const names = new PhysicalNames(stack.template, { account, region, stackName: stack.stackName }, bindings);
     const model = readStackModel(stack, names);
 
@@ -94,14 +96,17 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
     closers.push(() => dynamodb.close());
     await createTables(model, dynamodb.endpoint, region);
 
-    const principals = new Map(model.functions.map((fn) => [fn.logicalId, principalFor(fn.functionName, fn.role.name, fn.role.arn, fn.role.policies, account)]));
+    const principals = new Map(
+      model.functions.map((fn) => [fn.logicalId, principalFor(fn.functionName, fn.role.name, fn.role.arn, fn.role.policies, account)]),
+    );
     const gate = await startIamGate({
       account,
       region,
       principals: [...principals.values()],
       dynamoDbEndpoint: dynamodb.endpoint,
       kmsEndpoint: kms.endpoint,
-      tableArn: (tableName) => model.tables.find((table) => table.name === tableName)?.arn ?? `arn:aws:dynamodb:${region}:${account}:table/${tableName}`,
+      tableArn: (tableName) =>
+        model.tables.find((table) => table.name === tableName)?.arn ?? `arn:aws:dynamodb:${region}:${account}:table/${tableName}`,
       keyArnOf: (reference, ciphertext) => keyArnOf(reference, ciphertext, kms.keyArn, kms.aliasName, region, account),
       keyPolicyOf: (keyArn) => model.keys.find((key) => key.arn === keyArn)?.policy,
     });
@@ -210,11 +215,31 @@ async function createTables(model: StackModel, endpoint: string, region: string)
   }
 }
 
-function principalFor(label: string, roleName: string, roleArn: string, policies: GatePrincipal['policies'], account: string): GatePrincipal {
-  return { label, roleArn, sessionArn: `arn:aws:sts::${account}:assumed-role/${roleName}/${label}`, policies, accessKeyId: accessKeyId(), secretAccessKey: secret() };
+function principalFor(
+  label: string,
+  roleName: string,
+  roleArn: string,
+  policies: GatePrincipal['policies'],
+  account: string,
+): GatePrincipal {
+  return {
+    label,
+    roleArn,
+    sessionArn: `arn:aws:sts::${account}:assumed-role/${roleName}/${label}`,
+    policies,
+    accessKeyId: accessKeyId(),
+    secretAccessKey: secret(),
+  };
 }
 
-function keyArnOf(reference: string | undefined, ciphertext: string | undefined, keyArn: string, aliasName: string, region: string, account: string): string {
+function keyArnOf(
+  reference: string | undefined,
+  ciphertext: string | undefined,
+  keyArn: string,
+  aliasName: string,
+  region: string,
+  account: string,
+): string {
   if (reference === undefined) {
     // The local KMS writes the key id into its ciphertext, as KMS does into its own.
     const keyId = ciphertext === undefined ? '' : Buffer.from(ciphertext, 'base64').subarray(1, 37).toString('latin1');

@@ -25,7 +25,9 @@ async function loadHandler(taskRoot, handlerString) {
     const moduleName = handlerString.slice(0, separator);
     const exportName = handlerString.slice(separator + 1);
     // The managed runtime's order: an ES module, then CommonJS.
-    const file = ['.mjs', '.js', '.cjs'].map((extension) => join(taskRoot, moduleName + extension)).find((candidate) => existsSync(candidate));
+    const file = ['.mjs', '.js', '.cjs']
+      .map((extension) => join(taskRoot, moduleName + extension))
+      .find((candidate) => existsSync(candidate));
     if (separator < 1 || !file) throw named('Runtime.ImportModuleError', `Error: Cannot find module '${moduleName}'`);
     const loaded = await import(pathToFileURL(file).href);
     const exported = loaded[exportName];
@@ -55,7 +57,10 @@ async function invokeNext(handle) {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   try {
-    const result = handle.length >= 3 ? await new Promise((done, fail) => handle(event, context, (error, value) => (error ? fail(error) : done(value)))) : await handle(event, context);
+    const result =
+      handle.length >= 3
+        ? await new Promise((done, fail) => handle(event, context, (error, value) => (error ? fail(error) : done(value))))
+        : await handle(event, context);
     await post(`/invocation/${requestId}/response`, result === undefined ? null : result);
   } catch (error) {
     await post(`/invocation/${requestId}/error`, errorPayload(error), { 'Lambda-Runtime-Function-Error-Type': errorType(error) });
@@ -67,12 +72,17 @@ async function invokeNext(handle) {
 async function crash(error, type) {
   const payload = errorPayload(error);
   payload.errorType = type;
-  if (currentRequestId) await post(`/invocation/${currentRequestId}/error`, payload, { 'Lambda-Runtime-Function-Error-Type': type }).catch(() => undefined);
+  if (currentRequestId)
+    await post(`/invocation/${currentRequestId}/error`, payload, { 'Lambda-Runtime-Function-Error-Type': type }).catch(() => undefined);
   process.exit(128);
 }
 
 async function post(path, body, headers = {}) {
-  await fetch(`${runtimeApi}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  await fetch(`${runtimeApi}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 function errorPayload(error) {
@@ -80,7 +90,13 @@ function errorPayload(error) {
   return {
     errorType: errorType(error),
     errorMessage: isError ? error.message : String(error),
-    stackTrace: isError && error.stack ? error.stack.split('\n').slice(1).map((line) => line.trim()) : [],
+    stackTrace:
+      isError && error.stack
+        ? error.stack
+            .split('\n')
+            .slice(1)
+            .map((line) => line.trim())
+        : [],
   };
 }
 
@@ -99,7 +115,9 @@ function useJsonConsole() {
   const levels = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', log: 'INFO', warn: 'WARN', error: 'ERROR' };
   for (const [method, level] of Object.entries(levels)) {
     console[method] = (...args) => {
-      process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: format(...args) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: format(...args) })}\n`,
+      );
     };
   }
 }

@@ -92,16 +92,25 @@ export interface StackModel {
 }
 
 export function readStackModel(stack: StackArtifact, names: PhysicalNames): StackModel {
-  const resources = Object.entries(stack.template.Resources).filter(([, resource]) => resource.Condition === undefined || names.condition(resource.Condition));
+  const resources = Object.entries(stack.template.Resources).filter(
+    ([, resource]) => resource.Condition === undefined || names.condition(resource.Condition),
+  );
   const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
-  const props = (logicalId: string, resource: TemplateResource) => resolve(resource.Properties ?? {}, names, `Resources.${logicalId}.Properties`) as Record<string, unknown>;
+  const props = (logicalId: string, resource: TemplateResource) =>
+    resolve(resource.Properties ?? {}, names, `Resources.${logicalId}.Properties`) as Record<string, unknown>;
 
   const roles = new Map(
     ofType('AWS::IAM::Role').map(([logicalId, resource]) => {
       const properties = props(logicalId, resource);
-      if (properties.ManagedPolicyArns !== undefined) throw new UnsupportedTemplateError(`${logicalId}: managed policies are not evaluated by the rehearsal`);
-      const inline = ((properties.Policies as { PolicyDocument: PolicyDocument }[] | undefined) ?? []).map((policy) => policy.PolicyDocument);
-      return [logicalId, { logicalId, name: names.ref(logicalId), arn: names.attribute(logicalId, 'Arn'), policies: inline } satisfies RoleModel];
+      if (properties.ManagedPolicyArns !== undefined)
+        throw new UnsupportedTemplateError(`${logicalId}: managed policies are not evaluated by the rehearsal`);
+      const inline = ((properties.Policies as { PolicyDocument: PolicyDocument }[] | undefined) ?? []).map(
+        (policy) => policy.PolicyDocument,
+      );
+      return [
+        logicalId,
+        { logicalId, name: names.ref(logicalId), arn: names.attribute(logicalId, 'Arn'), policies: inline } satisfies RoleModel,
+      ];
     }),
   );
   for (const [logicalId, resource] of ofType('AWS::IAM::Policy')) {
@@ -131,8 +140,13 @@ export function readStackModel(stack: StackArtifact, names: PhysicalNames): Stac
       architectures: (properties.Architectures as string[] | undefined) ?? ['x86_64'],
       timeoutSeconds: Number(properties.Timeout ?? 3),
       memoryMb: Number(properties.MemorySize ?? 128),
-      environment: Object.fromEntries(Object.entries((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}).map(([key, value]) => [key, String(value)])),
-      reservedConcurrency: properties.ReservedConcurrentExecutions === undefined ? undefined : Number(properties.ReservedConcurrentExecutions),
+      environment: Object.fromEntries(
+        Object.entries((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}).map(
+          ([key, value]) => [key, String(value)],
+        ),
+      ),
+      reservedConcurrency:
+        properties.ReservedConcurrentExecutions === undefined ? undefined : Number(properties.ReservedConcurrentExecutions),
       role,
       codeFolder: stack.assetFolder(code.S3Key),
       logGroupName: logging?.LogGroup ?? `/aws/lambda/${functionName}`,
@@ -141,7 +155,12 @@ export function readStackModel(stack: StackArtifact, names: PhysicalNames): Stac
 
   const keys = ofType('AWS::KMS::Key').map(([logicalId, resource]): KeyModel => {
     const properties = props(logicalId, resource);
-    return { logicalId, keyId: names.ref(logicalId), arn: names.attribute(logicalId, 'Arn'), policy: properties.KeyPolicy as PolicyDocument };
+    return {
+      logicalId,
+      keyId: names.ref(logicalId),
+      arn: names.attribute(logicalId, 'Arn'),
+      policy: properties.KeyPolicy as PolicyDocument,
+    };
   });
 
   const tables = ofType('AWS::DynamoDB::Table').map(([logicalId, resource]): TableModel => {
@@ -155,14 +174,21 @@ export function readStackModel(stack: StackArtifact, names: PhysicalNames): Stac
     };
   });
 
-  const outputs = Object.fromEntries(Object.entries(stack.template.Outputs ?? {}).map(([key, output]) => [key, resolveString(output.Value, names, `Outputs.${key}`)]));
+  const outputs = Object.fromEntries(
+    Object.entries(stack.template.Outputs ?? {}).map(([key, output]) => [key, resolveString(output.Value, names, `Outputs.${key}`)]),
+  );
   const invokePermissions = ofType('AWS::Lambda::Permission').map(([logicalId, resource]): InvokePermission => {
     const properties = props(logicalId, resource);
-    if (properties.Action !== 'lambda:InvokeFunction') throw new UnsupportedTemplateError(`${logicalId}: only lambda:InvokeFunction permissions are supported`);
+    if (properties.Action !== 'lambda:InvokeFunction')
+      throw new UnsupportedTemplateError(`${logicalId}: only lambda:InvokeFunction permissions are supported`);
     const target = String(properties.FunctionName);
     const fn = functions.find((candidate) => candidate.arn === target || candidate.functionName === target);
     if (!fn) throw new UnsupportedTemplateError(`${logicalId}: function ${target} is not in the template`);
-    return { functionArn: fn.arn, principal: String(properties.Principal), sourceArn: properties.SourceArn === undefined ? undefined : String(properties.SourceArn) };
+    return {
+      functionArn: fn.arn,
+      principal: String(properties.Principal),
+      sourceArn: properties.SourceArn === undefined ? undefined : String(properties.SourceArn),
+    };
   });
 
   return { functions, keys, tables, api: readApi(ofType, props, names, functions), invokePermissions, outputs };
@@ -198,15 +224,21 @@ function readApi(
     const [method = '', path = ''] = routeKey === '$default' ? ['ANY', '$default'] : routeKey.split(' ');
     const integrationId = String(properties.Target ?? '').replace(/^integrations\//, '');
     const integration = integrations.get(integrationId);
-    if (!integration || integration.IntegrationType !== 'AWS_PROXY') throw new UnsupportedTemplateError(`${logicalId}: needs an AWS_PROXY integration`);
+    if (!integration || integration.IntegrationType !== 'AWS_PROXY')
+      throw new UnsupportedTemplateError(`${logicalId}: needs an AWS_PROXY integration`);
     const fn = functions.find((candidate) => candidate.arn === integration.IntegrationUri);
     if (!fn) throw new UnsupportedTemplateError(`${logicalId}: its integration does not target a function of the template`);
     let authorizer: AuthorizerModel | undefined;
     if (properties.AuthorizationType === 'JWT') {
       const raw = authorizers.get(String(properties.AuthorizerId));
       const jwt = raw?.JwtConfiguration as { Issuer?: string; Audience?: string[] } | undefined;
-      if (!raw || raw.AuthorizerType !== 'JWT' || !jwt?.Issuer) throw new UnsupportedTemplateError(`${logicalId}: JWT authorizer not found`);
-      authorizer = { issuer: jwt.Issuer, audiences: jwt.Audience ?? [], identitySource: (raw.IdentitySource as string[] | undefined) ?? [] };
+      if (!raw || raw.AuthorizerType !== 'JWT' || !jwt?.Issuer)
+        throw new UnsupportedTemplateError(`${logicalId}: JWT authorizer not found`);
+      authorizer = {
+        issuer: jwt.Issuer,
+        audiences: jwt.Audience ?? [],
+        identitySource: (raw.IdentitySource as string[] | undefined) ?? [],
+      };
     } else if (properties.AuthorizationType !== undefined && properties.AuthorizationType !== 'NONE') {
       throw new UnsupportedTemplateError(`${logicalId}: authorization ${String(properties.AuthorizationType)} is not supported`);
     }
@@ -222,7 +254,12 @@ function readApi(
     };
   });
 
-  return { apiId: names.ref(apiLogicalId), stageName: String(stage.StageName), routes, defaultThrottle: throttleOf(stage.DefaultRouteSettings as RawThrottle | undefined) };
+  return {
+    apiId: names.ref(apiLogicalId),
+    stageName: String(stage.StageName),
+    routes,
+    defaultThrottle: throttleOf(stage.DefaultRouteSettings as RawThrottle | undefined),
+  };
 }
 
 interface RawThrottle {

@@ -16,12 +16,16 @@ export const REHEARSAL_CONTEXT = { allowedNetworks: '127.0.0.0/8,::1/128' } as c
 
 export async function synthesize(outdir: string, context: Record<string, string> = REHEARSAL_CONTEXT): Promise<void> {
   const contextArgs = Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]);
-  await promisify(execFile)(process.execPath, [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--quiet', '--no-notices', '--output', outdir, ...contextArgs], {
-    cwd: PROJECT_ROOT,
-    env: offlineEnvironment(outdir),
-    timeout: 600_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  await promisify(execFile)(
+    process.execPath,
+    [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '--quiet', '--no-notices', '--output', outdir, ...contextArgs],
+    {
+      cwd: PROJECT_ROOT,
+      env: offlineEnvironment(outdir),
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
 }
 
 export function offlineEnvironment(scratch: string): Record<string, string> {

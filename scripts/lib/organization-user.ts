@@ -55,23 +55,33 @@ export class OrganizationUsers {
     const existing = await this.cognito.send(new AdminGetUserCommand({ UserPoolId: this.ids.userPoolId, Username: email }));
     const current = existing.UserAttributes?.find((attribute) => attribute.Name === COGNITO_ORG_CLAIM)?.Value;
     if (current !== organizationId) {
-      throw new Error(`${email} already exists in organization "${current ?? '(none)'}"; a user's organization cannot change. Use another email.`);
+      throw new Error(
+        `${email} already exists in organization "${current ?? '(none)'}"; a user's organization cannot change. Use another email.`,
+      );
     }
     return false;
   }
 
   /** A permanent password, so the user needs no first-login password change. */
   async setPassword(email: string, password: string): Promise<void> {
-    await this.cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: this.ids.userPoolId, Username: email, Password: password, Permanent: true }));
+    await this.cognito.send(
+      new AdminSetUserPasswordCommand({ UserPoolId: this.ids.userPoolId, Username: email, Password: password, Permanent: true }),
+    );
   }
 
   /** Signs in as the user; the ID token carries custom:org_id and the client id as `aud`. */
   async idToken(email: string, password: string): Promise<IdToken> {
     const { AuthenticationResult, ChallengeName } = await this.cognito.send(
-      new InitiateAuthCommand({ ClientId: this.ids.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD: password } }),
+      new InitiateAuthCommand({
+        ClientId: this.ids.clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      }),
     );
     if (!AuthenticationResult?.IdToken) {
-      throw new Error(`Sign-in needs a further step (${ChallengeName ?? 'unknown challenge'}), e.g. MFA the user enrolled; sign in interactively instead.`);
+      throw new Error(
+        `Sign-in needs a further step (${ChallengeName ?? 'unknown challenge'}), e.g. MFA the user enrolled; sign in interactively instead.`,
+      );
     }
     return { token: AuthenticationResult.IdToken, expiresInSeconds: AuthenticationResult.ExpiresIn ?? 3600 };
   }

@@ -7,7 +7,9 @@ export async function stackOutputs(stackName: string, region: string | undefined
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks?.[0];
     if (!stack) throw new Error(`Stack ${stackName} not found`);
-    return Object.fromEntries((stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [])));
+    return Object.fromEntries(
+      (stack.Outputs ?? []).flatMap((output) => (output.OutputKey && output.OutputValue ? [[output.OutputKey, output.OutputValue]] : [])),
+    );
   } finally {
     client.destroy();
   }

@@ -8,7 +8,6 @@ import { useTestApi } from '../helpers/transports.js';
 const { api, transport } = useTestApi();
 const http = transport('http');
 
-
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -35,12 +34,19 @@ const refusals: [string, () => Promise<string | undefined>][] = [
       return `Bearer ${header}.${forged}.${signature}`;
     },
   ],
-  ['alg none', async () => `Bearer ${unsignedToken({ alg: 'none', typ: 'JWT' }, { org_id: 'org-a', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 })}`],
+  [
+    'alg none',
+    async () =>
+      `Bearer ${unsignedToken({ alg: 'none', typ: 'JWT' }, { org_id: 'org-a', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 })}`,
+  ],
   [
     'HS256 signed with the public key',
     async () => {
       const { kid } = api().issuer.publicJwk;
-      const publicPem = createPublicKey({ key: api().issuer.publicJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+      const publicPem = createPublicKey({ key: api().issuer.publicJwk as JsonWebKey, format: 'jwk' }).export({
+        type: 'spki',
+        format: 'pem',
+      });
       const body = `${base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid }))}.${base64url(JSON.stringify({ org_id: 'org-a', iss: api().issuer.issuer, aud: api().issuer.audience, exp: now() + 600 }))}`;
       return `Bearer ${body}.${createHmac('sha256', publicPem).update(body).digest('base64url')}`;
     },
@@ -51,7 +57,12 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
   test.each(refusals)('%s: 401, and no function runs', async (_, authorization) => {
     const header = await authorization();
     const before = capturedLogLines().length;
-    const response = await http.call({ org: null, method: 'POST', body: postgresBody(), headers: header === undefined ? {} : { authorization: header } });
+    const response = await http.call({
+      org: null,
+      method: 'POST',
+      body: postgresBody(),
+      headers: header === undefined ? {} : { authorization: header },
+    });
 
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe('Bearer');
@@ -63,7 +74,11 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
     const token = await api().issuer.sign({ sub: 'user-without-org' });
     const response = await http.call({ org: null, method: 'GET', headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
-    expect(response.body).toMatchObject({ code: 'unauthorized', error: expect.stringContaining("'org_id' claim"), meta: { organization_id: null } });
+    expect(response.body).toMatchObject({
+      code: 'unauthorized',
+      error: expect.stringContaining("'org_id' claim"),
+      meta: { organization_id: null },
+    });
   });
 
   test('an organization claim that is not a plain identifier is refused', async () => {
@@ -106,7 +121,12 @@ describe('the local API Gateway verifies tokens as the JWT authorizer does', () 
 });
 
 describe('the local Lambda Invoke API, which takes claims from the event, answers no browser and no unsigned call (signatures: test/local/invoke-api.test.ts)', () => {
-  const event = { version: '2.0', routeKey: 'GET /api/v2/warehouse/connections', headers: {}, requestContext: { requestId: 'r-1', authorizer: { jwt: { claims: { org_id: 'org-victim' } } } } };
+  const event = {
+    version: '2.0',
+    routeKey: 'GET /api/v2/warehouse/connections',
+    headers: {},
+    requestContext: { requestId: 'r-1', authorizer: { jwt: { claims: { org_id: 'org-victim' } } } },
+  };
 
   test.each([
     ['a browser page (text/plain, with Origin)', { 'content-type': 'text/plain', origin: 'https://evil.example' }],
@@ -114,7 +134,11 @@ describe('the local Lambda Invoke API, which takes claims from the event, answer
     ['a signed-looking call from a browser', { authorization: 'AWS4-HMAC-SHA256 Credential=x', origin: 'https://evil.example' }],
   ])('%s is refused with 403 and runs nothing', async (_, headers) => {
     const before = capturedLogLines().length;
-    const response = await fetch(`${api().api.url}/2015-03-31/functions/get-connection/invocations`, { method: 'POST', headers, body: JSON.stringify(event) });
+    const response = await fetch(`${api().api.url}/2015-03-31/functions/get-connection/invocations`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(event),
+    });
     expect(response.status).toBe(403);
     expect(capturedLogLines().length).toBe(before);
   });

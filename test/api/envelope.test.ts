@@ -56,7 +56,10 @@ describe('a base64-encoded body (isBase64Encoded: true) is decoded, and measured
     const event = base64CreateEvent(size);
     expect(Buffer.byteLength(event.body)).toBeGreaterThan(size); // the text really is larger than the body it carries
     const result = await fn('POST')(event);
-    expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toEqual({ status, body: expect.objectContaining({ provider: 'postgres', meta: expect.objectContaining({ organization_id: 'org-base64' }) }) });
+    expect({ status: result.statusCode, body: JSON.parse(result.body) as unknown }).toEqual({
+      status,
+      body: expect.objectContaining({ provider: 'postgres', meta: expect.objectContaining({ organization_id: 'org-base64' }) }),
+    });
   });
 
   test('a JSON body over 64 KiB once decoded is refused with 413 naming the body', async () => {

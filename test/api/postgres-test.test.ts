@@ -45,25 +45,66 @@ describe('testing a Postgres connection against a real server', () => {
     const { org, tested, id } = await testWith(transport, postgresBody());
 
     expect(tested.status).toBe(200);
-    expect(tested.body).toEqual({ success: true, code: 'ok', latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
+    expect(tested.body).toEqual({
+      success: true,
+      code: 'ok',
+      latency_ms: expect.any(Number),
+      meta: { request_id: expect.any(String), organization_id: org },
+    });
     const read = await transport.call({ org, method: 'GET' });
     expect(read.body!.connection).toMatchObject({ id, status: 'connected', last_tested_at: expect.any(String) });
   });
 
   test.each<[string, () => object, string, RegExp]>([
-    ['a wrong password', () => postgresBody({}, { password: 'wrong-canary-password-41' }), 'auth_failed', /Authentication failed for user 'wc_tester'/],
+    [
+      'a wrong password',
+      () => postgresBody({}, { password: 'wrong-canary-password-41' }),
+      'auth_failed',
+      /Authentication failed for user 'wc_tester'/,
+    ],
     ['an unknown user', () => postgresBody({}, { username: 'nobody' }), 'auth_failed', /Authentication failed for user 'nobody'/],
     ['a missing database', () => postgresBody({}, { database: 'no_such_db' }), 'object_not_found', /Database 'no_such_db' does not exist/],
-    ['a missing schema', () => postgresBody({ dataset_id: 'no_such_schema' }), 'object_not_found', /Schema 'no_such_schema' does not exist in database 'warehouse'/],
-    ['a schema without USAGE', () => postgresBody({ dataset_id: TEST_POSTGRES.lockedSchema }), 'permission_denied', /Permission denied for schema 'locked'/],
-    ['a database without CONNECT', () => postgresBody({}, { database: TEST_POSTGRES.privateDatabase }), 'permission_denied', /lacks a privilege.*CONNECT on database 'private_db'/],
-    ['a role over its connection limit', () => postgresBody({}, { username: TEST_POSTGRES.limitedUsername }), 'warehouse_unavailable', /not accepting connections right now/],
-    ['a database that accepts no connections', () => postgresBody({}, { database: TEST_POSTGRES.closedDatabase }), 'warehouse_error', /SQLSTATE 55000/],
+    [
+      'a missing schema',
+      () => postgresBody({ dataset_id: 'no_such_schema' }),
+      'object_not_found',
+      /Schema 'no_such_schema' does not exist in database 'warehouse'/,
+    ],
+    [
+      'a schema without USAGE',
+      () => postgresBody({ dataset_id: TEST_POSTGRES.lockedSchema }),
+      'permission_denied',
+      /Permission denied for schema 'locked'/,
+    ],
+    [
+      'a database without CONNECT',
+      () => postgresBody({}, { database: TEST_POSTGRES.privateDatabase }),
+      'permission_denied',
+      /lacks a privilege.*CONNECT on database 'private_db'/,
+    ],
+    [
+      'a role over its connection limit',
+      () => postgresBody({}, { username: TEST_POSTGRES.limitedUsername }),
+      'warehouse_unavailable',
+      /not accepting connections right now/,
+    ],
+    [
+      'a database that accepts no connections',
+      () => postgresBody({}, { database: TEST_POSTGRES.closedDatabase }),
+      'warehouse_error',
+      /SQLSTATE 55000/,
+    ],
   ])('%s fails with a clear message', async (_, body, code, message) => {
     const { tested, org } = await testWith(handler, body());
 
     expect(tested.status).toBe(400);
-    expect(tested.body).toEqual({ success: false, code, error: expect.stringMatching(message), latency_ms: expect.any(Number), meta: { request_id: expect.any(String), organization_id: org } });
+    expect(tested.body).toEqual({
+      success: false,
+      code,
+      error: expect.stringMatching(message),
+      latency_ms: expect.any(Number),
+      meta: { request_id: expect.any(String), organization_id: org },
+    });
     for (const secret of [...SECRETS, 'wrong-canary-password-41']) expect(tested.rawBody).not.toContain(secret);
     const read = await handler.call({ org, method: 'GET' });
     expect(read.body!.connection).toMatchObject({ status: 'failed' });
@@ -89,7 +130,11 @@ describe('testing a Postgres connection against a real server', () => {
   test('a server that accepts and never answers ends in a timeout within the budget', async () => {
     const { tested } = await testWith(handler, postgresBody({}, { port: silentPort }));
     expect(tested.status).toBe(400);
-    expect(tested.body).toMatchObject({ success: false, code: 'timeout', error: expect.stringMatching(/did not (finish|answer) within 1 s/) });
+    expect(tested.body).toMatchObject({
+      success: false,
+      code: 'timeout',
+      error: expect.stringMatching(/did not (finish|answer) within 1 s/),
+    });
     expect(tested.body!.latency_ms).toBeLessThan(3000);
   });
 

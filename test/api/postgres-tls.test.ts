@@ -45,7 +45,10 @@ describe('Postgres ssl_mode against a real server with TLS on', () => {
   });
 
   test.each<[string, () => Record<string, unknown>]>([
-    ['verify-full when the name does not match the certificate', () => ({ ssl_mode: 'verify-full', host: '127.0.0.1', ca_certificate: ca })],
+    [
+      'verify-full when the name does not match the certificate',
+      () => ({ ssl_mode: 'verify-full', host: '127.0.0.1', ca_certificate: ca }),
+    ],
     ['verify-full without the private CA (system trust store)', () => ({ ssl_mode: 'verify-full', host: 'localhost' })],
     ['verify-ca against an unrelated CA', () => ({ ssl_mode: 'verify-ca', ca_certificate: otherCa })],
     ['require against a server without TLS', () => ({ ssl_mode: 'require', port: plaintextOnlyPort })],

@@ -23,7 +23,8 @@ const tableName = process.env.TABLE_NAME!;
 afterAll(() => dynamoDb.destroy());
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
-const rawItem = async (org: string) => (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
+const rawItem = async (org: string) =>
+  (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
 const putItem = (item: Record<string, AttributeValue>) => dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: item }));
 
 describe('an older connection item put back in place', () => {
@@ -91,7 +92,10 @@ describe('items written before write stamps (format 1)', () => {
     const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv, { authTagLength: 16 });
     cipher.setAAD(additionalData(1, context, undefined));
     const { provider, dataset_id, credentials } = postgresBody();
-    const ciphertext = Buffer.concat([cipher.update(JSON.stringify({ provider, project_id: null, dataset_id, credentials, settings: {} })), cipher.final()]);
+    const ciphertext = Buffer.concat([
+      cipher.update(JSON.stringify({ provider, project_id: null, dataset_id, credentials, settings: {} })),
+      cipher.final(),
+    ]);
     return {
       ...itemKey(org),
       id: { S: id },

@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
-const rawItem = async (org: string) => (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
+const rawItem = async (org: string) =>
+  (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
 
 /** Every byte of an item, binary attributes as text too, so a plaintext secret cannot hide. */
 function itemText(item: Record<string, AttributeValue>): string {
@@ -67,7 +68,12 @@ describe('what is stored', () => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody() });
     const item = await rawItem(org);
-    await dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: { ...item, provider: { S: 'snowflake' }, dataset_id: { S: TEST_POSTGRES.lockedSchema } } }));
+    await dynamoDb.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...item, provider: { S: 'snowflake' }, dataset_id: { S: TEST_POSTGRES.lockedSchema } },
+      }),
+    );
 
     const tested = await handler.call({ org, method: 'POST', path: TEST_PATH });
     expect(tested.status).toBe(500);
@@ -88,8 +94,23 @@ describe('what is stored', () => {
 
   test.each([
     // The victim's write stamp goes along, so the copy passes as current and only the cryptography stands in the way.
-    ['with its own connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, id: victim.id!, write_stamp: victim.write_stamp! })],
-    ['under the copied connection id', (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({ ...stolen, pk: victim.pk!, write_stamp: victim.write_stamp! })],
+    [
+      'with its own connection id',
+      (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({
+        ...stolen,
+        pk: victim.pk!,
+        id: victim.id!,
+        write_stamp: victim.write_stamp!,
+      }),
+    ],
+    [
+      'under the copied connection id',
+      (stolen: Record<string, AttributeValue>, victim: Record<string, AttributeValue>) => ({
+        ...stolen,
+        pk: victim.pk!,
+        write_stamp: victim.write_stamp!,
+      }),
+    ],
   ])('a ciphertext copied into another organization’s item (%s) never decrypts', async (_, forge) => {
     const orgA = newOrg();
     const orgB = newOrg();
@@ -113,22 +134,41 @@ describe('organization ids are case-sensitive', () => {
     expect((await handler.call({ org: lower, method: 'GET' })).body).toMatchObject({ connection: null, meta: { organization_id: lower } });
     const createdLower = await handler.call({ org: lower, method: 'POST', body: postgresBody({ dataset_id: 'public' }) });
 
-    expect((await handler.call({ org: upper, method: 'GET' })).body!.connection).toMatchObject({ id: createdUpper.body!.id, dataset_id: TEST_POSTGRES.schema });
-    expect((await handler.call({ org: lower, method: 'GET' })).body!.connection).toMatchObject({ id: createdLower.body!.id, dataset_id: 'public' });
+    expect((await handler.call({ org: upper, method: 'GET' })).body!.connection).toMatchObject({
+      id: createdUpper.body!.id,
+      dataset_id: TEST_POSTGRES.schema,
+    });
+    expect((await handler.call({ org: lower, method: 'GET' })).body!.connection).toMatchObject({
+      id: createdLower.body!.id,
+      dataset_id: 'public',
+    });
     expect((await rawItem(upper)).id?.S).toBe(createdUpper.body!.id);
     expect((await rawItem(lower)).id?.S).toBe(createdLower.body!.id);
 
     expect((await handler.call({ org: lower, method: 'DELETE' })).status).toBe(204);
     expect((await handler.call({ org: upper, method: 'GET' })).body!.connection).toMatchObject({ id: createdUpper.body!.id });
-    expect((await handler.call({ org: upper, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true, meta: { organization_id: upper } });
+    expect((await handler.call({ org: upper, method: 'POST', path: TEST_PATH })).body).toMatchObject({
+      success: true,
+      meta: { organization_id: upper },
+    });
   });
 });
 
 describe('concurrent requests of several organizations through one warm handler', () => {
   test('each response names its own organization and carries only its own data', async () => {
-    const orgs = Array.from({ length: 6 }, (_, index) => ({ org: `org-concurrent-${index}-${randomUUID().slice(0, 6)}`, schema: `schema_${index}` }));
-    const created = await Promise.all(orgs.map(({ org, schema }) => handler.call({ org, method: 'POST', body: postgresBody({ dataset_id: schema }) })));
-    created.forEach((response, index) => expect({ status: response.status, org: response.body!.meta }).toEqual({ status: 201, org: expect.objectContaining({ organization_id: orgs[index]!.org }) }));
+    const orgs = Array.from({ length: 6 }, (_, index) => ({
+      org: `org-concurrent-${index}-${randomUUID().slice(0, 6)}`,
+      schema: `schema_${index}`,
+    }));
+    const created = await Promise.all(
+      orgs.map(({ org, schema }) => handler.call({ org, method: 'POST', body: postgresBody({ dataset_id: schema }) })),
+    );
+    created.forEach((response, index) =>
+      expect({ status: response.status, org: response.body!.meta }).toEqual({
+        status: 201,
+        org: expect.objectContaining({ organization_id: orgs[index]!.org }),
+      }),
+    );
     const idOf = new Map(orgs.map(({ org }, index) => [org, created[index]!.body!.id]));
 
     // The invocations interleave in one process (a Lambda instance runs one at a time, but it keeps its

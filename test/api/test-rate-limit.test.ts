@@ -44,33 +44,40 @@ const newOrg = () => `org-limit-${randomUUID().slice(0, 8)}`;
 const via = (name: 'handler' | 'invoke' | 'http') => api.transports.find((transport) => transport.name === name)!;
 
 describe('tests per organization', () => {
-  test('the burst passes; the next test gets 429 with Retry-After; the count is in the table', () => inOneWindow(async () => {
-    const org = newOrg();
-    await via('handler').call({ org, method: 'POST', body: postgresBody() });
-    const statuses = [];
-    for (const transport of ['handler', 'invoke', 'http'] as const) statuses.push((await via(transport).call({ org, method: 'POST', path: TEST_PATH })).status);
-    expect(statuses).toEqual([200, 200, 200]);
-    const { Items } = await dynamoDb.send(
-      new QueryCommand({ TableName: process.env.TABLE_NAME!, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :limit)', ExpressionAttributeValues: { ':pk': { S: `ORG#${org}` }, ':limit': { S: 'LIMIT#TEST#' } } }),
-    );
-    expect(Items?.reduce((sum, item) => sum + Number(item.tests?.N ?? 0), 0)).toBe(3);
+  test('the burst passes; the next test gets 429 with Retry-After; the count is in the table', () =>
+    inOneWindow(async () => {
+      const org = newOrg();
+      await via('handler').call({ org, method: 'POST', body: postgresBody() });
+      const statuses = [];
+      for (const transport of ['handler', 'invoke', 'http'] as const)
+        statuses.push((await via(transport).call({ org, method: 'POST', path: TEST_PATH })).status);
+      expect(statuses).toEqual([200, 200, 200]);
+      const { Items } = await dynamoDb.send(
+        new QueryCommand({
+          TableName: process.env.TABLE_NAME!,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :limit)',
+          ExpressionAttributeValues: { ':pk': { S: `ORG#${org}` }, ':limit': { S: 'LIMIT#TEST#' } },
+        }),
+      );
+      expect(Items?.reduce((sum, item) => sum + Number(item.tests?.N ?? 0), 0)).toBe(3);
 
-    const refused = await via('http').call({ org, method: 'POST', path: TEST_PATH });
-    expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ code: 'rate_limited', error: expect.stringContaining('3 connection tests every 30 s') });
-    const retryAfter = Number(refused.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(30);
-  }));
+      const refused = await via('http').call({ org, method: 'POST', path: TEST_PATH });
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ code: 'rate_limited', error: expect.stringContaining('3 connection tests every 30 s') });
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(30);
+    }));
 
-  test('one organization at its limit does not limit another', () => inOneWindow(async () => {
-    const busy = newOrg();
-    const other = newOrg();
-    for (const org of [busy, other]) await via('handler').call({ org, method: 'POST', body: postgresBody() });
-    for (let n = 0; n < 4; n += 1) await via('handler').call({ org: busy, method: 'POST', path: TEST_PATH });
-    expect((await via('handler').call({ org: busy, method: 'POST', path: TEST_PATH })).status).toBe(429);
-    expect((await via('handler').call({ org: other, method: 'POST', path: TEST_PATH })).status).toBe(200);
-  }));
+  test('one organization at its limit does not limit another', () =>
+    inOneWindow(async () => {
+      const busy = newOrg();
+      const other = newOrg();
+      for (const org of [busy, other]) await via('handler').call({ org, method: 'POST', body: postgresBody() });
+      for (let n = 0; n < 4; n += 1) await via('handler').call({ org: busy, method: 'POST', path: TEST_PATH });
+      expect((await via('handler').call({ org: busy, method: 'POST', path: TEST_PATH })).status).toBe(429);
+      expect((await via('handler').call({ org: other, method: 'POST', path: TEST_PATH })).status).toBe(200);
+    }));
 
   test('creating, reading and deleting are not limited', async () => {
     const org = newOrg();

@@ -9,18 +9,25 @@ const { api, transport } = useTestApi();
 const handler = transport('handler');
 const http = transport('http');
 
-
 const ORG = 'org-validation';
-const without = (object: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(object).filter(([name]) => name !== key));
-const encryptedPkcs8 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-  type: 'pkcs8',
-  format: 'pem',
-  cipher: 'aes-256-cbc',
-  passphrase: 'right-passphrase',
-}).toString();
+const without = (object: Record<string, unknown>, key: string) =>
+  Object.fromEntries(Object.entries(object).filter(([name]) => name !== key));
+const encryptedPkcs8 = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: 'right-passphrase',
+  })
+  .toString();
 
 const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-const keyPair = (privateKey: string, passphrase?: string) => ({ auth_method: 'key_pair', password: undefined, private_key: privateKey, private_key_passphrase: passphrase });
+const keyPair = (privateKey: string, passphrase?: string) => ({
+  auth_method: 'key_pair',
+  password: undefined,
+  private_key: privateKey,
+  private_key_passphrase: passphrase,
+});
 
 describe('every invalid body is a 400 naming the field, and nothing is stored', () => {
   const pg = postgresBody();
@@ -37,12 +44,32 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['an unknown top-level field', { ...pg, region: 'eu' }, 'region', /not a known field/],
     ['an unknown credentials field', postgresBody({}, { sslcert: 'x' }), 'credentials.sslcert', /not a known field/],
     ['an unknown Snowflake top-level field', { ...sf, region: 'eu' }, 'region', /not a known field/],
-    ['an unknown Snowflake credentials field', snowflakeBody({}, { authenticator: 'oauth' }), 'credentials.authenticator', /not a known field/],
+    [
+      'an unknown Snowflake credentials field',
+      snowflakeBody({}, { authenticator: 'oauth' }),
+      'credentials.authenticator',
+      /not a known field/,
+    ],
     ['an unknown BigQuery top-level field', { ...bq, credentials_json: '{}' }, 'credentials_json', /not a known field/],
-    ['an unknown field named like a secret, in credentials', postgresBody({}, { LEAKCANARY_S: 'x' }), 'credentials', /^has a field that is not known \(its name is not shown\)$/],
-    ['an unknown field named like a secret, at the top', { ...sf, 'leak canary': 1 }, 'body', /^has a field that is not known \(its name is not shown\)$/],
+    [
+      'an unknown field named like a secret, in credentials',
+      postgresBody({}, { LEAKCANARY_S: 'x' }),
+      'credentials',
+      /^has a field that is not known \(its name is not shown\)$/,
+    ],
+    [
+      'an unknown field named like a secret, at the top',
+      { ...sf, 'leak canary': 1 },
+      'body',
+      /^has a field that is not known \(its name is not shown\)$/,
+    ],
     ['an unknown field with a very long name', snowflakeBody({}, { ['x'.repeat(200)]: 'x' }), 'credentials', /its name is not shown/],
-    ['a BigQuery key file field named like a secret, not a string', bigqueryBody({}, { LEAKCANARY_S: 1 }), 'credentials', /^has a field \(its name is not shown\) that must be a string$/],
+    [
+      'a BigQuery key file field named like a secret, not a string',
+      bigqueryBody({}, { LEAKCANARY_S: 1 }),
+      'credentials',
+      /^has a field \(its name is not shown\) that must be a string$/,
+    ],
     ['a missing host', { ...pg, credentials: without(pg.credentials, 'host') }, 'credentials.host', /is required/],
     ['a host with a path (a unix socket)', postgresBody({}, { host: '/var/run/postgresql' }), 'credentials.host', /hostname or an IP/],
     ['a host with a space', postgresBody({}, { host: 'db example.com' }), 'credentials.host', /hostname or an IP/],
@@ -54,28 +81,103 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['a password with a NUL byte', postgresBody({}, { password: 'a\u0000b' }), 'credentials.password', /NUL/],
     ['a password that is a number', postgresBody({}, { password: 12345 }), 'credentials.password', /must be a string/],
     ['an unknown ssl_mode', postgresBody({}, { ssl_mode: 'prefer' }), 'credentials.ssl_mode', /must be one of/],
-    ['a CA certificate that is not PEM', postgresBody({}, { ssl_mode: 'verify-full', ca_certificate: 'not a cert' }), 'credentials.ca_certificate', /PEM certificates/],
+    [
+      'a CA certificate that is not PEM',
+      postgresBody({}, { ssl_mode: 'verify-full', ca_certificate: 'not a cert' }),
+      'credentials.ca_certificate',
+      /PEM certificates/,
+    ],
     ['a database name with a control character', postgresBody({}, { database: 'a\nb' }), 'credentials.database', /control characters/],
     ['a database name over 63 characters', postgresBody({}, { database: 'd'.repeat(64) }), 'credentials.database', /at most 63/],
-    ['a Snowflake account that smuggles a host', snowflakeBody({ project_id: null }, { account: 'evil.com/x' }), 'credentials.account', /account identifier/],
-    ['a Snowflake account with the domain', snowflakeBody({ project_id: null }, { account: 'acme.snowflakecomputing.com.evil' }), 'credentials.account', /account identifier/],
-    ['a Snowflake region that is only a dash', snowflakeBody({ project_id: null }, { account: 'xy1.-' }), 'credentials.account', /account identifier/],
-    ['a Snowflake connection without an account anywhere', snowflakeBody({ project_id: null }, { account: undefined }), 'project_id', /is required/],
+    [
+      'a Snowflake account that smuggles a host',
+      snowflakeBody({ project_id: null }, { account: 'evil.com/x' }),
+      'credentials.account',
+      /account identifier/,
+    ],
+    [
+      'a Snowflake account with the domain',
+      snowflakeBody({ project_id: null }, { account: 'acme.snowflakecomputing.com.evil' }),
+      'credentials.account',
+      /account identifier/,
+    ],
+    [
+      'a Snowflake region that is only a dash',
+      snowflakeBody({ project_id: null }, { account: 'xy1.-' }),
+      'credentials.account',
+      /account identifier/,
+    ],
+    [
+      'a Snowflake connection without an account anywhere',
+      snowflakeBody({ project_id: null }, { account: undefined }),
+      'project_id',
+      /is required/,
+    ],
     ['a Snowflake project_id that differs from the account', snowflakeBody({ project_id: 'other-account' }), 'project_id', /must match/],
-    ['a Snowflake password missing', { ...sf, credentials: without(sf.credentials, 'password') }, 'credentials.password', /is required when auth_method is 'password'/],
-    ['a Snowflake key pair without the key', snowflakeBody({}, { auth_method: 'key_pair', password: undefined }), 'credentials.private_key', /is required when auth_method is 'key_pair'/],
-    ['a Snowflake key that is not PEM', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: 'MIIE...' }), 'credentials.private_key', /PEM private key/],
-    ['an encrypted Snowflake key with the wrong passphrase', snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: encryptedPkcs8, private_key_passphrase: 'wrong' }), 'credentials.private_key', /passphrase/],
-    ['an unknown Snowflake auth_method', snowflakeBody({}, { auth_method: 'oauth' }), 'credentials.auth_method', /'password' or 'key_pair'/],
-    ['the decoy PEM of issue 10 (text, a cheap key, a 16,000,000-iteration key)', snowflakeBody({}, keyPair(decoyKey('right-passphrase'), 'right-passphrase')), 'credentials.private_key', /^must be one PEM private key .* with nothing but whitespace around it$/],
-    ['a Snowflake RSA key with public exponent 3', snowflakeBody({}, keyPair(rsaKeyPem(2048, 3))), 'credentials.private_key', /2048 to 4096 bits with public exponent 65537/],
-    ['a BigQuery RSA key of 1024 bits', bigqueryBody({}, { private_key: rsaKeyPem(1024) }), 'credentials.private_key', /^must be an RSA key of 2048 to 4096 bits with public exponent 65537, as Snowflake and BigQuery require$/],
+    [
+      'a Snowflake password missing',
+      { ...sf, credentials: without(sf.credentials, 'password') },
+      'credentials.password',
+      /is required when auth_method is 'password'/,
+    ],
+    [
+      'a Snowflake key pair without the key',
+      snowflakeBody({}, { auth_method: 'key_pair', password: undefined }),
+      'credentials.private_key',
+      /is required when auth_method is 'key_pair'/,
+    ],
+    [
+      'a Snowflake key that is not PEM',
+      snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: 'MIIE...' }),
+      'credentials.private_key',
+      /PEM private key/,
+    ],
+    [
+      'an encrypted Snowflake key with the wrong passphrase',
+      snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: encryptedPkcs8, private_key_passphrase: 'wrong' }),
+      'credentials.private_key',
+      /passphrase/,
+    ],
+    [
+      'an unknown Snowflake auth_method',
+      snowflakeBody({}, { auth_method: 'oauth' }),
+      'credentials.auth_method',
+      /'password' or 'key_pair'/,
+    ],
+    [
+      'the decoy PEM of issue 10 (text, a cheap key, a 16,000,000-iteration key)',
+      snowflakeBody({}, keyPair(decoyKey('right-passphrase'), 'right-passphrase')),
+      'credentials.private_key',
+      /^must be one PEM private key .* with nothing but whitespace around it$/,
+    ],
+    [
+      'a Snowflake RSA key with public exponent 3',
+      snowflakeBody({}, keyPair(rsaKeyPem(2048, 3))),
+      'credentials.private_key',
+      /2048 to 4096 bits with public exponent 65537/,
+    ],
+    [
+      'a BigQuery RSA key of 1024 bits',
+      bigqueryBody({}, { private_key: rsaKeyPem(1024) }),
+      'credentials.private_key',
+      /^must be an RSA key of 2048 to 4096 bits with public exponent 65537, as Snowflake and BigQuery require$/,
+    ],
     ['a BigQuery EC key', bigqueryBody({}, { private_key: ecKey }), 'credentials.private_key', /must be an RSA key/],
     ['a BigQuery key of another type', bigqueryBody({}, { type: 'authorized_user' }), 'credentials.type', /service_account/],
     ['a BigQuery private key that is not PEM', bigqueryBody({}, { private_key: 'abc' }), 'credentials.private_key', /PEM private key/],
-    ['a BigQuery private key that is a broken PEM', bigqueryBody({}, { private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }), 'credentials.private_key', /valid PEM/],
+    [
+      'a BigQuery private key that is a broken PEM',
+      bigqueryBody({}, { private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }),
+      'credentials.private_key',
+      /valid PEM/,
+    ],
     ['a BigQuery client_email that is not an email', bigqueryBody({}, { client_email: 'robot' }), 'credentials.client_email', /email/],
-    ['a BigQuery key file field that is not a string', bigqueryBody({}, { client_id: { nested: true } }), 'credentials.client_id', /must be a string/],
+    [
+      'a BigQuery key file field that is not a string',
+      bigqueryBody({}, { client_id: { nested: true } }),
+      'credentials.client_id',
+      /must be a string/,
+    ],
     ['a BigQuery connection without dataset_id', without(bq, 'dataset_id'), 'dataset_id', /is required/],
     ['a BigQuery connection without project_id', without(bq, 'project_id'), 'project_id', /is required/],
     ['a BigQuery project id with capitals', { ...bq, project_id: 'Acme' }, 'project_id', /project id/],
@@ -86,7 +188,12 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     const response = await handler.call({ org: ORG, method: 'POST', body });
 
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ code: 'validation_failed', field, error: expect.stringContaining(`${field}:`), meta: { organization_id: ORG } });
+    expect(response.body).toMatchObject({
+      code: 'validation_failed',
+      field,
+      error: expect.stringContaining(`${field}:`),
+      meta: { organization_id: ORG },
+    });
     const details = response.body!.details as { field: string; message: string }[];
     expect(details.find((detail) => detail.field === field)?.message).toMatch(message);
     for (const secret of [...SECRETS, 'right-passphrase']) expect(response.rawBody).not.toContain(secret);
@@ -106,7 +213,9 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     const extra = Object.fromEntries(Array.from({ length: 1_000 }, (_, index) => [`LEAKCANARY_${index}`, index]));
     const response = await handler.call({ org: ORG, method: 'POST', body: bigqueryBody({}, extra) });
     expect(response.status).toBe(400);
-    expect(response.body!.details).toEqual([{ field: 'credentials', message: 'has a field (its name is not shown) that must be a string' }]);
+    expect(response.body!.details).toEqual([
+      { field: 'credentials', message: 'has a field (its name is not shown) that must be a string' },
+    ]);
   });
 
   test('distinct problems beyond the first 20 are counted, not listed', async () => {
@@ -119,7 +228,11 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
 
   test('all problems are listed in details', async () => {
     const response = await handler.call({ org: ORG, method: 'POST', body: postgresBody({}, { port: 0, database: '', extra: 1 }) });
-    expect((response.body!.details as { field: string }[]).map((detail) => detail.field).sort()).toEqual(['credentials.database', 'credentials.extra', 'credentials.port']);
+    expect((response.body!.details as { field: string }[]).map((detail) => detail.field).sort()).toEqual([
+      'credentials.database',
+      'credentials.extra',
+      'credentials.port',
+    ]);
   });
 
   test('defaults are applied: port 5432, schema public, ssl_mode require', async () => {
@@ -135,8 +248,20 @@ describe('malformed requests', () => {
   test.each([
     ['malformed JSON', { rawBody: '{"provider":' }, 400, 'invalid_json', 'body'],
     ['an empty body', { rawBody: '' }, 400, 'invalid_json', 'body'],
-    ['a text/plain body', { rawBody: JSON.stringify(postgresBody()), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type', 'headers.content-type'],
-    ['a form body', { rawBody: 'provider=postgres', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type', 'headers.content-type'],
+    [
+      'a text/plain body',
+      { rawBody: JSON.stringify(postgresBody()), headers: { 'content-type': 'text/plain' } },
+      415,
+      'unsupported_media_type',
+      'headers.content-type',
+    ],
+    [
+      'a form body',
+      { rawBody: 'provider=postgres', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported_media_type',
+      'headers.content-type',
+    ],
     ['a body over 64 KiB', { body: postgresBody({}, { password: 'x'.repeat(70_000) }) }, 413, 'payload_too_large', 'body'],
   ])('%s is refused with a clear 4xx through HTTP and the handler alike', async (_, request, status, code, field) => {
     for (const transport of [handler, http]) {
@@ -147,7 +272,12 @@ describe('malformed requests', () => {
   });
 
   test('application/json with a charset is accepted', async () => {
-    const response = await http.call({ org: 'org-charset', method: 'POST', body: postgresBody(), headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const response = await http.call({
+      org: 'org-charset',
+      method: 'POST',
+      body: postgresBody(),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
     expect(response.status).toBe(201);
   });
 

@@ -28,7 +28,18 @@ if (settings) {
     organizations: async () => organizations,
     // The deployed test function may not reach loopback: the SSRF guard answers without a packet sent.
     postgres: () => ({
-      body: { provider: 'postgres', dataset_id: 'public', credentials: { host: '127.0.0.1', port: 5432, database: 'postgres', username: 'probe', password: 'deployed-probe-canary', ssl_mode: 'disable' } },
+      body: {
+        provider: 'postgres',
+        dataset_id: 'public',
+        credentials: {
+          host: '127.0.0.1',
+          port: 5432,
+          database: 'postgres',
+          username: 'probe',
+          password: 'deployed-probe-canary',
+          ssl_mode: 'disable',
+        },
+      },
       verdict: { success: false, code: 'host_not_allowed' },
     }),
   });

@@ -5,13 +5,26 @@ import { fileURLToPath } from 'node:url';
 
 /** Every relative link in the README and docs/ reaches a file, and every #anchor a heading in it. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DOCUMENTS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOCUMENTS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchorsOf(markdown: string): Set<string> {
   const withoutCode = markdown.replace(/```[\s\S]*?```/g, '');
   const headings = [...withoutCode.matchAll(/^#{1,6} +(.+)$/gm)].map((match) => match[1]!);
-  return new Set(headings.map((heading) => heading.toLowerCase().replace(/`/g, '').replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+  return new Set(
+    headings.map((heading) =>
+      heading
+        .toLowerCase()
+        .replace(/`/g, '')
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
 }
 
 function linksOf(markdown: string): string[] {

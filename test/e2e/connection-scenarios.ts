@@ -30,18 +30,31 @@ export function connectionScenarios(target: ScenarioTarget): void {
     test.each([
       ['postgres', () => target.postgres().body, {}],
       ['snowflake', () => snowflakeBody(), { project_id: 'acme-analytics', dataset_id: 'PUBLIC', settings: {} }],
-      ['bigquery', () => bigqueryBody(), { project_id: 'acme-analytics-123', dataset_id: 'levered', settings: { maximum_bytes_billed: 10485760 } }],
+      [
+        'bigquery',
+        () => bigqueryBody(),
+        { project_id: 'acme-analytics-123', dataset_id: 'levered', settings: { maximum_bytes_billed: 10485760 } },
+      ],
     ])('a %s connection is created, read back without secrets, and deleted', async (provider, body, expected) => {
       const api = transport();
       const [org] = await target.organizations();
 
       const created = await api.call({ org, method: 'POST', body: body() });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), provider, ...expected, created_at: expect.any(String), meta: { request_id: expect.any(String), organization_id: org } });
+      expect(created.body).toMatchObject({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        provider,
+        ...expected,
+        created_at: expect.any(String),
+        meta: { request_id: expect.any(String), organization_id: org },
+      });
 
       const read = await api.call({ org, method: 'GET' });
       expect(read.status).toBe(200);
-      expect(read.body).toMatchObject({ connection: { id: created.body!.id, provider, ...expected, status: null, last_tested_at: null }, meta: { organization_id: org } });
+      expect(read.body).toMatchObject({
+        connection: { id: created.body!.id, provider, ...expected, status: null, last_tested_at: null },
+        meta: { organization_id: org },
+      });
       for (const secret of SECRETS) expect(created.rawBody + read.rawBody).not.toContain(secret);
       expect(read.rawBody).not.toMatch(/ciphertext|encrypted_data_key|password|private_key/);
 
@@ -69,7 +82,10 @@ export function connectionScenarios(target: ScenarioTarget): void {
       const tested = await api.call({ org, method: 'POST', path: TEST_PATH });
       expect(tested.status).toBe(verdict.success ? 200 : 400);
       expect(tested.body).toMatchObject({ ...verdict, latency_ms: expect.any(Number), meta: { organization_id: org } });
-      expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({ status: verdict.success ? 'connected' : 'failed', last_tested_at: expect.any(String) });
+      expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({
+        status: verdict.success ? 'connected' : 'failed',
+        last_tested_at: expect.any(String),
+      });
       await api.call({ org, method: 'DELETE' });
     });
 
@@ -79,7 +95,11 @@ export function connectionScenarios(target: ScenarioTarget): void {
       for (const { provider, body, verdict } of target.standIns?.() ?? []) {
         expect((await api.call({ org, method: 'POST', body })).status).toBe(201);
         const tested = await api.call({ org, method: 'POST', path: TEST_PATH });
-        expect({ provider, status: tested.status, body: tested.body }).toMatchObject({ provider, status: verdict.success ? 200 : 400, body: verdict });
+        expect({ provider, status: tested.status, body: tested.body }).toMatchObject({
+          provider,
+          status: verdict.success ? 200 : 400,
+          body: verdict,
+        });
       }
       await api.call({ org, method: 'DELETE' });
     });
@@ -109,9 +129,17 @@ export function connectionScenarios(target: ScenarioTarget): void {
 
     test('an invalid body is a 400 naming the field', async () => {
       const [org] = await target.organizations();
-      const response = await transport().call({ org, method: 'POST', body: { ...target.postgres().body, credentials: { host: 'db.example.com', port: 70000 } } });
+      const response = await transport().call({
+        org,
+        method: 'POST',
+        body: { ...target.postgres().body, credentials: { host: 'db.example.com', port: 70000 } },
+      });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ code: 'validation_failed', field: expect.stringMatching(/^credentials\./), error: expect.any(String) });
+      expect(response.body).toMatchObject({
+        code: 'validation_failed',
+        field: expect.stringMatching(/^credentials\./),
+        error: expect.any(String),
+      });
     });
 
     test('a request without an identity is refused with 401', async () => {

@@ -58,10 +58,19 @@ export interface FakeBigQuery {
   close(): Promise<void>;
 }
 
-const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 503: 'UNAVAILABLE' };
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  503: 'UNAVAILABLE',
+};
 
 function apiError(response: ServerResponse, status: number, reason: string, message: string): void {
-  sendJson(response, status, { error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: STATUS_NAMES[status] ?? 'UNKNOWN' } });
+  sendJson(response, status, {
+    error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: STATUS_NAMES[status] ?? 'UNKNOWN' },
+  });
 }
 
 export async function startFakeBigQuery(projects: FakeBigQueryProject[], accounts: FakeServiceAccount[]): Promise<FakeBigQuery> {
@@ -86,15 +95,30 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
     return iss === account.email && sub === account.email && scoped && fresh && keyMatches ? account.email : undefined;
   }
 
-  function runQuery(response: ServerResponse, project: FakeBigQueryProject, email: string, body: Record<string, unknown>): Promise<void> | void {
+  function runQuery(
+    response: ServerResponse,
+    project: FakeBigQueryProject,
+    email: string,
+    body: Record<string, unknown>,
+  ): Promise<void> | void {
     if (!project.jobUsers.includes(email)) {
-      return apiError(response, 403, 'accessDenied', `Access Denied: Project ${project.projectId}: User does not have bigquery.jobs.create permission in project ${project.projectId}.`);
+      return apiError(
+        response,
+        403,
+        'accessDenied',
+        `Access Denied: Project ${project.projectId}: User does not have bigquery.jobs.create permission in project ${project.projectId}.`,
+      );
     }
-    if (body.query !== 'SELECT 1 AS probe' || body.useLegacySql !== false) return apiError(response, 400, 'invalidQuery', 'The fake runs only the probe query.');
+    if (body.query !== 'SELECT 1 AS probe' || body.useLegacySql !== false)
+      return apiError(response, 400, 'invalidQuery', 'The fake runs only the probe query.');
     if (typeof body.maximumBytesBilled !== 'string' || !/^\d+$/.test(body.maximumBytesBilled)) {
       return apiError(response, 400, 'invalid', 'maximumBytesBilled must be an int64 string.');
     }
-    const jobReference = { projectId: project.projectId, jobId: `job_${randomUUID().replace(/-/g, '')}`, location: typeof body.location === 'string' ? body.location : 'US' };
+    const jobReference = {
+      projectId: project.projectId,
+      jobId: `job_${randomUUID().replace(/-/g, '')}`,
+      location: typeof body.location === 'string' ? body.location : 'US',
+    };
     const waitMs = typeof body.timeoutMs === 'number' ? body.timeoutMs : 10_000;
     const runsMs = behaviour.queryRunsMs ?? 0;
     if (runsMs > waitMs) {
@@ -116,7 +140,12 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
     const dataset = project.datasets[datasetId];
     if (!dataset) return apiError(response, 404, 'notFound', `Not found: Dataset ${project.projectId}:${datasetId}`);
     if (!dataset.readers.includes(email)) {
-      return apiError(response, 403, 'accessDenied', `Access Denied: Dataset ${project.projectId}:${datasetId}: Permission bigquery.datasets.get denied on dataset ${project.projectId}:${datasetId} (or it may not exist).`);
+      return apiError(
+        response,
+        403,
+        'accessDenied',
+        `Access Denied: Dataset ${project.projectId}:${datasetId}: Permission bigquery.datasets.get denied on dataset ${project.projectId}:${datasetId} (or it may not exist).`,
+      );
     }
     return sendJson(response, 200, {
       kind: 'bigquery#dataset',
@@ -135,7 +164,8 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
       return;
     }
     if (behaviour.delayMs) await delays.wait(behaviour.delayMs);
-    if (behaviour.failWith) return apiError(response, behaviour.failWith.status, behaviour.failWith.reason, 'The service is currently unavailable.');
+    if (behaviour.failWith)
+      return apiError(response, behaviour.failWith.status, behaviour.failWith.reason, 'The service is currently unavailable.');
 
     const route = /^\/bigquery\/v2\/projects\/([^/]+)\/(queries|datasets)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!route) return apiError(response, 404, 'notFound', `The fake has no route for ${url.pathname}.`);
@@ -148,11 +178,23 @@ export async function startFakeBigQuery(projects: FakeBigQueryProject[], account
     const project = projects.find((candidate) => candidate.projectId === projectId);
     if (!project) return apiError(response, 404, 'notFound', `Not found: Project ${projectId}`);
     if (!project.apiEnabled) {
-      return apiError(response, 403, 'accessDenied', `BigQuery API has not been used in project ${projectId} before or it is disabled. Enable it, then retry.`);
+      return apiError(
+        response,
+        403,
+        'accessDenied',
+        `BigQuery API has not been used in project ${projectId} before or it is disabled. Enable it, then retry.`,
+      );
     }
     if (collection === 'queries' && request.method === 'POST' && id === undefined) return runQuery(response, project, email, body);
     if (collection === 'queries' && request.method === 'GET' && id !== undefined) {
-      return sendJson(response, 200, { kind: 'bigquery#getQueryResultsResponse', jobReference: { projectId, jobId: id }, jobComplete: true, totalRows: '1', schema: { fields: [{ name: 'probe', type: 'INTEGER' }] }, rows: [{ f: [{ v: '1' }] }] });
+      return sendJson(response, 200, {
+        kind: 'bigquery#getQueryResultsResponse',
+        jobReference: { projectId, jobId: id },
+        jobComplete: true,
+        totalRows: '1',
+        schema: { fields: [{ name: 'probe', type: 'INTEGER' }] },
+        rows: [{ f: [{ v: '1' }] }],
+      });
     }
     if (collection === 'datasets' && request.method === 'GET' && id !== undefined) {
       if (behaviour.datasetDelayMs) await delays.wait(behaviour.datasetDelayMs);

@@ -33,7 +33,9 @@ export function verifyRs256(token: string, publicKey: KeyObject): VerifiedJwt | 
 
 /** Snowflake's key fingerprint: SHA256 of the DER public key (SPKI), base64. */
 export function snowflakeFingerprint(publicKey: KeyObject): string {
-  return `SHA256:${createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('base64')}`;
+  return `SHA256:${createHash('sha256')
+    .update(publicKey.export({ format: 'der', type: 'spki' }))
+    .digest('base64')}`;
 }
 
 /** Seconds since the epoch; snowflake-sdk sends milliseconds in iat/exp, so both are accepted. */

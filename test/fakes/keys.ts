@@ -11,7 +11,9 @@ const generateRsa = promisify(generateKeyPair);
 
 function toPair(privateKey: KeyObject, passphrase?: string): TestKeyPair {
   const privateKeyPem = privateKey
-    .export(passphrase === undefined ? { type: 'pkcs8', format: 'pem' } : { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
+    .export(
+      passphrase === undefined ? { type: 'pkcs8', format: 'pem' } : { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase },
+    )
     .toString();
   return { privateKeyPem, publicKey: createPublicKey(privateKey) };
 }
@@ -38,7 +40,11 @@ export class RsaKeyPool {
 
 /** A valid key that cannot sign RS256. */
 export function ecPrivateKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+  return generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
 }
 
 /** Distinctive lines of a PEM body: if any shows up in output, the key leaked. */

@@ -31,7 +31,11 @@ const DEFAULT_HOST = '127.0.0.1';
  * response closes its connection: a client's keep-alive pool must not carry a socket from one
  * test's mode into the next.
  */
-export async function startLoopbackServer(handler: Handler, initialMode: ConnectionMode = 'serve', host = DEFAULT_HOST): Promise<LoopbackServer> {
+export async function startLoopbackServer(
+  handler: Handler,
+  initialMode: ConnectionMode = 'serve',
+  host = DEFAULT_HOST,
+): Promise<LoopbackServer> {
   const running = new Set<Promise<void>>();
   const http = createHttpServer((request, response) => {
     response.setHeader('Connection', 'close');

@@ -88,7 +88,13 @@ function resolveName(raw: string | undefined): string | undefined {
 }
 
 function failure(error: SnowflakeError, extra: Record<string, unknown> = {}) {
-  return { data: { errorCode: error.code, sqlState: error.sqlState ?? '08001', ...extra }, code: error.code, message: error.message, success: false, headers: null };
+  return {
+    data: { errorCode: error.code, sqlState: error.sqlState ?? '08001', ...extra },
+    code: error.code,
+    message: error.message,
+    success: false,
+    headers: null,
+  };
 }
 
 export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<FakeSnowflake> {
@@ -136,7 +142,12 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
         serverVersion: '9.0.0',
         firstLogin: false,
         parameters: behaviour.loginParameters ?? [],
-        sessionInfo: { databaseName: session.database, schemaName: session.schema, warehouseName: session.warehouse, roleName: session.role },
+        sessionInfo: {
+          databaseName: session.database,
+          schemaName: session.schema,
+          warehouseName: session.warehouse,
+          roleName: session.role,
+        },
       },
       code: null,
       message: null,
@@ -171,12 +182,25 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
     const databaseName = resolveName(query.databaseName);
     const database = databaseName !== undefined && model.databases[databaseName]?.roles.includes(role) ? databaseName : null;
     const schemaName = resolveName(query.schemaName);
-    const schema = database !== null && schemaName !== undefined && model.databases[database]!.schemas[schemaName]?.includes(role) ? schemaName : null;
+    const schema =
+      database !== null && schemaName !== undefined && model.databases[database]!.schemas[schemaName]?.includes(role) ? schemaName : null;
     return { role, warehouse, database, schema };
   }
 
   function result(session: Session, sqlText: string): unknown {
-    const column = (name: string) => ({ name, type: 'text', nullable: true, length: 255, byteLength: 1020, precision: null, scale: null, database: '', schema: '', table: '', collation: null });
+    const column = (name: string) => ({
+      name,
+      type: 'text',
+      nullable: true,
+      length: 255,
+      byteLength: 1020,
+      precision: null,
+      scale: null,
+      database: '',
+      schema: '',
+      table: '',
+      collation: null,
+    });
     let rowtype: unknown[];
     let rowset: unknown[][];
     if (/CURRENT_ROLE\(\)/i.test(sqlText)) {
@@ -186,7 +210,10 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
       rowtype = [{ ...column('1'), type: 'fixed', precision: 1, scale: 0 }];
       rowset = [['1']];
     } else {
-      return failure({ code: '001003', message: 'SQL compilation error: syntax error (the fake knows only the probe queries).', sqlState: '42000' }, { queryId: randomUUID() });
+      return failure(
+        { code: '001003', message: 'SQL compilation error: syntax error (the fake knows only the probe queries).', sqlState: '42000' },
+        { queryId: randomUUID() },
+      );
     }
     return {
       data: {
@@ -240,11 +267,17 @@ export async function startFakeSnowflake(model: FakeSnowflakeAccount): Promise<F
       const master = /^Snowflake Token="([^"]+)"$/.exec(request.headers.authorization ?? '')?.[1];
       const old = master === undefined ? undefined : masterTokens.get(master);
       const session = old === undefined ? undefined : sessions.get(old);
-      if (!session || master === undefined) return sendJson(response, 200, failure({ code: '390114', message: 'Authentication token has expired.' }));
+      if (!session || master === undefined)
+        return sendJson(response, 200, failure({ code: '390114', message: 'Authentication token has expired.' }));
       const token = `session-${randomBytes(12).toString('hex')}`;
       sessions.set(token, session);
       masterTokens.set(master, token);
-      return sendJson(response, 200, { data: { sessionToken: token, validityInSecondsST: 3600, masterToken: master, validityInSecondsMT: 14400 }, code: null, message: null, success: true });
+      return sendJson(response, 200, {
+        data: { sessionToken: token, validityInSecondsST: 3600, masterToken: master, validityInSecondsMT: 14400 },
+        code: null,
+        message: null,
+        success: true,
+      });
     }
 
     const current = sessionOf(request);

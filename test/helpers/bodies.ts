@@ -10,7 +10,9 @@ export const CANARY = {
   bigqueryKeyMarker: 'bq-canary-key',
 } as const;
 
-const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
 
 export const SECRETS = [TEST_POSTGRES.password, CANARY.snowflakePassword, serviceAccountKey.split('\n')[5]!];
 
@@ -65,7 +67,8 @@ export function bigqueryBody(overrides: Record<string, unknown> = {}, credential
       auth_uri: 'https://accounts.google.com/o/oauth2/auth',
       token_uri: 'https://oauth2.googleapis.com/token',
       auth_provider_x509_cert_url: 'https://www.googleapis.com/oauth2/v1/certs',
-      client_x509_cert_url: 'https://www.googleapis.com/robot/v1/metadata/x509/warehouse-reader%40acme-analytics-123.iam.gserviceaccount.com',
+      client_x509_cert_url:
+        'https://www.googleapis.com/robot/v1/metadata/x509/warehouse-reader%40acme-analytics-123.iam.gserviceaccount.com',
       universe_domain: 'googleapis.com',
       ...credentialOverrides,
     },

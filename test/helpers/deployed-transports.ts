@@ -63,20 +63,35 @@ export function remoteTransports(stack: RemoteStack): { transports: Transport[];
         ...(payload === undefined ? {} : { body: payload }),
         ...(request.org === null ? {} : { claims: { sub: 'test-deployed', [stack.orgClaim]: request.org } }),
       });
-      const output = await lambda.send(new InvokeCommand({ FunctionName: stack.functionNames[route.functionName], Payload: Buffer.from(JSON.stringify(event)) }));
+      const output = await lambda.send(
+        new InvokeCommand({ FunctionName: stack.functionNames[route.functionName], Payload: Buffer.from(JSON.stringify(event)) }),
+      );
       if (output.FunctionError) throw new Error(`Function error ${output.FunctionError}: ${Buffer.from(output.Payload ?? []).toString()}`);
-      const result = JSON.parse(Buffer.from(output.Payload ?? []).toString()) as { statusCode: number; headers?: Record<string, string>; body?: string };
-      return response(result.statusCode, Object.fromEntries(Object.entries(result.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])), result.body ?? '');
+      const result = JSON.parse(Buffer.from(output.Payload ?? []).toString()) as {
+        statusCode: number;
+        headers?: Record<string, string>;
+        body?: string;
+      };
+      return response(
+        result.statusCode,
+        Object.fromEntries(Object.entries(result.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])),
+        result.body ?? '',
+      );
     },
   };
   const http: Transport = {
     name: 'http',
     async call(request: ApiCall) {
       const headers: Record<string, string> = { ...request.headers };
-      if (request.org !== null && headers.authorization === undefined) headers.authorization = `Bearer ${await stack.tokenFor(request.org)}`;
+      if (request.org !== null && headers.authorization === undefined)
+        headers.authorization = `Bearer ${await stack.tokenFor(request.org)}`;
       const payload = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
       if (payload !== undefined) headers['content-type'] ??= 'application/json';
-      const fetched = await fetch(`${stack.apiUrl.replace(/\/$/, '')}${request.path ?? API_BASE_PATH}`, { method: request.method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      const fetched = await fetch(`${stack.apiUrl.replace(/\/$/, '')}${request.path ?? API_BASE_PATH}`, {
+        method: request.method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
       return response(fetched.status, Object.fromEntries(fetched.headers), await fetched.text());
     },
   };

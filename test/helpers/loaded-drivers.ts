@@ -9,7 +9,10 @@ import { loadHandler } from '../../local/load-handler.js';
 
 const DRIVERS = { pg: '/node_modules/pg/', snowflake: '/node_modules/snowflake-sdk/', bigquery: '/node_modules/@google-cloud/bigquery/' };
 const cache = createRequire(import.meta.url).cache;
-const loaded = () => Object.entries(DRIVERS).filter(([, path]) => Object.keys(cache).some((file) => file.includes(path))).map(([name]) => name);
+const loaded = () =>
+  Object.entries(DRIVERS)
+    .filter(([, path]) => Object.keys(cache).some((file) => file.includes(path)))
+    .map(([name]) => name);
 
 const body = JSON.parse(process.argv[2] ?? '{}') as unknown;
 const report: Record<string, string[]> = {};
@@ -17,11 +20,19 @@ const report: Record<string, string[]> = {};
 async function call(functionName: string, payload?: unknown): Promise<number> {
   const route = routeOf(functionName);
   const handler = await loadHandler(route);
-  const event = routeEvent(route, { claims: { org_id: 'org-driver-isolation' }, ...(payload === undefined ? {} : { body: JSON.stringify(payload) }) });
+  const event = routeEvent(route, {
+    claims: { org_id: 'org-driver-isolation' },
+    ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+  });
   const result = (await handler(event, lambdaContext(route))) as { statusCode: number };
   report[functionName] = loaded();
   return result.statusCode;
 }
 
-const statuses = [await call('create-connection', body), await call('get-connection'), await call('test-connection'), await call('delete-connection')];
+const statuses = [
+  await call('create-connection', body),
+  await call('get-connection'),
+  await call('test-connection'),
+  await call('delete-connection'),
+];
 process.stdout.write(`${JSON.stringify({ statuses, loadedAfter: report })}\n`);

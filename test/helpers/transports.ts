@@ -59,7 +59,10 @@ export async function startTestApi(): Promise<TestApi> {
     async call(request) {
       const target = routeFor(functions, request);
       const output = await lambda.send(
-        new InvokeCommand({ FunctionName: target.route.functionName, Payload: Buffer.from(JSON.stringify(eventFor(target.route, request))) }),
+        new InvokeCommand({
+          FunctionName: target.route.functionName,
+          Payload: Buffer.from(JSON.stringify(eventFor(target.route, request))),
+        }),
       );
       if (output.FunctionError) throw new Error(`Function error: ${output.FunctionError}`);
       return fromLambdaResult(JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as LambdaResult);
@@ -70,10 +73,15 @@ export async function startTestApi(): Promise<TestApi> {
     name: 'http',
     async call(request) {
       const headers: Record<string, string> = { ...request.headers };
-      if (request.org !== null && headers.authorization === undefined) headers.authorization = `Bearer ${await issuer.sign({ sub: 'user-1', org_id: request.org })}`;
+      if (request.org !== null && headers.authorization === undefined)
+        headers.authorization = `Bearer ${await issuer.sign({ sub: 'user-1', org_id: request.org })}`;
       const payload = bodyText(request);
       if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(`${api.url}${request.path ?? API_BASE_PATH}`, { method: request.method, headers, ...(payload === undefined ? {} : { body: payload }) });
+      const response = await fetch(`${api.url}${request.path ?? API_BASE_PATH}`, {
+        method: request.method,
+        headers,
+        ...(payload === undefined ? {} : { body: payload }),
+      });
       const rawBody = await response.text();
       watchResponse(Object.fromEntries(response.headers), rawBody);
       return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(rawBody), rawBody };
@@ -168,6 +176,12 @@ export function useTestApi(): { api: () => TestApi; transport: (name: Transport[
     if (!started) throw new Error('The test API starts in beforeAll');
     return started;
   };
-  const transport = (name: Transport['name']): Transport => ({ name, call: (request) => api().transports.find((candidate) => candidate.name === name)!.call(request) });
+  const transport = (name: Transport['name']): Transport => ({
+    name,
+    call: (request) =>
+      api()
+        .transports.find((candidate) => candidate.name === name)!
+        .call(request),
+  });
   return { api, transport };
 }

@@ -26,7 +26,14 @@ export async function startWarehouseStandIns(): Promise<WarehouseStandIns> {
   });
   const bq = bigqueryBody();
   const bigquery = await startFakeBigQuery(
-    [{ projectId: bq.project_id, apiEnabled: true, jobUsers: [bq.credentials.client_email], datasets: { [bq.dataset_id]: { readers: [bq.credentials.client_email], location: 'US' } } }],
+    [
+      {
+        projectId: bq.project_id,
+        apiEnabled: true,
+        jobUsers: [bq.credentials.client_email],
+        datasets: { [bq.dataset_id]: { readers: [bq.credentials.client_email], location: 'US' } },
+      },
+    ],
     [{ email: bq.credentials.client_email, publicKey: createPublicKey(bq.credentials.private_key), keyId: bq.credentials.private_key_id }],
   );
   return {

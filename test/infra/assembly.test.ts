@@ -35,15 +35,18 @@ describe('each function deploys its own bundle', () => {
     expect(new Set(keys).size).toBe(ROUTES.length);
   });
 
-  test.each(ROUTES.map((route) => [route.functionName, route.entry]))('%s runs the bundle of its own entry (%s), and no other handler', (functionName, entry) => {
-    const { Code, Handler } = functionOf(functionName).Properties;
-    const folder = stack.assetFolder(Code.S3Key);
-    expect(Handler).toBe(`${BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.handler`);
-    expect(existsSync(join(folder, BUNDLE_FILE_NAME))).toBe(true);
-    const { sources } = JSON.parse(readFileSync(join(folder, `${BUNDLE_FILE_NAME}.map`), 'utf8')) as { sources: string[] };
-    const handlers = sources.filter((source) => /(^|\/)functions\/[^/]+\.ts$/.test(source) && !source.includes('node_modules/'));
-    expect(handlers.map((source) => source.replace(/^.*?(functions\/)/, '$1'))).toEqual([entry]);
-  });
+  test.each(ROUTES.map((route) => [route.functionName, route.entry]))(
+    '%s runs the bundle of its own entry (%s), and no other handler',
+    (functionName, entry) => {
+      const { Code, Handler } = functionOf(functionName).Properties;
+      const folder = stack.assetFolder(Code.S3Key);
+      expect(Handler).toBe(`${BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.handler`);
+      expect(existsSync(join(folder, BUNDLE_FILE_NAME))).toBe(true);
+      const { sources } = JSON.parse(readFileSync(join(folder, `${BUNDLE_FILE_NAME}.map`), 'utf8')) as { sources: string[] };
+      const handlers = sources.filter((source) => /(^|\/)functions\/[^/]+\.ts$/.test(source) && !source.includes('node_modules/'));
+      expect(handlers.map((source) => source.replace(/^.*?(functions\/)/, '$1'))).toEqual([entry]);
+    },
+  );
 });
 
 describe('the template is environment-agnostic', () => {

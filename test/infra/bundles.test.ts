@@ -24,7 +24,11 @@ const bundles = new Map(
     ROUTES.map(async (route) => {
       const functionDir = join(outdir, route.functionName);
       const outfile = join(functionDir, BUNDLE_FILE_NAME);
-      const { metafile } = await build({ ...esbuildOptions(join(PROJECT_ROOT, route.entry), functionDir), metafile: true, logLevel: 'silent' });
+      const { metafile } = await build({
+        ...esbuildOptions(join(PROJECT_ROOT, route.entry), functionDir),
+        metafile: true,
+        logLevel: 'silent',
+      });
       return [route.functionName, { outfile, metafile: metafile as Metafile }] as const;
     }),
   ),
@@ -87,16 +91,21 @@ describe('the test function reads a driver only when a connection needs it', () 
     const entry = Object.keys(metafile.outputs).find((name) => name.endsWith(`/${BUNDLE_FILE_NAME}`) && !name.includes('/chunks/'))!;
     const files = new Set([entry]);
     for (const file of files) {
-      for (const imported of metafile.outputs[file]!.imports) if (imported.kind === 'import-statement' && !imported.external) files.add(imported.path);
+      for (const imported of metafile.outputs[file]!.imports)
+        if (imported.kind === 'import-statement' && !imported.external) files.add(imported.path);
     }
-    return packagesIn({ inputs: Object.fromEntries([...files].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs).map((input) => [input, {}]))) } as unknown as Metafile);
+    return packagesIn({
+      inputs: Object.fromEntries([...files].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs).map((input) => [input, {}]))),
+    } as unknown as Metafile);
   }
 
   test('no driver is in the entry file or its static imports; each driver sits in its own lazy chunk', () => {
     const { metafile } = bundleOf('test-connection');
     const atInit = packagesLoadedAtInit(metafile);
     for (const driver of DRIVERS) expect(atInit).not.toContain(driver);
-    const chunksWithDrivers = Object.keys(metafile.outputs).filter((name) => DRIVERS.some((driver) => Object.keys(metafile.outputs[name]!.inputs).some((input) => input.includes(`node_modules/${driver}/`))));
+    const chunksWithDrivers = Object.keys(metafile.outputs).filter((name) =>
+      DRIVERS.some((driver) => Object.keys(metafile.outputs[name]!.inputs).some((input) => input.includes(`node_modules/${driver}/`))),
+    );
     expect(chunksWithDrivers.length).toBeGreaterThanOrEqual(1);
     expect(chunksWithDrivers.every((name) => name.includes('/chunks/'))).toBe(true);
   });
@@ -114,7 +123,11 @@ describe('each bundle runs', () => {
       }
       process.stdout.write(JSON.stringify(statuses));`;
     // Offline: no credentials, and the handlers refuse before any AWS call.
-    const output = runInNode(script, { TABLE_NAME: 'connections', KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/test', LOG_LEVEL: 'silent' });
+    const output = runInNode(script, {
+      TABLE_NAME: 'connections',
+      KMS_KEY_ID: 'arn:aws:kms:us-east-1:111122223333:key/test',
+      LOG_LEVEL: 'silent',
+    });
     expect(JSON.parse(output)).toEqual(ROUTES.map(() => 401));
   }, 60_000);
 });
@@ -136,12 +149,22 @@ describe('the drivers bundle on their own with the shared settings', () => {
         return [typeof connection.connect, typeof bigquery.query];
       }`;
     const { entryPoints: _entry, ...options } = esbuildOptions('unused', driversDir);
-    await build({ ...options, splitting: false, outdir: undefined, outfile, stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'drivers.ts' }, logLevel: 'silent' });
-    const output = runInNode(`const { clients } = await import(${JSON.stringify(outfile)}); process.stdout.write(JSON.stringify(await clients()));`, {
-      SNOWFLAKE_DISABLE_MINICORE: 'true',
-      // Loading snowflake-sdk otherwise probes cloud metadata addresses and STS.
-      SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+    await build({
+      ...options,
+      splitting: false,
+      outdir: undefined,
+      outfile,
+      stdin: { contents, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'drivers.ts' },
+      logLevel: 'silent',
     });
+    const output = runInNode(
+      `const { clients } = await import(${JSON.stringify(outfile)}); process.stdout.write(JSON.stringify(await clients()));`,
+      {
+        SNOWFLAKE_DISABLE_MINICORE: 'true',
+        // Loading snowflake-sdk otherwise probes cloud metadata addresses and STS.
+        SNOWFLAKE_DISABLE_PLATFORM_DETECTION: 'true',
+      },
+    );
     expect(JSON.parse(output)).toEqual(['function', 'function']);
   }, 60_000);
 });

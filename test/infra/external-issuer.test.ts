@@ -51,7 +51,12 @@ describe('identity context is validated', () => {
   });
 
   test('orgClaim defaults to org_id for an external issuer', () => {
-    expect(settingsFor({ issuer: ISSUER, audience: 'a' })).toEqual({ kind: 'external-issuer', issuer: ISSUER, audiences: ['a'], orgClaim: 'org_id' });
+    expect(settingsFor({ issuer: ISSUER, audience: 'a' })).toEqual({
+      kind: 'external-issuer',
+      issuer: ISSUER,
+      audiences: ['a'],
+      orgClaim: 'org_id',
+    });
   });
 
   test.each([

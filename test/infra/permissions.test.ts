@@ -43,7 +43,21 @@ const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
       Action: 'dynamodb:BatchGetItem',
       Resource: table,
       Condition: {
-        ...attributesOnly(['pk', 'sk', 'id', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'status', 'last_tested_at', 'latency_ms', 'write_stamp', 'active_connection_id']),
+        ...attributesOnly([
+          'pk',
+          'sk',
+          'id',
+          'provider',
+          'project_id',
+          'dataset_id',
+          'settings',
+          'created_at',
+          'status',
+          'last_tested_at',
+          'latency_ms',
+          'write_stamp',
+          'active_connection_id',
+        ]),
         StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
       },
     },
@@ -54,7 +68,12 @@ const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
   ],
   'test-connection': [
     { Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: table },
-    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(['pk', 'sk', 'id', 'status', 'last_tested_at', 'latency_ms']) },
+    {
+      Effect: 'Allow',
+      Action: 'dynamodb:UpdateItem',
+      Resource: table,
+      Condition: attributesOnly(['pk', 'sk', 'id', 'status', 'last_tested_at', 'latency_ms']),
+    },
     { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(['pk', 'sk', 'tests', 'expires_at']) },
     { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: CONTEXT_CONDITION },
   ],
@@ -70,7 +89,9 @@ function roleOf(functionName: string) {
 
 /** The policies attached to a role as separate resources. */
 function attachedPolicies(roleId: string) {
-  return Object.values(resources).filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${roleId}"`));
+  return Object.values(resources).filter(
+    (resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles).includes(`"${roleId}"`),
+  );
 }
 
 /** The role's inline statements, then those of the policies attached to it. */
@@ -81,11 +102,15 @@ function statementsOf(functionName: string): Statement[] {
   return [...inline, ...attached];
 }
 
-const allStatements = () => Object.values(resources).flatMap((resource) => {
-  if (resource.Type === 'AWS::IAM::Role') return ((resource.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
-  if (resource.Type === 'AWS::IAM::Policy') return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
-  return [];
-});
+const allStatements = () =>
+  Object.values(resources).flatMap((resource) => {
+    if (resource.Type === 'AWS::IAM::Role')
+      return ((resource.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+        (p) => p.PolicyDocument.Statement,
+      );
+    if (resource.Type === 'AWS::IAM::Policy') return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    return [];
+  });
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
 
@@ -95,31 +120,41 @@ describe('each function holds exactly its statements', () => {
   });
 
   test.each(ROUTES.map((route) => route.functionName))('%s', (functionName) => {
-    const logGroupId = (resources[logicalIdOf(stack, functionName)]?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    const logGroupId = (resources[logicalIdOf(stack, functionName)]?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
+      .Ref;
     expect(statementsOf(functionName)).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
       ...(EXPECTED_DATA_ACCESS[functionName] ?? []),
     ]);
   });
 
-  test.each(ROUTES.map((route) => route.functionName))('%s: no managed policies; its data policy is attached to its role alone', (functionName) => {
-    const { roleId, role } = roleOf(functionName);
-    expect(role.ManagedPolicyArns).toBeUndefined();
-    const attached = attachedPolicies(roleId);
-    expect(attached).toHaveLength(1);
-    expect(attached[0]?.Properties.Roles).toEqual([{ Ref: roleId }]);
-  });
+  test.each(ROUTES.map((route) => route.functionName))(
+    '%s: no managed policies; its data policy is attached to its role alone',
+    (functionName) => {
+      const { roleId, role } = roleOf(functionName);
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      const attached = attachedPolicies(roleId);
+      expect(attached).toHaveLength(1);
+      expect(attached[0]?.Properties.Roles).toEqual([{ Ref: roleId }]);
+    },
+  );
 });
 
 type KeyStatement = Statement & { Sid?: string; Principal: unknown };
-const keyPolicy = () => ((resources[stack.getLogicalId(stack.key.node.defaultChild as never)]!.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement);
+const keyPolicy = () =>
+  (resources[stack.getLogicalId(stack.key.node.defaultChild as never)]!.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement;
 
 describe('the key policy', () => {
   test('only the roles that must decrypt can decrypt: a deny for every other principal of the account', () => {
     const { roleId } = roleOf('test-connection');
-    const denies = keyPolicy().filter((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('kms:Decrypt') && statement.Condition?.ArnNotEquals);
+    const denies = keyPolicy().filter(
+      (statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('kms:Decrypt') && statement.Condition?.ArnNotEquals,
+    );
     expect(denies).toEqual([
-      expect.objectContaining({ Principal: { AWS: '*' }, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } } }),
+      expect.objectContaining({
+        Principal: { AWS: '*' },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } },
+      }),
     ]);
   });
 
@@ -132,7 +167,11 @@ describe('the key policy', () => {
 
   test.each(['organization_id', 'connection_id'])('a request without %s in its encryption context is denied to everyone', (contextKey) => {
     expect(keyPolicy()).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Null: { [`kms:EncryptionContext:${contextKey}`]: 'true' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Condition: { Null: { [`kms:EncryptionContext:${contextKey}`]: 'true' } },
+      }),
     );
   });
 
@@ -148,7 +187,9 @@ describe('across the stack', () => {
       statementsOf(name).some((statement) => actionsOf(statement).some((action) => /^kms:(Decrypt|\*)$/.test(action))),
     );
     expect(decrypting).toEqual(['test-connection']);
-    const anyDecrypt = allStatements().filter((statement) => actionsOf(statement).some((action) => /^kms:(Decrypt|\*|Decrypt\*)$/.test(action)));
+    const anyDecrypt = allStatements().filter((statement) =>
+      actionsOf(statement).some((action) => /^kms:(Decrypt|\*|Decrypt\*)$/.test(action)),
+    );
     expect(anyDecrypt).toHaveLength(1);
   });
 

@@ -32,9 +32,17 @@ function recordingClient<T>(answer: Record<string, unknown> = {}) {
 describe('the status update stays inside dynamodb:Attributes', () => {
   test('recordTestOutcome touches only the allowed attributes', async () => {
     const { client, sent } = recordingClient<DynamoDBClient>();
-    await new ConnectionStore(client, 'table').recordTestOutcome('org-1', 'connection-1', { status: 'connected', testedAt: new Date(0).toISOString(), latencyMs: 12 });
+    await new ConnectionStore(client, 'table').recordTestOutcome('org-1', 'connection-1', {
+      status: 'connected',
+      testedAt: new Date(0).toISOString(),
+      latencyMs: 12,
+    });
     expect(sent.map((command) => command.name)).toEqual(['UpdateItemCommand']);
-    const input = sent[0]?.input as { Key: Record<string, unknown>; ExpressionAttributeNames: Record<string, string>; ReturnValues?: string };
+    const input = sent[0]?.input as {
+      Key: Record<string, unknown>;
+      ExpressionAttributeNames: Record<string, string>;
+      ReturnValues?: string;
+    };
     const touched = [...Object.keys(input.Key), ...Object.values(input.ExpressionAttributeNames)];
     expect(STATUS_UPDATE_ATTRIBUTES).toEqual(expect.arrayContaining(touched));
     expect(input.ReturnValues).toBeUndefined();
@@ -45,12 +53,19 @@ type Sent = { name: string; input: Record<string, unknown> };
 
 /** Every attribute a DynamoDB request names: key, placeholders and projection (all placeholders here). */
 function attributesOf(command: Sent): string[] {
-  const input = command.input as { Key?: Record<string, unknown>; ExpressionAttributeNames?: Record<string, string>; RequestItems?: Record<string, { Keys: Record<string, unknown>[]; ExpressionAttributeNames?: Record<string, string> }> };
+  const input = command.input as {
+    Key?: Record<string, unknown>;
+    ExpressionAttributeNames?: Record<string, string>;
+    RequestItems?: Record<string, { Keys: Record<string, unknown>[]; ExpressionAttributeNames?: Record<string, string> }>;
+  };
   const batch = Object.values(input.RequestItems ?? {});
   return [
     ...Object.keys(input.Key ?? {}),
     ...Object.values(input.ExpressionAttributeNames ?? {}),
-    ...batch.flatMap((request) => [...request.Keys.flatMap((key) => Object.keys(key)), ...Object.values(request.ExpressionAttributeNames ?? {})]),
+    ...batch.flatMap((request) => [
+      ...request.Keys.flatMap((key) => Object.keys(key)),
+      ...Object.values(request.ExpressionAttributeNames ?? {}),
+    ]),
   ];
 }
 
@@ -67,7 +82,15 @@ describe('every store write and the summary read stay inside the attributes IAM 
     lastTestedAt: null,
     latencyMs: null,
     writeStamp: '000001764000000000#connection-1',
-    sealed: { formatVersion: 2, writtenAt: '000001764000000000#connection-1', keyId: 'k', encryptedDataKey: new Uint8Array(1), iv: new Uint8Array(12), tag: new Uint8Array(16), ciphertext: new Uint8Array(1) },
+    sealed: {
+      formatVersion: 2,
+      writtenAt: '000001764000000000#connection-1',
+      keyId: 'k',
+      encryptedDataKey: new Uint8Array(1),
+      iv: new Uint8Array(12),
+      tag: new Uint8Array(16),
+      ciphertext: new Uint8Array(1),
+    },
   };
 
   test('GET projects the summary and state attributes only, never the sealed secret', async () => {
@@ -77,7 +100,8 @@ describe('every store write and the summary read stay inside the attributes IAM 
     const names = attributesOf(sent[0]!);
     expect(SUMMARY_READ_ATTRIBUTES).toEqual(expect.arrayContaining(names));
     expect(names).not.toEqual(expect.arrayContaining(['ciphertext']));
-    for (const sealed of ['ciphertext', 'encrypted_data_key', 'iv', 'auth_tag', 'key_id']) expect(SUMMARY_READ_ATTRIBUTES).not.toContain(sealed);
+    for (const sealed of ['ciphertext', 'encrypted_data_key', 'iv', 'auth_tag', 'key_id'])
+      expect(SUMMARY_READ_ATTRIBUTES).not.toContain(sealed);
   });
 
   test('create and delete update the state item within its attributes', async () => {
@@ -86,7 +110,8 @@ describe('every store write and the summary read stay inside the attributes IAM 
     await store.put(connection);
     await store.delete('org-1', '000001764000000001#x');
     expect(sent.map((command) => command.name)).toEqual(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'UpdateItemCommand']);
-    for (const update of sent.filter((command) => command.name === 'UpdateItemCommand')) expect(STATE_UPDATE_ATTRIBUTES).toEqual(expect.arrayContaining(attributesOf(update)));
+    for (const update of sent.filter((command) => command.name === 'UpdateItemCommand'))
+      expect(STATE_UPDATE_ATTRIBUTES).toEqual(expect.arrayContaining(attributesOf(update)));
   });
 
   test('the test admission counts within the rate-limit attributes', async () => {
@@ -100,7 +125,11 @@ describe('every store write and the summary read stay inside the attributes IAM 
 describe('KMS calls carry the context the key policy and roles require', () => {
   test('seal and open send exactly the connection encryption context', async () => {
     const plaintextKey = new Uint8Array(32).fill(7);
-    const { client, sent } = recordingClient<KMSClient>({ Plaintext: plaintextKey, CiphertextBlob: new Uint8Array([1, 2, 3]), KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k' });
+    const { client, sent } = recordingClient<KMSClient>({
+      Plaintext: plaintextKey,
+      CiphertextBlob: new Uint8Array([1, 2, 3]),
+      KeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+    });
     const cipher = new EnvelopeCipher(new KmsDataKeys(client, 'arn:aws:kms:eu-west-1:111122223333:key/k'));
     const context = { organization_id: 'org-1', connection_id: 'connection-1' };
     const sealed = await cipher.seal(Buffer.from('secret'), context, '000001764000000000#connection-1');

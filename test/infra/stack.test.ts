@@ -39,11 +39,17 @@ describe('routes and authorizer', () => {
   test('each route integrates its own function', () => {
     for (const route of ROUTES) {
       const functionId = logicalIdOf(stack, route.functionName);
-      const routeResource = resourcesOf('AWS::ApiGatewayV2::Route').find(([, candidate]) => candidate.Properties.RouteKey === routeKey(route));
+      const routeResource = resourcesOf('AWS::ApiGatewayV2::Route').find(
+        ([, candidate]) => candidate.Properties.RouteKey === routeKey(route),
+      );
       const target = JSON.stringify(routeResource?.[1].Properties.Target);
       const [integrationId, integration] = resourcesOf('AWS::ApiGatewayV2::Integration').find(([id]) => target.includes(id)) ?? [];
       expect(integrationId).toBeDefined();
-      expect(integration?.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] } });
+      expect(integration?.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      });
     }
   });
 
@@ -55,7 +61,9 @@ describe('routes and authorizer', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Audience: [{ Ref: clientId }],
-        Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: poolId }]] },
+        Issuer: {
+          'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: poolId }]],
+        },
       },
     });
   });
@@ -172,19 +180,26 @@ describe('data', () => {
 
 describe('operations', () => {
   test('the $default stage throttles and writes JSON access logs to a log group', () => {
-    const [accessLogsId] = resourcesOf('AWS::Logs::LogGroup').filter(([id]) => id.startsWith('ApiAccessLogs')).map(([id]) => id);
+    const [accessLogsId] = resourcesOf('AWS::Logs::LogGroup')
+      .filter(([id]) => id.startsWith('ApiAccessLogs'))
+      .map(([id]) => id);
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingBurstLimit: Match.anyValue(), ThrottlingRateLimit: Match.anyValue() },
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [accessLogsId, 'Arn'] }, Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"') },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [accessLogsId, 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
     });
     const stage = resourcesOf('AWS::ApiGatewayV2::Stage')[0]?.[1].Properties as { AccessLogSettings: { Format: string } };
     expect(() => JSON.parse(stage.AccessLogSettings.Format)).not.toThrow();
   });
 
   test('throttling defaults to 25 requests/s (burst 50) and follows -c throttleRate / throttleBurst', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+    });
     serviceTemplate({ throttleRate: '500', throttleBurst: '1000' }).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
     });
@@ -193,7 +208,9 @@ describe('operations', () => {
 
   test('the test route has a throttle of its own below the stage, from -c testThrottleRate / testThrottleBurst', () => {
     const testRoute = ROUTES.find((route) => route.functionName === 'test-connection')!;
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } },
+    });
     serviceTemplate({ testThrottleRate: '20', testThrottleBurst: '40' }).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } },
     });
@@ -210,7 +227,10 @@ describe('operations', () => {
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
     }
     expect(resourcesOf('AWS::SNS::Subscription')).toEqual([]);
-    serviceTemplate({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    serviceTemplate({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
     expect(() => serviceTemplate({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail must be an email address/);
   });
 
@@ -221,19 +241,34 @@ describe('operations', () => {
     for (const text of ['Invocations', 'Errors', 'Throttles', 'p50', 'p99', 'TestVerdicts']) expect(body).toContain(text);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.event = "connection.tested" }',
-      LogGroupName: { Ref: (resources[logicalIdOf(stack, 'test-connection')]!.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref },
-      MetricTransformations: [{ MetricNamespace: 'WarehouseConnections', MetricName: 'TestVerdicts', MetricValue: '1', Dimensions: [{ Key: 'code', Value: '$.code' }] }],
+      LogGroupName: {
+        Ref: (resources[logicalIdOf(stack, 'test-connection')]!.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+      },
+      MetricTransformations: [
+        {
+          MetricNamespace: 'WarehouseConnections',
+          MetricName: 'TestVerdicts',
+          MetricValue: '1',
+          Dimensions: [{ Key: 'code', Value: '$.code' }],
+        },
+      ],
     });
-    expect(Object.keys(template.toJSON().Outputs as Record<string, unknown>)).toEqual(expect.arrayContaining([OUTPUT_KEYS.dashboardUrl, OUTPUT_KEYS.alarmTopicArn]));
+    expect(Object.keys(template.toJSON().Outputs as Record<string, unknown>)).toEqual(
+      expect.arrayContaining([OUTPUT_KEYS.dashboardUrl, OUTPUT_KEYS.alarmTopicArn]),
+    );
   });
 
   test('the test function gets the allowed networks of -c allowedNetworks, and no other function does', () => {
-    expect(functionProperties('test-connection').Environment).not.toMatchObject({ Variables: { WAREHOUSE_ALLOWED_CIDRS: expect.anything() } });
+    expect(functionProperties('test-connection').Environment).not.toMatchObject({
+      Variables: { WAREHOUSE_ALLOWED_CIDRS: expect.anything() },
+    });
     const custom = serviceApp({ allowedNetworks: '10.0.0.0/8:5432, 192.168.1.0/24' });
     const customResources = Template.fromStack(custom.stack).toJSON().Resources as Resources;
-    const variables = (id: string) => (customResources[logicalIdOf(custom.stack, id)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (id: string) =>
+      (customResources[logicalIdOf(custom.stack, id)]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables('test-connection').WAREHOUSE_ALLOWED_CIDRS).toBe('10.0.0.0/8:5432,192.168.1.0/24');
-    for (const other of ['create-connection', 'get-connection', 'delete-connection']) expect(variables(other).WAREHOUSE_ALLOWED_CIDRS).toBeUndefined();
+    for (const other of ['create-connection', 'get-connection', 'delete-connection'])
+      expect(variables(other).WAREHOUSE_ALLOWED_CIDRS).toBeUndefined();
     expect(() => serviceTemplate({ allowedNetworks: '10.0.0.0/33' })).toThrow(/allowedNetworks/);
   });
 
@@ -246,7 +281,11 @@ describe('operations', () => {
       const functionId = logicalIdOf(stack, route.functionName);
       for (const metric of ['Errors', 'Throttles']) {
         expect(alarms).toContainEqual(
-          expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }] }),
+          expect.objectContaining({
+            Namespace: 'AWS/Lambda',
+            MetricName: metric,
+            Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+          }),
         );
       }
     }

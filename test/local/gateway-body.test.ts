@@ -45,7 +45,11 @@ interface Observed {
 }
 
 /** Sends `head`, then body bytes (chunked when `chunked`) until the server answers, cuts the connection, or `limit` bytes went out. */
-async function sendUntilAnswered(head: string, limit: number, options: { chunked?: boolean; stopWhenAnswered?: boolean } = {}): Promise<Observed> {
+async function sendUntilAnswered(
+  head: string,
+  limit: number,
+  options: { chunked?: boolean; stopWhenAnswered?: boolean } = {},
+): Promise<Observed> {
   const { port, hostname } = new URL(api().api.url);
   const socket: Socket = connect(Number(port), hostname);
   await once(socket, 'connect');
@@ -74,14 +78,23 @@ async function sendUntilAnswered(head: string, limit: number, options: { chunked
     else await Promise.race([once(socket, 'drain').catch(() => undefined), closed]);
   }
   // A chunked body that was never cut off has no end the server could answer after: nothing to wait for.
-  if (!received.includes('\r\n\r\n') && !socket.destroyed && !options.chunked) await Promise.race([once(socket, 'data').catch(() => undefined), closed]);
+  if (!received.includes('\r\n\r\n') && !socket.destroyed && !options.chunked)
+    await Promise.race([once(socket, 'data').catch(() => undefined), closed]);
   socket.destroy();
   const [statusLine = '', ...rest] = received.split('\r\n');
-  return { status: Number(statusLine.split(' ')[1]), body: rest.join('\r\n').split('\r\n\r\n').slice(1).join(''), sentWhenAnswered: sentWhenAnswered ?? sent, sent, cutOff };
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    body: rest.join('\r\n').split('\r\n\r\n').slice(1).join(''),
+    sentWhenAnswered: sentWhenAnswered ?? sent,
+    sent,
+    cutOff,
+  };
 }
 
 const requestHead = (headers: Record<string, string>) =>
-  `POST ${API_BASE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+  `POST ${API_BASE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`;
 
 describe('the local gateway checks before it reads a body', () => {
   test('a huge body without a token is answered 401 before the server read any of it, and no function runs', async () => {
@@ -94,17 +107,29 @@ describe('the local gateway checks before it reads a body', () => {
 
   test('a declared length over the limit is answered 413 in the gateway shape before the body is read', async () => {
     const token = await api().issuer.sign({ org_id: 'org-big-body' });
-    const observed = await sendUntilAnswered(requestHead({ Authorization: `Bearer ${token}`, 'Content-Length': String(HUGE) }), HUGE, { stopWhenAnswered: true });
+    const observed = await sendUntilAnswered(requestHead({ Authorization: `Bearer ${token}`, 'Content-Length': String(HUGE) }), HUGE, {
+      stopWhenAnswered: true,
+    });
     expect(observed.status).toBe(413);
     expect(observed.sentWhenAnswered).toBeLessThan(KERNEL_BUFFERS + MiB);
-    expect(JSON.parse(observed.body)).toMatchObject({ message: 'Request Entity Too Large', code: 'payload_too_large', field: 'body', error: expect.stringContaining('64 KiB') });
+    expect(JSON.parse(observed.body)).toMatchObject({
+      message: 'Request Entity Too Large',
+      code: 'payload_too_large',
+      field: 'body',
+      error: expect.stringContaining('64 KiB'),
+    });
   });
 
   test('an endless chunked body is answered 413 once past the limit and the connection is cut off', async () => {
     const token = await api().issuer.sign({ org_id: 'org-chunked' });
-    const observed = await sendUntilAnswered(requestHead({ Authorization: `Bearer ${token}`, 'Transfer-Encoding': 'chunked' }), HUGE, { chunked: true });
+    const observed = await sendUntilAnswered(requestHead({ Authorization: `Bearer ${token}`, 'Transfer-Encoding': 'chunked' }), HUGE, {
+      chunked: true,
+    });
     expect(observed.status).toBe(413);
-    expect({ cutOff: observed.cutOff, sentBeforeCutOff: observed.sent <= UNREAD_ALLOWANCE + PIECE.length }).toEqual({ cutOff: true, sentBeforeCutOff: true });
+    expect({ cutOff: observed.cutOff, sentBeforeCutOff: observed.sent <= UNREAD_ALLOWANCE + PIECE.length }).toEqual({
+      cutOff: true,
+      sentBeforeCutOff: true,
+    });
   });
 
   test('bodies up to the limit still reach the function, and just over it the function answers its own 413', async () => {

@@ -31,7 +31,9 @@ beforeAll(async () => {
   privateJwk = JSON.parse(await readFile(join(dataDir, 'jwt-signing-key.json'), 'utf8')) as JWK;
   // Many OIDC issuers publish keys without `alg`; then only the verifier's own list limits algorithms.
   const { alg: _alg, ...keyWithoutAlg } = issuer.publicJwk;
-  jwksServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keyWithoutAlg] })));
+  jwksServer = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [keyWithoutAlg] })),
+  );
   await new Promise<void>((ready) => jwksServer.listen(0, '127.0.0.1', ready));
   jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
 });
@@ -52,9 +54,18 @@ async function signRaw(payload: string, header: Record<string, unknown> = {}): P
   return signRawParts(JSON.stringify({ alg: 'RS256', kid: issuer.publicJwk.kid, typ: 'JWT', ...header }), payload);
 }
 
-const validClaims = () => ({ sub: 'user-1', iss: ISSUER, aud: CLIENT_ID, token_use: 'id', 'custom:org_id': 'acme', iat: now(), exp: now() + 3600 });
+const validClaims = () => ({
+  sub: 'user-1',
+  iss: ISSUER,
+  aud: CLIENT_ID,
+  token_use: 'id',
+  'custom:org_id': 'acme',
+  iat: now(),
+  exp: now() + 3600,
+});
 const accepts = async (token: string, using = verifier) => expect(using.verify(`Bearer ${token}`)).resolves.toBeDefined();
-const refuses = async (token: string, using = verifier) => expect(using.verify(`Bearer ${token}`)).rejects.toMatchObject({ name: 'TokenRejectedError' });
+const refuses = async (token: string, using = verifier) =>
+  expect(using.verify(`Bearer ${token}`)).rejects.toMatchObject({ name: 'TokenRejectedError' });
 
 describe('audience: aud when present, client_id only without aud', () => {
   test('a Cognito ID token (aud = the app client id) is accepted', async () => {
@@ -62,7 +73,10 @@ describe('audience: aud when present, client_id only without aud', () => {
   });
 
   test('a Cognito access token (client_id, no aud) is accepted', async () => {
-    const token = await issuer.sign({ sub: 'user-1', client_id: CLIENT_ID, token_use: 'access', scope: 'aws.cognito.signin.user.admin' }, { audience: null });
+    const token = await issuer.sign(
+      { sub: 'user-1', client_id: CLIENT_ID, token_use: 'access', scope: 'aws.cognito.signin.user.admin' },
+      { audience: null },
+    );
     await accepts(token);
     expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())).not.toHaveProperty('aud');
   });
@@ -80,7 +94,11 @@ describe('audience: aud when present, client_id only without aud', () => {
   });
 
   test('a verifier built from an authorizer with several audiences accepts each and nothing else', async () => {
-    const fromTemplate = apiGatewayJwtVerifier({ jwks: { keys: [issuer.publicJwk] }, issuer: ISSUER, audiences: ['web-client', CLIENT_ID] });
+    const fromTemplate = apiGatewayJwtVerifier({
+      jwks: { keys: [issuer.publicJwk] },
+      issuer: ISSUER,
+      audiences: ['web-client', CLIENT_ID],
+    });
     await accepts(await issuer.sign({ sub: 'u' }, { audience: 'web-client' }), fromTemplate);
     await accepts(await issuer.sign({ sub: 'u', client_id: CLIENT_ID }, { audience: null }), fromTemplate);
     await refuses(await issuer.sign({ sub: 'u' }, { audience: 'mobile-client' }), fromTemplate);

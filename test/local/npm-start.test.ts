@@ -28,7 +28,12 @@ const TOKEN_BUDGET_MS = 30_000;
 const STOP_BUDGET_MS = 15_000;
 const callBudgetMs = (functionName: string) => ROUTES.find((route) => route.functionName === functionName)!.timeoutSeconds * 1000 + 5_000;
 const TEST_BUDGET_MS =
-  2 * STARTUP_BUDGET_MS + TOKEN_BUDGET_MS + 2 * STOP_BUDGET_MS + callBudgetMs('create-connection') + callBudgetMs('get-connection') + callBudgetMs('test-connection');
+  2 * STARTUP_BUDGET_MS +
+  TOKEN_BUDGET_MS +
+  2 * STOP_BUDGET_MS +
+  callBudgetMs('create-connection') +
+  callBudgetMs('get-connection') +
+  callBudgetMs('test-connection');
 
 /** `promise`, or a failure naming what did not happen within `budgetMs`. */
 async function within<T>(budgetMs: number, what: string, promise: Promise<T>): Promise<T> {
@@ -45,7 +50,13 @@ async function within<T>(budgetMs: number, what: string, promise: Promise<T>): P
 
 async function startService(): Promise<{ url: string; child: ChildProcess }> {
   // A clean environment: the child starts its own DynamoDB and KMS, like on a fresh machine.
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
   const child = spawn(TSX, ['local/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const started = new Promise<string>((resolve, reject) => {
     let output = '';
@@ -80,12 +91,19 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function token(org: string): Promise<string> {
-  const { stdout } = await run(TSX, ['local/token-cli.ts', '--org', org], { env: { ...process.env, DATA_DIR: dataDir }, timeout: TOKEN_BUDGET_MS });
+  const { stdout } = await run(TSX, ['local/token-cli.ts', '--org', org], {
+    env: { ...process.env, DATA_DIR: dataDir },
+    timeout: TOKEN_BUDGET_MS,
+  });
   return stdout.trim();
 }
 
 const call = (functionName: string, url: string, init: RequestInit = {}) =>
-  within(callBudgetMs(functionName), `${functionName} answering`, fetch(url, { ...init, signal: AbortSignal.timeout(callBudgetMs(functionName)) }));
+  within(
+    callBudgetMs(functionName),
+    `${functionName} answering`,
+    fetch(url, { ...init, signal: AbortSignal.timeout(callBudgetMs(functionName)) }),
+  );
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'wc-start-'));
@@ -95,38 +113,60 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  test('serves the API with tokens from npm run token, and keeps data across a restart', async () => {
-    const first = await startService();
-    const authorization = `Bearer ${await token('org-start')}`;
-    const created = await call('create-connection', `${first.url}/api/v2/warehouse/connections`, {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
-      body: JSON.stringify(postgresBody()),
-    });
-    expect(created.status).toBe(201);
-    const { id } = (await created.json()) as { id: string };
-    await stop(first.child);
+  test(
+    'serves the API with tokens from npm run token, and keeps data across a restart',
+    async () => {
+      const first = await startService();
+      const authorization = `Bearer ${await token('org-start')}`;
+      const created = await call('create-connection', `${first.url}/api/v2/warehouse/connections`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(postgresBody()),
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+      await stop(first.child);
 
-    const second = await startService();
-    try {
-      const read = await call('get-connection', `${second.url}/api/v2/warehouse/connections`, { headers: { authorization } });
-      expect(await read.json()).toMatchObject({ connection: { id, provider: 'postgres' } });
-      const tested = await call('test-connection', `${second.url}/api/v2/warehouse/connections/test`, { method: 'POST', headers: { authorization } });
-      expect(await tested.json()).toMatchObject({ success: true });
-    } finally {
-      await stop(second.child);
-    }
-  }, TEST_BUDGET_MS);
+      const second = await startService();
+      try {
+        const read = await call('get-connection', `${second.url}/api/v2/warehouse/connections`, { headers: { authorization } });
+        expect(await read.json()).toMatchObject({ connection: { id, provider: 'postgres' } });
+        const tested = await call('test-connection', `${second.url}/api/v2/warehouse/connections/test`, {
+          method: 'POST',
+          headers: { authorization },
+        });
+        expect(await tested.json()).toMatchObject({ success: true });
+      } finally {
+        await stop(second.child);
+      }
+    },
+    TEST_BUDGET_MS,
+  );
 
-  test('the token command refuses to run without --org', async () => {
-    await expect(run(TSX, ['local/token-cli.ts'], { env: { ...process.env, DATA_DIR: dataDir }, timeout: TOKEN_BUDGET_MS })).rejects.toMatchObject({ code: 2 });
-  }, TOKEN_BUDGET_MS + 5_000);
+  test(
+    'the token command refuses to run without --org',
+    async () => {
+      await expect(
+        run(TSX, ['local/token-cli.ts'], { env: { ...process.env, DATA_DIR: dataDir }, timeout: TOKEN_BUDGET_MS }),
+      ).rejects.toMatchObject({ code: 2 });
+    },
+    TOKEN_BUDGET_MS + 5_000,
+  );
 
-  test('the token command refuses to print a token the server would refuse (valid for more than 24 hours)', async () => {
-    await expect(run(TSX, ['local/token-cli.ts', '--org', 'acme', '--expires-in', '30d'], { env: { ...process.env, DATA_DIR: dataDir }, timeout: TOKEN_BUDGET_MS })).rejects.toMatchObject({
-      code: 2,
-      stdout: '',
-      stderr: expect.stringContaining('longer than 24 hours'),
-    });
-  }, TOKEN_BUDGET_MS + 5_000);
+  test(
+    'the token command refuses to print a token the server would refuse (valid for more than 24 hours)',
+    async () => {
+      await expect(
+        run(TSX, ['local/token-cli.ts', '--org', 'acme', '--expires-in', '30d'], {
+          env: { ...process.env, DATA_DIR: dataDir },
+          timeout: TOKEN_BUDGET_MS,
+        }),
+      ).rejects.toMatchObject({
+        code: 2,
+        stdout: '',
+        stderr: expect.stringContaining('longer than 24 hours'),
+      });
+    },
+    TOKEN_BUDGET_MS + 5_000,
+  );
 });

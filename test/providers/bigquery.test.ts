@@ -3,7 +3,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { loadProbe, runProbe } from '../../lib/providers/probe.js';
 import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
-import { startFakeBigQuery, type BigQueryBehaviour, type FakeBigQuery, type FakeBigQueryProject, type FakeServiceAccount } from '../fakes/bigquery-server.js';
+import {
+  startFakeBigQuery,
+  type BigQueryBehaviour,
+  type FakeBigQuery,
+  type FakeBigQueryProject,
+  type FakeServiceAccount,
+} from '../fakes/bigquery-server.js';
 import { ecPrivateKeyPem, pemCanaries, RsaKeyPool } from '../fakes/keys.js';
 import { startTrap, type ConnectionMode } from '../fakes/loopback-server.js';
 import { watchEgress } from './egress-guard.js';
@@ -94,7 +100,9 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   if (storedKey !== undefined && definition.provider === 'bigquery') definition.credentials.private_key = storedKey;
   const bigquery = await loadProbe('bigquery');
   const started = performance.now();
-  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, bigqueryApiEndpoint: fake.apiEndpoint, ...limits })));
+  const { value: result, destinations } = await watchEgress(() =>
+    watchOutput(() => runProbe(bigquery, definition, { ...LIMITS, bigqueryApiEndpoint: fake.apiEndpoint, ...limits })),
+  );
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);
@@ -107,8 +115,17 @@ describe('BigQuery connection test: success', () => {
     await expect(probe(registeredKey())).resolves.toEqual({ success: true, code: 'ok' });
 
     const calls = fake.calls.slice(before);
-    expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual([`POST /bigquery/v2/projects/${PROJECT}/queries`, `GET /bigquery/v2/projects/${PROJECT}/datasets/analytics`]);
-    expect(calls[0]!.body).toMatchObject({ query: 'SELECT 1 AS probe', useLegacySql: false, maximumBytesBilled: '1048576', location: 'EU', timeoutMs: LIMITS.statementTimeoutMs });
+    expect(calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+      `POST /bigquery/v2/projects/${PROJECT}/queries`,
+      `GET /bigquery/v2/projects/${PROJECT}/datasets/analytics`,
+    ]);
+    expect(calls[0]!.body).toMatchObject({
+      query: 'SELECT 1 AS probe',
+      useLegacySql: false,
+      maximumBytesBilled: '1048576',
+      location: 'EU',
+      timeoutMs: LIMITS.statementTimeoutMs,
+    });
   });
 
   test('works without a location and with the default byte cap', async () => {
@@ -157,24 +174,98 @@ function storedKey(pem: string): Arrange {
 }
 
 const ecKey = storedKey(ecPrivateKeyPem());
-const smallKey = storedKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const smallKey = storedKey(
+  generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+);
 
 const FAILURES: FailureCase[] = [
-  { name: 'key not registered on the service account', arrange: unregisteredKey, code: 'auth_failed', message: new RegExp(`credentials of service account '${EMAIL}'`) },
-  { name: 'unknown service account', arrange: registeredKey({}, { client_email: `ghost@${PROJECT}.iam.gserviceaccount.com` }), code: 'auth_failed', message: /service account 'ghost@/ },
+  {
+    name: 'key not registered on the service account',
+    arrange: unregisteredKey,
+    code: 'auth_failed',
+    message: new RegExp(`credentials of service account '${EMAIL}'`),
+  },
+  {
+    name: 'unknown service account',
+    arrange: registeredKey({}, { client_email: `ghost@${PROJECT}.iam.gserviceaccount.com` }),
+    code: 'auth_failed',
+    message: /service account 'ghost@/,
+  },
   { name: 'unknown key id', arrange: registeredKey({}, { private_key_id: 'deleted0key' }), code: 'auth_failed', message: /key is active/ },
   { name: 'stored key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
-  { name: 'stored RSA key below 2048 bits', arrange: smallKey, code: 'invalid_credentials', message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/ },
-  { name: 'dataset not readable', arrange: registeredKey({ dataset_id: 'locked' }), code: 'permission_denied', message: /^Permission denied for dataset 'locked'/ },
-  { name: 'no permission to run jobs', arrange: registeredKey({ project_id: 'jobless-project' }), code: 'permission_denied', message: /may not run queries in project 'jobless-project'.*jobUser/ },
-  { name: 'API not enabled', arrange: registeredKey({ project_id: 'disabled-project' }), code: 'permission_denied', message: /BigQuery API is not enabled in project 'disabled-project'/ },
-  { name: 'missing dataset', arrange: registeredKey({ dataset_id: 'nothing_here' }), code: 'object_not_found', message: /^Dataset 'nothing_here' not found in project 'probe-project-1'\.$/ },
-  { name: 'missing project', arrange: registeredKey({ project_id: 'no-such-project' }), code: 'object_not_found', message: /^Project 'no-such-project' not found/ },
-  { name: 'BigQuery unavailable', arrange: registeredKey(), behaviour: { failWith: { status: 503, reason: 'backendError' } }, code: 'warehouse_unavailable', message: /HTTP 503/ },
-  { name: 'rate limited', arrange: registeredKey(), behaviour: { failWith: { status: 429, reason: 'rateLimitExceeded' } }, code: 'warehouse_unavailable', message: /rate limits or quotas/ },
-  { name: 'request rejected', arrange: registeredKey(), behaviour: { failWith: { status: 400, reason: 'invalid' } }, code: 'warehouse_error', message: /HTTP 400, reason invalid/ },
-  { name: 'query still running at timeoutMs', arrange: registeredKey(), behaviour: { queryRunsMs: 5_000 }, limits: { statementTimeoutMs: 300 }, code: 'timeout', message: /^The test query did not finish within 0\.3 s/ },
-  { name: 'slow API', arrange: registeredKey(), behaviour: { delayMs: 1_500 }, limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
+  {
+    name: 'stored RSA key below 2048 bits',
+    arrange: smallKey,
+    code: 'invalid_credentials',
+    message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/,
+  },
+  {
+    name: 'dataset not readable',
+    arrange: registeredKey({ dataset_id: 'locked' }),
+    code: 'permission_denied',
+    message: /^Permission denied for dataset 'locked'/,
+  },
+  {
+    name: 'no permission to run jobs',
+    arrange: registeredKey({ project_id: 'jobless-project' }),
+    code: 'permission_denied',
+    message: /may not run queries in project 'jobless-project'.*jobUser/,
+  },
+  {
+    name: 'API not enabled',
+    arrange: registeredKey({ project_id: 'disabled-project' }),
+    code: 'permission_denied',
+    message: /BigQuery API is not enabled in project 'disabled-project'/,
+  },
+  {
+    name: 'missing dataset',
+    arrange: registeredKey({ dataset_id: 'nothing_here' }),
+    code: 'object_not_found',
+    message: /^Dataset 'nothing_here' not found in project 'probe-project-1'\.$/,
+  },
+  {
+    name: 'missing project',
+    arrange: registeredKey({ project_id: 'no-such-project' }),
+    code: 'object_not_found',
+    message: /^Project 'no-such-project' not found/,
+  },
+  {
+    name: 'BigQuery unavailable',
+    arrange: registeredKey(),
+    behaviour: { failWith: { status: 503, reason: 'backendError' } },
+    code: 'warehouse_unavailable',
+    message: /HTTP 503/,
+  },
+  {
+    name: 'rate limited',
+    arrange: registeredKey(),
+    behaviour: { failWith: { status: 429, reason: 'rateLimitExceeded' } },
+    code: 'warehouse_unavailable',
+    message: /rate limits or quotas/,
+  },
+  {
+    name: 'request rejected',
+    arrange: registeredKey(),
+    behaviour: { failWith: { status: 400, reason: 'invalid' } },
+    code: 'warehouse_error',
+    message: /HTTP 400, reason invalid/,
+  },
+  {
+    name: 'query still running at timeoutMs',
+    arrange: registeredKey(),
+    behaviour: { queryRunsMs: 5_000 },
+    limits: { statementTimeoutMs: 300 },
+    code: 'timeout',
+    message: /^The test query did not finish within 0\.3 s/,
+  },
+  {
+    name: 'slow API',
+    arrange: registeredKey(),
+    behaviour: { delayMs: 1_500 },
+    limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 },
+    code: 'timeout',
+    message: /within 0\.6 s/,
+  },
   {
     name: 'dataset request that hangs',
     arrange: registeredKey(),
@@ -183,8 +274,21 @@ const FAILURES: FailureCase[] = [
     code: 'timeout',
     message: /^BigQuery did not return dataset 'analytics' within 0\.3 s\.$/,
   },
-  { name: 'blackholed API', arrange: registeredKey(), mode: 'blackhole', limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 }, code: 'timeout', message: /within 0\.6 s/ },
-  { name: 'refused connection', arrange: registeredKey(), mode: 'refuse', code: 'connection_refused', message: /^Connection refused by 127\.0\.0\.1:\d+ \(the BigQuery API\)/ },
+  {
+    name: 'blackholed API',
+    arrange: registeredKey(),
+    mode: 'blackhole',
+    limits: { connectTimeoutMs: 300, statementTimeoutMs: 300 },
+    code: 'timeout',
+    message: /within 0\.6 s/,
+  },
+  {
+    name: 'refused connection',
+    arrange: registeredKey(),
+    mode: 'refuse',
+    code: 'connection_refused',
+    message: /^Connection refused by 127\.0\.0\.1:\d+ \(the BigQuery API\)/,
+  },
   { name: 'connection reset', arrange: registeredKey(), mode: 'reset', code: 'network_error', message: /closed unexpectedly/ },
 ];
 
@@ -211,7 +315,11 @@ describe('BigQuery requests never leave the API host', () => {
     try {
       fake.behave({ redirectTo: trap.origin });
       const verdict = await probe(registeredKey());
-      expect(verdict).toEqual({ success: false, code: 'host_not_allowed', error: expect.stringMatching(/^Refused a redirect from 127\.0\.0\.1:\d+ \(the BigQuery API\) to another host/) });
+      expect(verdict).toEqual({
+        success: false,
+        code: 'host_not_allowed',
+        error: expect.stringMatching(/^Refused a redirect from 127\.0\.0\.1:\d+ \(the BigQuery API\) to another host/),
+      });
       expect(trap.accepted).toBe(0);
       expect(trap.requests).toEqual([]);
     } finally {

@@ -26,6 +26,7 @@ function describe(args: unknown[]): string {
     const options = first as { host?: string; port?: number; path?: string };
     return options.path ?? `${options.host ?? 'localhost'}:${options.port ?? ''}`;
   }
-  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) return `${typeof second === 'string' ? second : 'localhost'}:${first}`;
+  if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first)))
+    return `${typeof second === 'string' ? second : 'localhost'}:${first}`;
   return String(first);
 }

@@ -23,7 +23,7 @@ interface DerNode {
 
 function decode(buffer: Buffer): DerNode[] {
   const nodes: DerNode[] = [];
-  for (let offset = 0; offset < buffer.length; ) {
+  for (let offset = 0; offset < buffer.length;) {
     const tag = buffer[offset]!;
     let length = buffer[offset + 1]!;
     let start = offset + 2;
@@ -57,7 +57,10 @@ function encode(nodes: DerNode[]): Buffer {
  * which OpenSSL only finds out after deriving): a costly key without spending the time to make one.
  */
 export function withIterations(encryptedPem: string, iterations: number): string {
-  const body = encryptedPem.split('\n').filter((line) => line && !line.startsWith('-----')).join('');
+  const body = encryptedPem
+    .split('\n')
+    .filter((line) => line && !line.startsWith('-----'))
+    .join('');
   const tree = decode(Buffer.from(body, 'base64'));
   const pbkdf2Parameters = tree[0]!.children![0]!.children![1]!.children![0]!.children![1]!;
   const hex = iterations.toString(16).padStart(8, '0');

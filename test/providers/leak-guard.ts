@@ -9,7 +9,8 @@ const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as co
  */
 export async function watchOutput(run: () => Promise<Verdict>): Promise<{ verdict: Verdict; output: string }> {
   const written: string[] = [];
-  const record = (chunk: unknown) => written.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
+  const record = (chunk: unknown) =>
+    written.push(typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
   const stdoutWrite = process.stdout.write;
   const stderrWrite = process.stderr.write;
   const consoleMethods = CONSOLE_METHODS.map((name) => [name, console[name]] as const);

@@ -74,7 +74,10 @@ describe('the Postgres probe connects to the address the guard vetted', () => {
     const lookup: Lookup = async (hostname) => (hostname === 'localhost' ? [{ address: VETTED_ADDRESS, family: 4 }] : []);
     const before = forwarder.arrivals.length;
 
-    const verdict = await probe(postgresBody({}, { host: 'localhost', port: forwarder.port }), { allowedCidrs: [`${VETTED_ADDRESS}/32`], lookup });
+    const verdict = await probe(postgresBody({}, { host: 'localhost', port: forwarder.port }), {
+      allowedCidrs: [`${VETTED_ADDRESS}/32`],
+      lookup,
+    });
 
     expect(verdict).toEqual({ success: true, code: 'ok' });
     expect(forwarder.arrivals.slice(before)).toEqual([`${VETTED_ADDRESS}:${forwarder.port}`]);

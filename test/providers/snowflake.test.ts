@@ -73,7 +73,13 @@ function passwordBody(password: string, overrides: Record<string, unknown> = {})
 function keyPairBody(privateKey: string, passphrase?: string) {
   return {
     provider: 'snowflake',
-    credentials: { ...LOCATION, username: 'key_user', auth_method: 'key_pair', private_key: privateKey, ...(passphrase === undefined ? {} : { private_key_passphrase: passphrase }) },
+    credentials: {
+      ...LOCATION,
+      username: 'key_user',
+      auth_method: 'key_pair',
+      private_key: privateKey,
+      ...(passphrase === undefined ? {} : { private_key_passphrase: passphrase }),
+    },
   };
 }
 
@@ -107,7 +113,9 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   if (storedKey !== undefined && definition.provider === 'snowflake') definition.credentials.private_key = storedKey;
   const snowflake = await loadProbe('snowflake');
   const started = performance.now();
-  const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(snowflake, definition, { ...LIMITS, snowflakeAccessUrl: fake.accessUrl, ...limits })));
+  const { value: result, destinations } = await watchEgress(() =>
+    watchOutput(() => runProbe(snowflake, definition, { ...LIMITS, snowflakeAccessUrl: fake.accessUrl, ...limits })),
+  );
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);
@@ -119,14 +127,22 @@ describe('Snowflake connection test: success', () => {
     ['password', withPassword()],
     ['an unencrypted key pair', withRegisteredKey()],
     ['an encrypted key pair and its passphrase', withRegisteredKey('passphrase')],
-    ['quoted and mixed-case names', withPassword({ warehouse: 'PROBE_WH', database: 'Analytics', schema: '"Mixed Case"', role: 'Probe_Role' })],
+    [
+      'quoted and mixed-case names',
+      withPassword({ warehouse: 'PROBE_WH', database: 'Analytics', schema: '"Mixed Case"', role: 'Probe_Role' }),
+    ],
   ])('logs in with %s, finds the warehouse, database and schema, and logs out', async (_, arrange) => {
     const before = fake.requests.length;
     await expect(probe(arrange)).resolves.toEqual({ success: true, code: 'ok' });
 
     const calls = fake.requests.slice(before);
     const login = calls.find((call) => call.path === '/session/v1/login-request');
-    expect(login?.query).toMatchObject({ warehouse: expect.any(String), databaseName: expect.any(String), schemaName: expect.any(String), roleName: expect.any(String) });
+    expect(login?.query).toMatchObject({
+      warehouse: expect.any(String),
+      databaseName: expect.any(String),
+      schemaName: expect.any(String),
+      roleName: expect.any(String),
+    });
     expect(calls.some((call) => call.path === '/queries/v1/query-request')).toBe(true);
     expect(calls.some((call) => call.path === '/session' && call.query.delete === 'true')).toBe(true);
     expect(fake.openSessions).toBe(0);
@@ -173,15 +189,32 @@ function storedKey(pem: string): Arrange {
 }
 
 const ecKey = storedKey(ecPrivateKeyPem());
-const smallKey = storedKey(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const smallKey = storedKey(
+  generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+);
 
 const FAILURES: FailureCase[] = [
   { name: 'wrong password', arrange: wrongPassword, code: 'auth_failed', message: /^Incorrect username or password for user 'probe_user'/ },
   { name: 'unknown user', arrange: withPassword({ username: 'nobody' }), code: 'auth_failed', message: /user 'nobody'/ },
-  { name: 'key not registered on the user', arrange: unregisteredKey, code: 'auth_failed', message: /key-pair login of user 'key_user'.*RSA_PUBLIC_KEY/ },
+  {
+    name: 'key not registered on the user',
+    arrange: unregisteredKey,
+    code: 'auth_failed',
+    message: /key-pair login of user 'key_user'.*RSA_PUBLIC_KEY/,
+  },
   { name: 'stored key that cannot sign RS256', arrange: ecKey, code: 'invalid_credentials', message: /must be an RSA key/ },
-  { name: 'stored RSA key below 2048 bits', arrange: smallKey, code: 'invalid_credentials', message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/ },
-  { name: 'role not granted', arrange: withPassword({ role: 'spare_role' }), code: 'permission_denied', message: /Role 'spare_role' is not granted to user 'probe_user'/ },
+  {
+    name: 'stored RSA key below 2048 bits',
+    arrange: smallKey,
+    code: 'invalid_credentials',
+    message: /^The private key in credentials\.private_key must be an RSA key of 2048 to 4096 bits with public exponent 65537/,
+  },
+  {
+    name: 'role not granted',
+    arrange: withPassword({ role: 'spare_role' }),
+    code: 'permission_denied',
+    message: /Role 'spare_role' is not granted to user 'probe_user'/,
+  },
   {
     name: 'network policy',
     arrange: withPassword(),
@@ -189,40 +222,128 @@ const FAILURES: FailureCase[] = [
     code: 'permission_denied',
     message: /network policy/,
   },
-  { name: 'HTTP 403 at login', arrange: withPassword(), behaviour: { loginHttpStatus: 403 }, code: 'permission_denied', message: /HTTP 403/ },
-  { name: 'locked user', arrange: withPassword(), behaviour: { loginError: { code: '390102', message: 'User temporarily locked.' } }, code: 'auth_failed', message: /error 390102/ },
-  { name: 'missing warehouse', arrange: withPassword({ warehouse: 'no_such_wh' }), code: 'object_not_found', message: /^Warehouse 'no_such_wh' does not exist, or role 'PROBE_ROLE'/ },
-  { name: 'warehouse the role may not use', arrange: withPassword({ warehouse: 'admin_wh' }), code: 'object_not_found', message: /Warehouse 'admin_wh'/ },
+  {
+    name: 'HTTP 403 at login',
+    arrange: withPassword(),
+    behaviour: { loginHttpStatus: 403 },
+    code: 'permission_denied',
+    message: /HTTP 403/,
+  },
+  {
+    name: 'locked user',
+    arrange: withPassword(),
+    behaviour: { loginError: { code: '390102', message: 'User temporarily locked.' } },
+    code: 'auth_failed',
+    message: /error 390102/,
+  },
+  {
+    name: 'missing warehouse',
+    arrange: withPassword({ warehouse: 'no_such_wh' }),
+    code: 'object_not_found',
+    message: /^Warehouse 'no_such_wh' does not exist, or role 'PROBE_ROLE'/,
+  },
+  {
+    name: 'warehouse the role may not use',
+    arrange: withPassword({ warehouse: 'admin_wh' }),
+    code: 'object_not_found',
+    message: /Warehouse 'admin_wh'/,
+  },
   { name: 'missing database', arrange: withPassword({ database: 'nowhere' }), code: 'object_not_found', message: /^Database 'nowhere'/ },
-  { name: 'database the role may not use', arrange: withPassword({ database: 'finance', schema: 'public' }), code: 'object_not_found', message: /^Database 'finance'/ },
-  { name: 'missing schema', arrange: withPassword({ schema: 'nothing_here' }), code: 'object_not_found', message: /^Schema 'nothing_here' in database 'analytics'/ },
-  { name: 'schema the role may not use', arrange: withPassword({ schema: 'locked' }), code: 'object_not_found', message: /^Schema 'locked'.*role 'PROBE_ROLE'/ },
+  {
+    name: 'database the role may not use',
+    arrange: withPassword({ database: 'finance', schema: 'public' }),
+    code: 'object_not_found',
+    message: /^Database 'finance'/,
+  },
+  {
+    name: 'missing schema',
+    arrange: withPassword({ schema: 'nothing_here' }),
+    code: 'object_not_found',
+    message: /^Schema 'nothing_here' in database 'analytics'/,
+  },
+  {
+    name: 'schema the role may not use',
+    arrange: withPassword({ schema: 'locked' }),
+    code: 'object_not_found',
+    message: /^Schema 'locked'.*role 'PROBE_ROLE'/,
+  },
   {
     name: 'insufficient privileges',
     arrange: withPassword(),
-    behaviour: { queryError: { code: '003001', message: "SQL access control error: Insufficient privileges to operate on schema 'REPORTING'", sqlState: '42501' } },
+    behaviour: {
+      queryError: {
+        code: '003001',
+        message: "SQL access control error: Insufficient privileges to operate on schema 'REPORTING'",
+        sqlState: '42501',
+      },
+    },
     code: 'permission_denied',
     message: /lacks a privilege/,
   },
-  { name: 'Snowflake unavailable at login', arrange: withPassword(), behaviour: { loginHttpStatus: 503 }, code: 'warehouse_unavailable', message: /HTTP 503/ },
+  {
+    name: 'Snowflake unavailable at login',
+    arrange: withPassword(),
+    behaviour: { loginHttpStatus: 503 },
+    code: 'warehouse_unavailable',
+    message: /HTTP 503/,
+  },
   {
     name: 'statement timeout on the server',
     arrange: withPassword(),
-    behaviour: { queryError: { code: '000630', message: 'Statement reached its statement or warehouse timeout of 2 second(s) and was canceled.', sqlState: '57014' } },
+    behaviour: {
+      queryError: {
+        code: '000630',
+        message: 'Statement reached its statement or warehouse timeout of 2 second(s) and was canceled.',
+        sqlState: '57014',
+      },
+    },
     code: 'timeout',
     message: /cancelled the test query/,
   },
   {
     name: 'unexpected SQL error',
     arrange: withPassword(),
-    behaviour: { queryError: { code: '000603', message: 'SQL execution internal error: Processing aborted due to error 300010:391167117', sqlState: 'XX000' } },
+    behaviour: {
+      queryError: {
+        code: '000603',
+        message: 'SQL execution internal error: Processing aborted due to error 300010:391167117',
+        sqlState: 'XX000',
+      },
+    },
     code: 'warehouse_error',
     message: /error 000603/,
   },
-  { name: 'slow login', arrange: withPassword(), behaviour: { loginDelayMs: 1_500 }, limits: { connectTimeoutMs: 500 }, code: 'timeout', message: /^Logging in to Snowflake at 127\.0\.0\.1:\d+ did not finish within 0\.5 s/ },
-  { name: 'slow query', arrange: withPassword(), behaviour: { queryDelayMs: 1_200 }, limits: { statementTimeoutMs: 500 }, code: 'timeout', message: /^The test query did not finish within 0\.5 s/ },
-  { name: 'blackholed login', arrange: withPassword(), mode: 'blackhole', limits: { connectTimeoutMs: 500 }, code: 'timeout', message: /did not finish within 0\.5 s/ },
-  { name: 'refused connection', arrange: withPassword(), mode: 'refuse', code: 'connection_refused', message: /^Connection refused by 127\.0\.0\.1:\d+/ },
+  {
+    name: 'slow login',
+    arrange: withPassword(),
+    behaviour: { loginDelayMs: 1_500 },
+    limits: { connectTimeoutMs: 500 },
+    code: 'timeout',
+    message: /^Logging in to Snowflake at 127\.0\.0\.1:\d+ did not finish within 0\.5 s/,
+  },
+  {
+    name: 'slow query',
+    arrange: withPassword(),
+    behaviour: { queryDelayMs: 1_200 },
+    limits: { statementTimeoutMs: 500 },
+    code: 'timeout',
+    message: /^The test query did not finish within 0\.5 s/,
+  },
+  {
+    name: 'blackholed login',
+    arrange: withPassword(),
+    mode: 'blackhole',
+    limits: { connectTimeoutMs: 500 },
+    code: 'timeout',
+    message: /did not finish within 0\.5 s/,
+  },
+  {
+    name: 'refused connection',
+    arrange: withPassword(),
+    mode: 'refuse',
+    code: 'connection_refused',
+    message: /^Connection refused by 127\.0\.0\.1:\d+/,
+  },
   { name: 'connection reset', arrange: withPassword(), mode: 'reset', code: 'network_error', message: /closed unexpectedly/ },
 ];
 

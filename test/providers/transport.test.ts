@@ -37,27 +37,47 @@ let bigqueryDefinition: Extract<ConnectionDefinition, { provider: 'bigquery' }>;
 beforeAll(async () => {
   await Promise.all([loadSnowflakeDriver(), import('@google-cloud/bigquery'), keys.fill(2)]);
   [snowflake, bigquery] = await Promise.all([
-    startFakeSnowflake({ account: 'TESTORG-TESTACCOUNT', users: { U: { password: PASSWORD, roles: ['PUBLIC'], defaultRole: 'PUBLIC' } }, warehouses: {}, databases: {} }),
+    startFakeSnowflake({
+      account: 'TESTORG-TESTACCOUNT',
+      users: { U: { password: PASSWORD, roles: ['PUBLIC'], defaultRole: 'PUBLIC' } },
+      warehouses: {},
+      databases: {},
+    }),
     startFakeBigQuery([], []),
   ]);
   // HTTPS toward stand-ins that only speak HTTP.
-  limits = { ...LIMITS, snowflakeAccessUrl: snowflake.accessUrl.replace(/^http:/, 'https:'), bigqueryApiEndpoint: bigquery.apiEndpoint.replace(/^http:/, 'https:') };
+  limits = {
+    ...LIMITS,
+    snowflakeAccessUrl: snowflake.accessUrl.replace(/^http:/, 'https:'),
+    bigqueryApiEndpoint: bigquery.apiEndpoint.replace(/^http:/, 'https:'),
+  };
   snowflakeDefinition = (await parseConnectionRequest(snowflakeBody)) as Extract<ConnectionDefinition, { provider: 'snowflake' }>;
-  bigqueryDefinition = (await parseConnectionRequest(bigqueryBody(keys.take().privateKeyPem))) as Extract<ConnectionDefinition, { provider: 'bigquery' }>;
+  bigqueryDefinition = (await parseConnectionRequest(bigqueryBody(keys.take().privateKeyPem))) as Extract<
+    ConnectionDefinition,
+    { provider: 'bigquery' }
+  >;
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all([snowflake.close(), bigquery.close()]);
 });
 
-const snowflakeBody = { provider: 'snowflake', credentials: { account: 'testorg-testaccount', username: 'u', password: PASSWORD, warehouse: 'wh', database: 'db' } };
+const snowflakeBody = {
+  provider: 'snowflake',
+  credentials: { account: 'testorg-testaccount', username: 'u', password: PASSWORD, warehouse: 'wh', database: 'db' },
+};
 
 function bigqueryBody(privateKey: string) {
   return {
     provider: 'bigquery',
     project_id: 'probe-project-1',
     dataset_id: 'analytics',
-    credentials: { type: 'service_account', project_id: 'probe-project-1', private_key: privateKey, client_email: 'sa@probe-project-1.iam.gserviceaccount.com' },
+    credentials: {
+      type: 'service_account',
+      project_id: 'probe-project-1',
+      private_key: privateKey,
+      client_email: 'sa@probe-project-1.iam.gserviceaccount.com',
+    },
   };
 }
 
@@ -66,7 +86,11 @@ describe('a server that does not speak TLS', () => {
     const probe = await loadProbe('snowflake');
     const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, snowflakeDefinition, limits)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
-    expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(Snowflake account 'testorg-testaccount'\) failed/) });
+    expect(result.verdict).toEqual({
+      success: false,
+      code: 'tls_error',
+      error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(Snowflake account 'testorg-testaccount'\) failed/),
+    });
     expectNoSecrets(result, [PASSWORD]);
     expect(snowflake.requests.every((call) => call.path !== '/session/v1/login-request')).toBe(true);
   });
@@ -75,30 +99,82 @@ describe('a server that does not speak TLS', () => {
     const probe = await loadProbe('bigquery');
     const { value: result, destinations } = await watchEgress(() => watchOutput(() => runProbe(probe, bigqueryDefinition, limits)));
     expect(destinations.every((destination) => destination.startsWith('127.0.0.1:'))).toBe(true);
-    expect(result.verdict).toEqual({ success: false, code: 'tls_error', error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(the BigQuery API\) failed/) });
+    expect(result.verdict).toEqual({
+      success: false,
+      code: 'tls_error',
+      error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(the BigQuery API\) failed/),
+    });
     expectNoSecrets(result, bigqueryDefinition.credentials.private_key.split('\n').slice(2, 4));
     expect(bigquery.calls).toHaveLength(0);
   });
 });
 
 describe('failures classified from the errors the drivers report', () => {
-  const snowflakeContext = (account = 'testorg-testaccount') => ({ definition: snowflakeDefinition, limits: LIMITS, endpoint: snowflakeEndpoint(account, undefined), stage: 'login' as const });
-  const bigqueryContext = () => ({ definition: bigqueryDefinition, limits: LIMITS, endpoint: bigqueryEndpoint(undefined), stage: 'query' as const });
+  const snowflakeContext = (account = 'testorg-testaccount') => ({
+    definition: snowflakeDefinition,
+    limits: LIMITS,
+    endpoint: snowflakeEndpoint(account, undefined),
+    stage: 'login' as const,
+  });
+  const bigqueryContext = () => ({
+    definition: bigqueryDefinition,
+    limits: LIMITS,
+    endpoint: bigqueryEndpoint(undefined),
+    stage: 'query' as const,
+  });
 
   // Shapes as snowflake-sdk (NetworkError wrapping the axios error) and node-fetch (FetchError) build them.
-  const snowflakeNetworkError = (code: string) => Object.assign(new Error(`getaddrinfo ${code} testorg-testaccount.snowflakecomputing.com`), { name: 'NetworkError', code: 401001, cause: { code } });
-  const fetchError = (code: string) => Object.assign(new Error(`request to https://bigquery.googleapis.com/ failed, reason: getaddrinfo ${code}`), { name: 'FetchError', type: 'system', code, errno: code });
+  const snowflakeNetworkError = (code: string) =>
+    Object.assign(new Error(`getaddrinfo ${code} testorg-testaccount.snowflakecomputing.com`), {
+      name: 'NetworkError',
+      code: 401001,
+      cause: { code },
+    });
+  const fetchError = (code: string) =>
+    Object.assign(new Error(`request to https://bigquery.googleapis.com/ failed, reason: getaddrinfo ${code}`), {
+      name: 'FetchError',
+      type: 'system',
+      code,
+      errno: code,
+    });
 
   test.each<[string, () => unknown, 'snowflake' | 'bigquery', FailureCode, RegExp]>([
-    ['Snowflake account host does not resolve', () => snowflakeNetworkError('ENOTFOUND'), 'snowflake', 'host_not_found', /^The host 'testorg-testaccount\.snowflakecomputing\.com' .* could not be resolved\. Check the account identifier/],
-    ['Snowflake DNS lookup fails temporarily', () => snowflakeNetworkError('EAI_AGAIN'), 'snowflake', 'host_not_found', /could not be resolved/],
+    [
+      'Snowflake account host does not resolve',
+      () => snowflakeNetworkError('ENOTFOUND'),
+      'snowflake',
+      'host_not_found',
+      /^The host 'testorg-testaccount\.snowflakecomputing\.com' .* could not be resolved\. Check the account identifier/,
+    ],
+    [
+      'Snowflake DNS lookup fails temporarily',
+      () => snowflakeNetworkError('EAI_AGAIN'),
+      'snowflake',
+      'host_not_found',
+      /could not be resolved/,
+    ],
     ['Snowflake host unreachable', () => snowflakeNetworkError('EHOSTUNREACH'), 'snowflake', 'network_error', /is not reachable/],
-    ['Snowflake certificate revoked (OCSP)', () => Object.assign(new Error('revoked'), { name: 'OCSPError', code: 412001 }), 'snowflake', 'tls_error', /revocation check/],
-    ['BigQuery API host does not resolve', () => fetchError('ENOTFOUND'), 'bigquery', 'host_not_found', /^The host 'bigquery\.googleapis\.com' \(the BigQuery API\) could not be resolved/],
+    [
+      'Snowflake certificate revoked (OCSP)',
+      () => Object.assign(new Error('revoked'), { name: 'OCSPError', code: 412001 }),
+      'snowflake',
+      'tls_error',
+      /revocation check/,
+    ],
+    [
+      'BigQuery API host does not resolve',
+      () => fetchError('ENOTFOUND'),
+      'bigquery',
+      'host_not_found',
+      /^The host 'bigquery\.googleapis\.com' \(the BigQuery API\) could not be resolved/,
+    ],
     ['BigQuery host unreachable', () => fetchError('ENETUNREACH'), 'bigquery', 'network_error', /is not reachable/],
     ['BigQuery certificate expired', () => fetchError('CERT_HAS_EXPIRED'), 'bigquery', 'tls_error', /TLS handshake/],
   ])('%s', (_, error, provider, code, message) => {
-    const failure = provider === 'snowflake' ? classifySnowflakeFailure(error(), snowflakeContext()) : classifyBigQueryFailure(error(), bigqueryContext());
+    const failure =
+      provider === 'snowflake'
+        ? classifySnowflakeFailure(error(), snowflakeContext())
+        : classifyBigQueryFailure(error(), bigqueryContext());
     expect(failure.code).toBe(code);
     expect(failure.message).toMatch(message);
     expect(failure.message).not.toMatch(/getaddrinfo|request to|revoked/); // the driver's text stays out
@@ -108,7 +184,14 @@ describe('failures classified from the errors the drivers report', () => {
 describe('a Snowflake account in China is named by the host the driver connects to', () => {
   test('xy1.cn-north-1 resolves as xy1.cn-north-1.snowflakecomputing.cn, and the message says so', () => {
     const error = Object.assign(new Error('getaddrinfo ENOTFOUND'), { name: 'NetworkError', code: 401001, cause: { code: 'ENOTFOUND' } });
-    const failure = classifySnowflakeFailure(error, { definition: snowflakeDefinition, limits: LIMITS, endpoint: snowflakeEndpoint('xy1.cn-north-1', undefined), stage: 'login' });
-    expect(failure.message).toMatch(/^The host 'xy1\.cn-north-1\.snowflakecomputing\.cn' \(Snowflake account 'xy1\.cn-north-1'\) could not be resolved/);
+    const failure = classifySnowflakeFailure(error, {
+      definition: snowflakeDefinition,
+      limits: LIMITS,
+      endpoint: snowflakeEndpoint('xy1.cn-north-1', undefined),
+      stage: 'login',
+    });
+    expect(failure.message).toMatch(
+      /^The host 'xy1\.cn-north-1\.snowflakecomputing\.cn' \(Snowflake account 'xy1\.cn-north-1'\) could not be resolved/,
+    );
   });
 });

@@ -30,11 +30,21 @@ function logicalIdOf(functionName: string): string {
 }
 
 function kmsAs(functionName: string): KMSClient {
-  return new KMSClient({ endpoint: rehearsal.aws.kmsEndpoint, region: rehearsal.region, credentials: rehearsal.credentialsOf(logicalIdOf(functionName)), maxAttempts: 1 });
+  return new KMSClient({
+    endpoint: rehearsal.aws.kmsEndpoint,
+    region: rehearsal.region,
+    credentials: rehearsal.credentialsOf(logicalIdOf(functionName)),
+    maxAttempts: 1,
+  });
 }
 
 function dynamoDbAs(functionName: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint: rehearsal.aws.dynamoDbEndpoint, region: rehearsal.region, credentials: rehearsal.credentialsOf(logicalIdOf(functionName)), maxAttempts: 1 });
+  return new DynamoDBClient({
+    endpoint: rehearsal.aws.dynamoDbEndpoint,
+    region: rehearsal.region,
+    credentials: rehearsal.credentialsOf(logicalIdOf(functionName)),
+    maxAttempts: 1,
+  });
 }
 
 const keyArn = () => rehearsal.outputs[OUTPUT_KEYS.keyArn]!;
@@ -42,14 +52,19 @@ const tableName = () => rehearsal.outputs[OUTPUT_KEYS.tableName]!;
 const CONTEXT = { organization_id: 'org-iam', connection_id: 'connection-iam' };
 
 async function denial(send: Promise<unknown>): Promise<string> {
-  const error = (await send.then(() => undefined, (caught: unknown) => caught)) as { name?: string; message?: string } | undefined;
+  const error = (await send.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )) as { name?: string; message?: string } | undefined;
   expect(error?.name).toBe('AccessDeniedException');
   return error!.message!;
 }
 
 describe('KMS: the roles and the key policy', () => {
   test('the create function may generate a data key with exactly the connection context', async () => {
-    const result = await kmsAs('create-connection').send(new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }));
+    const result = await kmsAs('create-connection').send(
+      new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }),
+    );
     expect(result.CiphertextBlob?.length).toBeGreaterThan(0);
   });
 
@@ -59,21 +74,33 @@ describe('KMS: the roles and the key policy', () => {
     ['only connection_id', { connection_id: 'connection-iam' }],
     ['a foreign key besides both', { ...CONTEXT, purpose: 'other' }],
   ])('a data key with %s is refused', async (_, context) => {
-    const message = await denial(kmsAs('create-connection').send(new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: context })));
+    const message = await denial(
+      kmsAs('create-connection').send(new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: context })),
+    );
     expect(message).toContain('kms:GenerateDataKey');
   });
 
   test.each(['get-connection', 'create-connection', 'delete-connection'])('the %s role may not decrypt', async (functionName) => {
-    const { CiphertextBlob } = await kmsAs('create-connection').send(new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }));
-    const message = await denial(kmsAs(functionName).send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: CONTEXT })));
+    const { CiphertextBlob } = await kmsAs('create-connection').send(
+      new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }),
+    );
+    const message = await denial(
+      kmsAs(functionName).send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: CONTEXT })),
+    );
     expect(message).toContain('kms:Decrypt');
   });
 
   test('the test function decrypts with the context, and not without it', async () => {
-    const { CiphertextBlob, Plaintext } = await kmsAs('create-connection').send(new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }));
+    const { CiphertextBlob, Plaintext } = await kmsAs('create-connection').send(
+      new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }),
+    );
     const opened = await kmsAs('test-connection').send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: CONTEXT }));
     expect(Buffer.from(opened.Plaintext!)).toEqual(Buffer.from(Plaintext!));
-    await denial(kmsAs('test-connection').send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: { organization_id: 'org-iam' } })));
+    await denial(
+      kmsAs('test-connection').send(
+        new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: { organization_id: 'org-iam' } }),
+      ),
+    );
   });
 });
 
@@ -83,7 +110,13 @@ describe('DynamoDB: attribute-level grants', () => {
   test('the test function may not touch the sealed secret in its status update', async () => {
     const message = await denial(
       dynamoDbAs('test-connection').send(
-        new UpdateItemCommand({ TableName: tableName(), Key: key, UpdateExpression: 'SET #c = :c', ExpressionAttributeNames: { '#c': 'ciphertext' }, ExpressionAttributeValues: { ':c': { B: Buffer.from('x') } } }),
+        new UpdateItemCommand({
+          TableName: tableName(),
+          Key: key,
+          UpdateExpression: 'SET #c = :c',
+          ExpressionAttributeNames: { '#c': 'ciphertext' },
+          ExpressionAttributeValues: { ':c': { B: Buffer.from('x') } },
+        }),
       ),
     );
     expect(message).toContain('dynamodb:UpdateItem');
@@ -91,7 +124,8 @@ describe('DynamoDB: attribute-level grants', () => {
 
   test('the get function reads the summary attributes only, never the whole item', async () => {
     const get = dynamoDbAs('get-connection');
-    const read = (projection: Record<string, unknown>) => new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: [key], ...projection } } });
+    const read = (projection: Record<string, unknown>) =>
+      new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: [key], ...projection } } });
     await get.send(read({ ProjectionExpression: '#i, #p', ExpressionAttributeNames: { '#i': 'id', '#p': 'provider' } }));
     expect(await denial(get.send(read({})))).toContain('dynamodb:BatchGetItem');
     await denial(get.send(read({ ProjectionExpression: 'ciphertext' })));
@@ -99,7 +133,9 @@ describe('DynamoDB: attribute-level grants', () => {
   });
 
   test('the delete function may not read', async () => {
-    await denial(dynamoDbAs('delete-connection').send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'id' })));
+    await denial(
+      dynamoDbAs('delete-connection').send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'id' })),
+    );
   });
 });
 
@@ -115,7 +151,9 @@ describe('a template missing a needed permission', () => {
     dir = mkdtempSync(join(tmpdir(), 'rehearsal-broken-'));
     cpSync(await synthesizedAssembly(), dir, { recursive: true });
     const templateFile = readdirSync(dir).find((name) => name.endsWith('.template.json'))!;
-    const template = JSON.parse(readFileSync(join(dir, templateFile), 'utf8')) as { Resources: Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown }[] } } }> };
+    const template = JSON.parse(readFileSync(join(dir, templateFile), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown }[] } } }>;
+    };
     const policies = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy');
     for (const policy of policies) {
       const document = policy.Properties.PolicyDocument!;
@@ -125,7 +163,9 @@ describe('a template missing a needed permission', () => {
 
     broken = await startRehearsal({ assemblyDir: dir, onLog: () => undefined });
     const { outputs } = broken;
-    const token = await broken.issuer.idToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, { attributes: { [outputs[OUTPUT_KEYS.orgClaim]!]: 'org-broken' } });
+    const token = await broken.issuer.idToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, {
+      attributes: { [outputs[OUTPUT_KEYS.orgClaim]!]: 'org-broken' },
+    });
     const response = await fetch(`${broken.apiUrl}/api/v2/warehouse/connections`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -53,7 +53,13 @@ beforeAll(() => {
     codeFolder: code,
     logGroupName: '/aws/lambda/stack-Probe-ABC',
   };
-  runtime = new FunctionRuntime(fn, { node: lambdaNode(fn.runtime), workDir: join(workDir, 'run'), environment: {}, region: 'eu-west-1', onLog: () => undefined });
+  runtime = new FunctionRuntime(fn, {
+    node: lambdaNode(fn.runtime),
+    workDir: join(workDir, 'run'),
+    environment: {},
+    region: 'eu-west-1',
+    onLog: () => undefined,
+  });
 });
 
 afterAll(() => {
@@ -70,9 +76,19 @@ describe('as the Node.js managed runtime runs a function', () => {
   test('the handler string resolves against the task folder, with the template environment and the reserved variables', async () => {
     const { ok, body } = await invoke({});
     expect(ok).toBe(true);
-    expect(body.env).toMatchObject({ handler: 'app.handler', region: 'eu-west-1', name: 'stack-Probe-ABC', memory: '256', fromTemplate: 'yes' });
+    expect(body.env).toMatchObject({
+      handler: 'app.handler',
+      region: 'eu-west-1',
+      name: 'stack-Probe-ABC',
+      memory: '256',
+      fromTemplate: 'yes',
+    });
     expect(body.cwd).toBe((body.env as { taskRoot: string }).taskRoot);
-    expect(body.context).toMatchObject({ functionName: 'stack-Probe-ABC', arn: 'arn:aws:lambda:eu-west-1:210987654321:function:stack-Probe-ABC', requestId: expect.any(String) });
+    expect(body.context).toMatchObject({
+      functionName: 'stack-Probe-ABC',
+      arn: 'arn:aws:lambda:eu-west-1:210987654321:function:stack-Probe-ABC',
+      requestId: expect.any(String),
+    });
     expect((body.context as { remaining: number }).remaining).toBeGreaterThan(0);
     expect((body.context as { remaining: number }).remaining).toBeLessThanOrEqual(2000);
   });
@@ -96,7 +112,11 @@ describe('as the Node.js managed runtime runs a function', () => {
   test('the template timeout ends the invocation and the environment; the next one starts cold', async () => {
     const coldStarts = runtime.stats.coldStarts;
     const timedOut = await invoke({ sleepMs: 5_000 });
-    expect(timedOut).toMatchObject({ ok: false, errorType: 'Sandbox.Timedout', body: { errorMessage: 'Task timed out after 2.00 seconds' } });
+    expect(timedOut).toMatchObject({
+      ok: false,
+      errorType: 'Sandbox.Timedout',
+      body: { errorMessage: 'Task timed out after 2.00 seconds' },
+    });
     const next = await invoke({});
     expect(next.ok).toBe(true);
     expect(next.body.invocations).toBe(1);

@@ -29,7 +29,10 @@ beforeAll(async () => {
     apiUrl: rehearsal.apiUrl,
     functionNames: Object.fromEntries(ROUTES.map((route) => [route.functionName, outputs[functionNameOutputKey(route)]!])),
     orgClaim: outputs[OUTPUT_KEYS.orgClaim]!,
-    tokenFor: (org) => rehearsal.issuer.idToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, { attributes: { [outputs[OUTPUT_KEYS.orgClaim]!]: org } }),
+    tokenFor: (org) =>
+      rehearsal.issuer.idToken(outputs[OUTPUT_KEYS.jwtIssuer]!, outputs[OUTPUT_KEYS.userPoolClientId]!, {
+        attributes: { [outputs[OUTPUT_KEYS.orgClaim]!]: org },
+      }),
     lambda: { endpoint: rehearsal.apiUrl, region: rehearsal.region, credentials: rehearsal.operator },
   });
 }, 600_000);
@@ -87,7 +90,8 @@ describe('the rehearsal report', () => {
     for (const fn of report.functions) {
       expect(fn.invocations).toBeGreaterThan(0);
       expect(fn.allowed).toBeGreaterThan(0);
-      if (process.platform === 'linux' && process.arch === 'x64') expect({ fn: fn.functionName, node: fn.node.split('.')[0] }).toEqual({ fn: fn.functionName, node: 'v24' });
+      if (process.platform === 'linux' && process.arch === 'x64')
+        expect({ fn: fn.functionName, node: fn.node.split('.')[0] }).toEqual({ fn: fn.functionName, node: 'v24' });
     }
     expect(report.denials).toEqual([]);
   });

@@ -23,6 +23,8 @@ describe('calls per request, as counted at the wire', () => {
     dynamoDbProxy.clear();
     kmsProxy.clear();
     await handler.call({ org, ...request });
-    expect({ kms: kmsProxy.calls.map((call) => call.operation), dynamodb: dynamoDbProxy.calls.map((call) => call.operation) }).toEqual(expected);
+    expect({ kms: kmsProxy.calls.map((call) => call.operation), dynamodb: dynamoDbProxy.calls.map((call) => call.operation) }).toEqual(
+      expected,
+    );
   });
 });

@@ -32,39 +32,60 @@ interface Step {
 }
 
 const steps: Step[] = [
-  { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => kmsProxy, operation: 'GenerateDataKey', okStatus: 201 },
-  { endpoint: 'create', request: { method: 'POST', body: postgresBody() }, proxy: () => dynamoDbProxy, operation: 'PutItem', okStatus: 201 },
+  {
+    endpoint: 'create',
+    request: { method: 'POST', body: postgresBody() },
+    proxy: () => kmsProxy,
+    operation: 'GenerateDataKey',
+    okStatus: 201,
+  },
+  {
+    endpoint: 'create',
+    request: { method: 'POST', body: postgresBody() },
+    proxy: () => dynamoDbProxy,
+    operation: 'PutItem',
+    okStatus: 201,
+  },
   { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
   { endpoint: 'delete', request: { method: 'DELETE' }, proxy: () => dynamoDbProxy, operation: 'DeleteItem', okStatus: 204 },
   { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
   { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => kmsProxy, operation: 'Decrypt', okStatus: 200 },
 ];
 
-
 describe.each(faults)('%s', (_, fault) => {
-  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, persistent: 503 with Retry-After and the stored state intact', async (_endpoint, _operation, step) => {
-    const { org, id } = await orgWithConnection(handler);
-    step.proxy().inject(step.operation, fault, ATTEMPTS);
+  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))(
+    'on %s’s %s, persistent: 503 with Retry-After and the stored state intact',
+    async (_endpoint, _operation, step) => {
+      const { org, id } = await orgWithConnection(handler);
+      step.proxy().inject(step.operation, fault, ATTEMPTS);
 
-    const response = await handler.call({ org, ...step.request });
+      const response = await handler.call({ org, ...step.request });
 
-    expect(response.status).toBe(503);
-    expect(response.headers['retry-after']).toBe('1');
-    expect(response.body).toMatchObject({ code: 'service_unavailable', error: expect.stringContaining('Retry'), meta: { organization_id: org } });
-    step.proxy().clear();
-    if (fault.kind !== 'delay') {
-      // A write the caller was told failed did not happen (a delayed write may still land: timeouts are ambiguous).
-      const read = await handler.call({ org, method: 'GET' });
-      expect(read.body!.connection).toMatchObject({ id });
-    }
-  });
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.body).toMatchObject({
+        code: 'service_unavailable',
+        error: expect.stringContaining('Retry'),
+        meta: { organization_id: org },
+      });
+      step.proxy().clear();
+      if (fault.kind !== 'delay') {
+        // A write the caller was told failed did not happen (a delayed write may still land: timeouts are ambiguous).
+        const read = await handler.call({ org, method: 'GET' });
+        expect(read.body!.connection).toMatchObject({ id });
+      }
+    },
+  );
 
-  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))('on %s’s %s, once: the SDK retry absorbs it', async (_endpoint, _operation, step) => {
-    const { org } = await orgWithConnection(handler);
-    step.proxy().inject(step.operation, fault, 1);
-    const response = await handler.call({ org, ...step.request });
-    expect(response.status).toBe(step.okStatus);
-  });
+  test.each(steps.map((step) => [step.endpoint, step.operation, step] as const))(
+    'on %s’s %s, once: the SDK retry absorbs it',
+    async (_endpoint, _operation, step) => {
+      const { org } = await orgWithConnection(handler);
+      step.proxy().inject(step.operation, fault, 1);
+      const response = await handler.call({ org, ...step.request });
+      expect(response.status).toBe(step.okStatus);
+    },
+  );
 
   test('on test’s status update: the verdict is still returned', async () => {
     const { org } = await orgWithConnection(handler);
@@ -111,7 +132,11 @@ describe('when the function is about to reach its Lambda timeout', () => {
     const fn = testApi().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
     const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
 
-    const result = (await fn.handler(event, lambdaContext({ ...fn.route, timeoutSeconds: 0.7 }))) as { statusCode: number; headers: Record<string, string>; body: string };
+    const result = (await fn.handler(event, lambdaContext({ ...fn.route, timeoutSeconds: 0.7 }))) as {
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+    };
 
     expect(result.statusCode).toBe(503);
     expect(result.headers['Retry-After']).toBe('1');

@@ -66,14 +66,20 @@ function mutate(seed: Json, steps: GeneratedBy<typeof mutation>[]): Json {
   return body;
 }
 
-const nearValidBody = fc.tuple(fc.constantFrom(...seeds), fc.array(mutation, { maxLength: 4 })).map(([seed, steps]) => Buffer.from(JSON.stringify(mutate(seed as Json, steps))));
-const nested = (open: string, close: string, middle: string) => fc.integer({ min: 50, max: 30_000 }).map((depth) => Buffer.from(open.repeat(depth) + middle + close.repeat(depth)));
+const nearValidBody = fc
+  .tuple(fc.constantFrom(...seeds), fc.array(mutation, { maxLength: 4 }))
+  .map(([seed, steps]) => Buffer.from(JSON.stringify(mutate(seed as Json, steps))));
+const nested = (open: string, close: string, middle: string) =>
+  fc.integer({ min: 50, max: 30_000 }).map((depth) => Buffer.from(open.repeat(depth) + middle + close.repeat(depth)));
 const body = fc.oneof(
   { weight: 5, arbitrary: nearValidBody },
   { weight: 2, arbitrary: fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? 'null')) },
   { weight: 1, arbitrary: nested('[', ']', '') },
   { weight: 1, arbitrary: nested('{"a":', '}', '1') },
-  { weight: 1, arbitrary: fc.integer({ min: 60_000, max: 300_000 }).map((size) => Buffer.from(JSON.stringify({ ...seeds[0], pad: 'x'.repeat(size) }))) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 60_000, max: 300_000 }).map((size) => Buffer.from(JSON.stringify({ ...seeds[0], pad: 'x'.repeat(size) }))),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2_000 }).map((bytes) => Buffer.from(bytes)) },
   { weight: 1, arbitrary: oddText.map((text) => Buffer.from(text)) },
   { weight: 1, arbitrary: fc.constant(undefined) },
@@ -81,7 +87,18 @@ const body = fc.oneof(
 
 const contentType = fc.oneof(
   fc.constant(undefined),
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/problem+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'json', ''),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'APPLICATION/JSON',
+    'application/problem+json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/octet-stream',
+    'json',
+    '',
+  ),
 );
 const authorization = (tokens: () => string[]) =>
   fc.oneof(
@@ -107,7 +124,12 @@ async function send(generated: GeneratedBy<ReturnType<typeof requestFor>>): Prom
   const headers: Record<string, string> = { ...generated.extraHeaders };
   if (generated.authorization !== undefined) headers.authorization = generated.authorization;
   if (generated.contentType !== undefined) headers['content-type'] = generated.contentType;
-  const response = await rawRequest(testApi.api.url, { method: generated.method, path: generated.path, headers, ...(generated.body ? { body: generated.body } : {}) });
+  const response = await rawRequest(testApi.api.url, {
+    method: generated.method,
+    path: generated.path,
+    headers,
+    ...(generated.body ? { body: generated.body } : {}),
+  });
   responses.push(response);
   return response;
 }
@@ -130,19 +152,34 @@ const endpoints: [string, fc.Arbitrary<string>, fc.Arbitrary<string>][] = [
   [
     'other methods and paths',
     fc.constantFrom('PUT', 'PATCH', 'OPTIONS', 'HEAD', 'GET', 'POST'),
-    fc.oneof(fc.webPath(), fc.constantFrom(`${API_BASE_PATH}/`, `${API_BASE_PATH}/x`, '/api/v2/warehouse', `${API_BASE_PATH}?a=1`, `${API_BASE_PATH}/test/..`, '//', '/%00')),
+    fc.oneof(
+      fc.webPath(),
+      fc.constantFrom(
+        `${API_BASE_PATH}/`,
+        `${API_BASE_PATH}/x`,
+        '/api/v2/warehouse',
+        `${API_BASE_PATH}?a=1`,
+        `${API_BASE_PATH}/test/..`,
+        '//',
+        '/%00',
+      ),
+    ),
   ],
 ];
 
 describe(`${RUNS_PER_ENDPOINT} generated requests per endpoint`, () => {
-  test.each(endpoints)('%s: always 2xx or 4xx with error and code', async (_, method, path) => {
-    await fc.assert(
-      fc.asyncProperty(requestFor(method, path), async (generated) => {
-        assertWellFormed(generated.method, await send(generated));
-      }),
-      { numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
-    );
-  }, 600_000);
+  test.each(endpoints)(
+    '%s: always 2xx or 4xx with error and code',
+    async (_, method, path) => {
+      await fc.assert(
+        fc.asyncProperty(requestFor(method, path), async (generated) => {
+          assertWellFormed(generated.method, await send(generated));
+        }),
+        { numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
+      );
+    },
+    600_000,
+  );
 
   test('Lambda Invoke API (unsigned, forged or garbled signatures and names): always 4xx with an AWS error type, and no function runs', async () => {
     const logLines = capturedLogLines().length;
@@ -150,28 +187,64 @@ describe(`${RUNS_PER_ENDPOINT} generated requests per endpoint`, () => {
       fc.constant(undefined),
       fc.string({ maxLength: 200 }).filter((text) => /^[\x20-\x7e]*$/.test(text)),
       fc
-        .record({ key: fc.constantFrom('local', 'AKIDSTRANGER', ''), date: fc.constantFrom('20260101', 'x', ''), service: fc.constantFrom('lambda', 'dynamodb'), headers: fc.constantFrom('host;x-amz-date', 'host', 'x-amz-date;host', ''), signature: fc.stringMatching(/^[0-9a-f]{0,70}$/) })
-        .map(({ key, date, service, headers, signature }) => `AWS4-HMAC-SHA256 Credential=${key}/${date}/us-east-1/${service}/aws4_request, SignedHeaders=${headers}, Signature=${signature}`),
+        .record({
+          key: fc.constantFrom('local', 'AKIDSTRANGER', ''),
+          date: fc.constantFrom('20260101', 'x', ''),
+          service: fc.constantFrom('lambda', 'dynamodb'),
+          headers: fc.constantFrom('host;x-amz-date', 'host', 'x-amz-date;host', ''),
+          signature: fc.stringMatching(/^[0-9a-f]{0,70}$/),
+        })
+        .map(
+          ({ key, date, service, headers, signature }) =>
+            `AWS4-HMAC-SHA256 Credential=${key}/${date}/us-east-1/${service}/aws4_request, SignedHeaders=${headers}, Signature=${signature}`,
+        ),
     );
-    const name = fc.oneof(fc.constantFrom('get-connection', 'create-connection', 'nope', '%E0%A4%A', '%', '%00', 'arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aget-connection'), fc.stringMatching(/^[A-Za-z0-9%:._-]{1,40}$/));
+    const name = fc.oneof(
+      fc.constantFrom(
+        'get-connection',
+        'create-connection',
+        'nope',
+        '%E0%A4%A',
+        '%',
+        '%00',
+        'arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Aget-connection',
+      ),
+      fc.stringMatching(/^[A-Za-z0-9%:._-]{1,40}$/),
+    );
     await fc.assert(
-      fc.asyncProperty(name, forgedAuthorization, fc.constantFrom('20260101T000000Z', 'now', undefined), body, async (functionName, authorization, amzDate, payload) => {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (authorization !== undefined) headers.authorization = authorization;
-        if (amzDate !== undefined) headers['x-amz-date'] = amzDate === 'now' ? new Date().toISOString().replace(/[-:]|\.\d{3}/g, '') : amzDate;
-        const response = await rawRequest(testApi.api.url, { method: 'POST', path: `/2015-03-31/functions/${functionName}/invocations`, headers, ...(payload ? { body: payload } : {}) });
-        responses.push(response);
-        expect(response.status).toBeGreaterThanOrEqual(400);
-        expect(response.status).toBeLessThan(500);
-        expect(response.headers['x-amzn-errortype']).toEqual(expect.any(String));
-      }),
+      fc.asyncProperty(
+        name,
+        forgedAuthorization,
+        fc.constantFrom('20260101T000000Z', 'now', undefined),
+        body,
+        async (functionName, authorization, amzDate, payload) => {
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (authorization !== undefined) headers.authorization = authorization;
+          if (amzDate !== undefined)
+            headers['x-amz-date'] = amzDate === 'now' ? new Date().toISOString().replace(/[-:]|\.\d{3}/g, '') : amzDate;
+          const response = await rawRequest(testApi.api.url, {
+            method: 'POST',
+            path: `/2015-03-31/functions/${functionName}/invocations`,
+            headers,
+            ...(payload ? { body: payload } : {}),
+          });
+          responses.push(response);
+          expect(response.status).toBeGreaterThanOrEqual(400);
+          expect(response.status).toBeLessThan(500);
+          expect(response.headers['x-amzn-errortype']).toEqual(expect.any(String));
+        },
+      ),
       { numRuns: RUNS_PER_ENDPOINT, endOnFailure: true },
     );
     expect(capturedLogLines().length).toBe(logLines);
   }, 600_000);
 
   test('the server still serves afterwards', async () => {
-    const response = await rawRequest(testApi.api.url, { method: 'GET', path: API_BASE_PATH, headers: { authorization: `Bearer ${validTokens[0]}` } });
+    const response = await rawRequest(testApi.api.url, {
+      method: 'GET',
+      path: API_BASE_PATH,
+      headers: { authorization: `Bearer ${validTokens[0]}` },
+    });
     expect(response.status).toBe(200);
   });
 

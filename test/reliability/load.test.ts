@@ -40,64 +40,81 @@ function pick(random: number): [string, string] {
   return [ROUTE.get.method, ROUTE.get.path];
 }
 
-
 describe(`${CLIENTS} concurrent clients for ${DURATION_MS / 1000} s`, () => {
-  test('mixed requests: zero errors; throughput and p99 reported', async () => {
-    const body = Buffer.from(JSON.stringify(postgresBody()));
-    const latencies: number[] = [];
-    const byRoute: Record<string, number[]> = {};
-    const unexpected: string[] = [];
-    const deadline = performance.now() + DURATION_MS;
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  test(
+    'mixed requests: zero errors; throughput and p99 reported',
+    async () => {
+      const body = Buffer.from(JSON.stringify(postgresBody()));
+      const latencies: number[] = [];
+      const byRoute: Record<string, number[]> = {};
+      const unexpected: string[] = [];
+      const deadline = performance.now() + DURATION_MS;
+      const keepAlive = new Agent({ keepAlive: true, maxSockets: CLIENTS });
 
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, client) => {
-        const authorization = `Bearer ${await testApi.issuer.sign({ sub: `load-${client}`, org_id: `org-load-${client % 10}` })}`;
-        while (performance.now() < deadline) {
-          const [method, path] = pick(Math.random());
-          const startedAt = performance.now();
-          try {
-            const response = await rawRequest(
-              testApi.api.url,
-              {
-              method,
-              path,
-              headers: { authorization, ...(method === ROUTE.create.method && path === ROUTE.create.path ? { 'content-type': 'application/json' } : {}) },
-              ...(method === ROUTE.create.method && path === ROUTE.create.path ? { body } : {}),
-              },
-              10_000,
-              keepAlive,
-            );
-            latencies.push(performance.now() - startedAt);
-            (byRoute[`${method} ${path}`] ??= []).push(performance.now() - startedAt);
-            if (!EXPECTED[`${method} ${path}`]!.includes(response.status)) unexpected.push(`${method} ${path} -> ${response.status} ${response.body.slice(0, 200)}`);
-            for (const secret of SECRETS) if (response.body.includes(secret)) unexpected.push(`${method} ${path} leaked a secret`);
-          } catch (error) {
-            unexpected.push(`${method} ${path} -> ${(error as Error).message}`);
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, client) => {
+          const authorization = `Bearer ${await testApi.issuer.sign({ sub: `load-${client}`, org_id: `org-load-${client % 10}` })}`;
+          while (performance.now() < deadline) {
+            const [method, path] = pick(Math.random());
+            const startedAt = performance.now();
+            try {
+              const response = await rawRequest(
+                testApi.api.url,
+                {
+                  method,
+                  path,
+                  headers: {
+                    authorization,
+                    ...(method === ROUTE.create.method && path === ROUTE.create.path ? { 'content-type': 'application/json' } : {}),
+                  },
+                  ...(method === ROUTE.create.method && path === ROUTE.create.path ? { body } : {}),
+                },
+                10_000,
+                keepAlive,
+              );
+              latencies.push(performance.now() - startedAt);
+              (byRoute[`${method} ${path}`] ??= []).push(performance.now() - startedAt);
+              if (!EXPECTED[`${method} ${path}`]!.includes(response.status))
+                unexpected.push(`${method} ${path} -> ${response.status} ${response.body.slice(0, 200)}`);
+              for (const secret of SECRETS) if (response.body.includes(secret)) unexpected.push(`${method} ${path} leaked a secret`);
+            } catch (error) {
+              unexpected.push(`${method} ${path} -> ${(error as Error).message}`);
+            }
           }
-        }
-      }),
-    );
+        }),
+      );
 
-    keepAlive.destroy();
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const report = {
-      scale: FULL_SCALE ? 'full' : 'ci',
-      clients: CLIENTS,
-      duration_s: DURATION_MS / 1000,
-      requests: latencies.length,
-      errors: unexpected.length,
-      throughput_rps: Math.round(latencies.length / (DURATION_MS / 1000)),
-      p50_ms: Math.round(percentile(sorted, 50) * 10) / 10,
-      p95_ms: Math.round(percentile(sorted, 95) * 10) / 10,
-      p99_ms: Math.round(percentile(sorted, 99) * 10) / 10,
-      p50_ms_by_route: Object.fromEntries(Object.entries(byRoute).map(([route, values]) => [route, Math.round(percentile(values.sort((x, y) => x - y), 50))])),
-    };
-    await mkdir('.bench', { recursive: true });
-    await writeFile(`.bench/load-${report.scale}.json`, JSON.stringify(report, null, 2));
-    process.stderr.write(`load: ${JSON.stringify(report)}\n`);
+      keepAlive.destroy();
+      const sorted = [...latencies].sort((a, b) => a - b);
+      const report = {
+        scale: FULL_SCALE ? 'full' : 'ci',
+        clients: CLIENTS,
+        duration_s: DURATION_MS / 1000,
+        requests: latencies.length,
+        errors: unexpected.length,
+        throughput_rps: Math.round(latencies.length / (DURATION_MS / 1000)),
+        p50_ms: Math.round(percentile(sorted, 50) * 10) / 10,
+        p95_ms: Math.round(percentile(sorted, 95) * 10) / 10,
+        p99_ms: Math.round(percentile(sorted, 99) * 10) / 10,
+        p50_ms_by_route: Object.fromEntries(
+          Object.entries(byRoute).map(([route, values]) => [
+            route,
+            Math.round(
+              percentile(
+                values.sort((x, y) => x - y),
+                50,
+              ),
+            ),
+          ]),
+        ),
+      };
+      await mkdir('.bench', { recursive: true });
+      await writeFile(`.bench/load-${report.scale}.json`, JSON.stringify(report, null, 2));
+      process.stderr.write(`load: ${JSON.stringify(report)}\n`);
 
-    expect(unexpected.slice(0, 5)).toEqual([]);
-    expect(latencies.length).toBeGreaterThan(CLIENTS);
-  }, DURATION_MS + 60_000);
+      expect(unexpected.slice(0, 5)).toEqual([]);
+      expect(latencies.length).toBeGreaterThan(CLIENTS);
+    },
+    DURATION_MS + 60_000,
+  );
 });

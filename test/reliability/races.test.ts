@@ -73,67 +73,82 @@ const bodyNumber = (n: number) => postgresBody({ dataset_id: `schema_${n}` }, { 
 
 /** Reads the raw item and checks it is one whole version: ciphertext, id and fields from one create. */
 async function snapshot(): Promise<{ id: string; schema: string; password: string } | null> {
-  const { Item } = await rawDynamoDb.send(new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: itemKey(ORG), ConsistentRead: true }));
+  const { Item } = await rawDynamoDb.send(
+    new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: itemKey(ORG), ConsistentRead: true }),
+  );
   if (!Item) return null;
   const stored = toStoredConnection(ORG, Item);
-  const sealed = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as { dataset_id: string; credentials: { password: string } };
+  const sealed = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as {
+    dataset_id: string;
+    credentials: { password: string };
+  };
   expect(sealed.dataset_id).toBe(stored.datasetId); // the sealed definition and the plain attributes agree
   return { id: stored.id, schema: stored.datasetId!, password: sealed.credentials.password };
 }
 
 describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN_FLIGHT} in flight)`, () => {
-  test('every state is one whole version, every 201 was written unless a newer write came first, the newest write wins', async () => {
-    const { dynamoDbProxy } = proxied;
-    const createdBy = new Map<string, number>();
-    const snapshots: Awaited<ReturnType<typeof snapshot>>[] = [];
-    const others: Promise<ApiResponse>[] = [];
+  test(
+    'every state is one whole version, every 201 was written unless a newer write came first, the newest write wins',
+    async () => {
+      const { dynamoDbProxy } = proxied;
+      const createdBy = new Map<string, number>();
+      const snapshots: Awaited<ReturnType<typeof snapshot>>[] = [];
+      const others: Promise<ApiResponse>[] = [];
 
-    // Creates, gets, tests and deletes are queued interleaved, so they race each other throughout.
-    const creates: Promise<ApiResponse>[] = [];
-    for (let n = 0; n < CREATES; n += 1) {
-      creates.push(
-        handler.call({ org: ORG, method: 'POST', body: bodyNumber(n) }).then((response) => {
-          if (response.status === 201) createdBy.set(response.body!.id as string, n);
-          return response;
-        }),
+      // Creates, gets, tests and deletes are queued interleaved, so they race each other throughout.
+      const creates: Promise<ApiResponse>[] = [];
+      for (let n = 0; n < CREATES; n += 1) {
+        creates.push(
+          handler.call({ org: ORG, method: 'POST', body: bodyNumber(n) }).then((response) => {
+            if (response.status === 201) createdBy.set(response.body!.id as string, n);
+            return response;
+          }),
+        );
+        if (n % 2 === 1) continue;
+        const i = n / 2;
+        others.push(handler.call({ org: ORG, method: 'GET' }));
+        if (i % 10 === 0) others.push(handler.call({ org: ORG, method: 'POST', path: TEST_PATH }));
+        if (i % 10 === 5) others.push(handler.call({ org: ORG, method: 'DELETE' }));
+        if (i % 4 === 0) snapshots.push(await snapshot());
+      }
+      const createResponses = await Promise.all(creates);
+      const otherResponses = await Promise.all(others);
+
+      // Every request got an answer that makes sense; none failed on the server.
+      expect(createResponses.map((response) => response.status)).toEqual(createResponses.map(() => 201));
+      for (const response of otherResponses) expect([200, 204, 400, 404]).toContain(response.status);
+
+      // Every item ever seen is one create's whole version: its id, schema and password agree.
+      for (const seen of [...snapshots, await snapshot()].filter((value) => value !== null)) {
+        const n = createdBy.get(seen.id);
+        expect(n).toBeDefined();
+        expect({ schema: seen.schema, password: seen.password }).toEqual({ schema: `schema_${n}`, password: `race-password-${n}` });
+      }
+      for (const response of otherResponses.filter((candidate) => candidate.body?.connection)) {
+        const connection = response.body!.connection as { id: string; dataset_id: string };
+        expect(connection.dataset_id).toBe(`schema_${createdBy.get(connection.id)}`);
+      }
+
+      // Every 201 id was put, and landed unless a newer write had already replaced it (writes only move
+      // forward: an older stamp is refused). The final state is the write with the newest stamp.
+      type Write = { requestBody: string };
+      const body = (write: Write) =>
+        JSON.parse(write.requestBody) as {
+          Item?: { id: { S: string }; write_stamp: { S: string } };
+          ExpressionAttributeValues?: Record<string, { S?: string }>;
+        };
+      const stampOf = (write: Write) => body(write).Item?.write_stamp.S ?? body(write).ExpressionAttributeValues?.[':stamp']?.S ?? '';
+      const puts = dynamoDbProxy.calls.filter((call) => call.operation === 'PutItem');
+      const putIds = new Set(puts.map((put) => body(put).Item!.id.S));
+      expect([...createdBy.keys()].every((id) => putIds.has(id))).toBe(true);
+      const landed = dynamoDbProxy.calls.filter(
+        (call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200,
       );
-      if (n % 2 === 1) continue;
-      const i = n / 2;
-      others.push(handler.call({ org: ORG, method: 'GET' }));
-      if (i % 10 === 0) others.push(handler.call({ org: ORG, method: 'POST', path: TEST_PATH }));
-      if (i % 10 === 5) others.push(handler.call({ org: ORG, method: 'DELETE' }));
-      if (i % 4 === 0) snapshots.push(await snapshot());
-    }
-    const createResponses = await Promise.all(creates);
-    const otherResponses = await Promise.all(others);
-
-    // Every request got an answer that makes sense; none failed on the server.
-    expect(createResponses.map((response) => response.status)).toEqual(createResponses.map(() => 201));
-    for (const response of otherResponses) expect([200, 204, 400, 404]).toContain(response.status);
-
-    // Every item ever seen is one create's whole version: its id, schema and password agree.
-    for (const seen of [...snapshots, await snapshot()].filter((value) => value !== null)) {
-      const n = createdBy.get(seen.id);
-      expect(n).toBeDefined();
-      expect({ schema: seen.schema, password: seen.password }).toEqual({ schema: `schema_${n}`, password: `race-password-${n}` });
-    }
-    for (const response of otherResponses.filter((candidate) => candidate.body?.connection)) {
-      const connection = response.body!.connection as { id: string; dataset_id: string };
-      expect(connection.dataset_id).toBe(`schema_${createdBy.get(connection.id)}`);
-    }
-
-    // Every 201 id was put, and landed unless a newer write had already replaced it (writes only move
-    // forward: an older stamp is refused). The final state is the write with the newest stamp.
-    type Write = { requestBody: string };
-    const body = (write: Write) => JSON.parse(write.requestBody) as { Item?: { id: { S: string }; write_stamp: { S: string } }; ExpressionAttributeValues?: Record<string, { S?: string }> };
-    const stampOf = (write: Write) => body(write).Item?.write_stamp.S ?? body(write).ExpressionAttributeValues?.[':stamp']?.S ?? '';
-    const puts = dynamoDbProxy.calls.filter((call) => call.operation === 'PutItem');
-    const putIds = new Set(puts.map((put) => body(put).Item!.id.S));
-    expect([...createdBy.keys()].every((id) => putIds.has(id))).toBe(true);
-    const landed = dynamoDbProxy.calls.filter((call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200);
-    const newest = landed.reduce((latest, write) => (stampOf(write) > stampOf(latest) ? write : latest));
-    const final = await handler.call({ org: ORG, method: 'GET' });
-    if (newest.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
-    else expect(final.body!.connection).toMatchObject({ id: body(newest).Item!.id.S });
-  }, STORM_BUDGET_MS + 30_000);
+      const newest = landed.reduce((latest, write) => (stampOf(write) > stampOf(latest) ? write : latest));
+      const final = await handler.call({ org: ORG, method: 'GET' });
+      if (newest.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
+      else expect(final.body!.connection).toMatchObject({ id: body(newest).Item!.id.S });
+    },
+    STORM_BUDGET_MS + 30_000,
+  );
 });

@@ -18,10 +18,22 @@ afterAll(async () => {
 });
 
 const actionsOfB: [string, Omit<ApiCall, 'org'>, (status: number, body: Record<string, unknown>) => void][] = [
-  ['reads', { method: 'GET' }, (status, body) => expect({ status, connection: body.connection }).toEqual({ status: 200, connection: null })],
-  ['tests', { method: 'POST', path: TEST_PATH }, (status, body) => expect({ status, code: body.code }).toEqual({ status: 404, code: 'connection_not_found' })],
+  [
+    'reads',
+    { method: 'GET' },
+    (status, body) => expect({ status, connection: body.connection }).toEqual({ status: 200, connection: null }),
+  ],
+  [
+    'tests',
+    { method: 'POST', path: TEST_PATH },
+    (status, body) => expect({ status, code: body.code }).toEqual({ status: 404, code: 'connection_not_found' }),
+  ],
   ['deletes', { method: 'DELETE' }, (status) => expect(status).toBe(404)],
-  ['creates its own', { method: 'POST', body: postgresBody({ dataset_id: 'public' }, { password: 'b-own-password-canary' }) }, (status) => expect(status).toBe(201)],
+  [
+    'creates its own',
+    { method: 'POST', body: postgresBody({ dataset_id: 'public' }, { password: 'b-own-password-canary' }) },
+    (status) => expect(status).toBe(201),
+  ],
 ];
 
 describe.each(['handler', 'invoke', 'http'] as const)('through %s', (name) => {

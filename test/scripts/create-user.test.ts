@@ -9,7 +9,9 @@ import { generatePassword } from '../../scripts/lib/password.js';
  * must refuse what the API would refuse: both are held to one table written out by hand here.
  */
 function apiAccepts(organizationId: string): boolean {
-  const event = { requestContext: { requestId: 'r', authorizer: { jwt: { claims: { org_id: organizationId } } } } } as unknown as HttpApiEvent;
+  const event = {
+    requestContext: { requestId: 'r', authorizer: { jwt: { claims: { org_id: organizationId } } } },
+  } as unknown as HttpApiEvent;
   try {
     return organizationOf(event, 'org_id') === organizationId;
   } catch {

@@ -36,11 +36,33 @@ export async function startTestPostgres(options: { tls?: boolean } = {}): Promis
   await asOwner.prepare([join(directory, 'pwfile')]);
   const certificates = options.tls ? await makeTestCertificates(directory) : undefined;
   if (certificates) await asOwner.prepare([certificates.serverCertificateFile, certificates.serverKeyFile]);
-  const tlsConfig = certificates ? ['ssl = on', `ssl_cert_file = '${certificates.serverCertificateFile}'`, `ssl_key_file = '${certificates.serverKeyFile}'`] : [];
-  await asOwner.exec(join(bin, 'initdb'), ['-D', dataDir, '-U', superuser.username, '--pwfile', join(directory, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  const tlsConfig = certificates
+    ? ['ssl = on', `ssl_cert_file = '${certificates.serverCertificateFile}'`, `ssl_key_file = '${certificates.serverKeyFile}'`]
+    : [];
+  await asOwner.exec(join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    superuser.username,
+    '--pwfile',
+    join(directory, 'pwfile'),
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   await writeFile(
     join(dataDir, 'postgresql.auto.conf'),
-    [`listen_addresses = '127.0.0.1'`, `port = ${port}`, `unix_socket_directories = '${directory}'`, 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', ...tlsConfig].join('\n'),
+    [
+      `listen_addresses = '127.0.0.1'`,
+      `port = ${port}`,
+      `unix_socket_directories = '${directory}'`,
+      'fsync = off',
+      'synchronous_commit = off',
+      'full_page_writes = off',
+      ...tlsConfig,
+    ].join('\n'),
   );
   await asOwner.prepare([join(dataDir, 'postgresql.auto.conf')]);
   await asOwner.exec(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(directory, 'server.log'), '-w', '-t', '60', 'start']);
@@ -60,7 +82,13 @@ export async function startTestPostgres(options: { tls?: boolean } = {}): Promis
 
 /** Runs SQL as the superuser, for test fixtures. */
 export async function asSuperuser<T>(server: TestPostgres, database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.superuser.username, password: server.superuser.password, database });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.superuser.username,
+    password: server.superuser.password,
+    database,
+  });
   await client.connect();
   try {
     return await work(client);

@@ -29,8 +29,12 @@ beforeAll(() => {
 afterAll(() => {
   process.stdout.write = originalWrite;
   const leaks = [
-    ...captured.filter((line) => FORBIDDEN_IN_OUTPUT.some((pattern) => pattern.test(line)) || REQUEST_BODY_IN_LOG.test(line)).map((line) => `log: ${line.slice(0, 300)}`),
-    ...responses.filter((text) => FORBIDDEN_IN_OUTPUT.some((pattern) => pattern.test(text))).map((text) => `response: ${text.slice(0, 300)}`),
+    ...captured
+      .filter((line) => FORBIDDEN_IN_OUTPUT.some((pattern) => pattern.test(line)) || REQUEST_BODY_IN_LOG.test(line))
+      .map((line) => `log: ${line.slice(0, 300)}`),
+    ...responses
+      .filter((text) => FORBIDDEN_IN_OUTPUT.some((pattern) => pattern.test(text)))
+      .map((text) => `response: ${text.slice(0, 300)}`),
   ];
   expect(leaks).toEqual([]);
 });

@@ -19,7 +19,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL ??= 'info';
   // Whatever loads snowflake-sdk in the tests must not make it probe cloud metadata or call STS.
   process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
-  const [backends, postgres] = await Promise.all([startLocalBackends({ tableName: 'warehouse-connections-test' }), startTestPostgres({ tls: true })]);
+  const [backends, postgres] = await Promise.all([
+    startLocalBackends({ tableName: 'warehouse-connections-test' }),
+    startTestPostgres({ tls: true }),
+  ]);
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
     await client.query(`CREATE DATABASE ${TEST_POSTGRES.database} OWNER ${TEST_POSTGRES.username}`);

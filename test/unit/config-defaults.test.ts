@@ -49,7 +49,14 @@ describe('configuration', () => {
       orgClaim: 'custom:org_id',
       logLevel: 'debug',
       aws: { requestTimeoutMs: 3_000, connectTimeoutMs: 500, maxAttempts: 2 },
-      probe: { connectTimeoutMs: 1_000, statementTimeoutMs: 2_000, deadlineMs: 4_000, allowedCidrs: ['10.0.0.0/8:5432', '127.0.0.0/8'], snowflakeAccessUrl: 'http://127.0.0.1:1', bigqueryApiEndpoint: 'http://127.0.0.1:2' },
+      probe: {
+        connectTimeoutMs: 1_000,
+        statementTimeoutMs: 2_000,
+        deadlineMs: 4_000,
+        allowedCidrs: ['10.0.0.0/8:5432', '127.0.0.0/8'],
+        snowflakeAccessUrl: 'http://127.0.0.1:1',
+        bigqueryApiEndpoint: 'http://127.0.0.1:2',
+      },
       testLimit: { tests: 3, windowSeconds: 30 },
     });
     expect(loadConfig({ ...REQUIRED, WAREHOUSE_TEST_RATE_PER_MINUTE: '0' }).testLimit).toBeUndefined();

@@ -31,7 +31,9 @@ describe('when AWS dependencies fail, callers get a retryable 503 and nothing ha
   });
 
   test('KMS unreachable on create: 503, and no item is written', async () => {
-    const cipher = new EnvelopeCipher(new KmsDataKeys(track(new KMSClient({ ...quick, endpoint: `http://127.0.0.1:${await freePort()}` })), 'alias/x'));
+    const cipher = new EnvelopeCipher(
+      new KmsDataKeys(track(new KMSClient({ ...quick, endpoint: `http://127.0.0.1:${await freePort()}` })), 'alias/x'),
+    );
     const store = workingStore();
     const org = 'org-kms-down';
     await expect(createConnection({ store, cipher }, org, postgresBody())).rejects.toBeInstanceOf(DependencyUnavailableError);
@@ -47,14 +49,18 @@ describe('when AWS dependencies fail, callers get a retryable 503 and nothing ha
     const failingClient = track(new DynamoDBClient({}));
     failingClient.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'UpdateItemCommand') throw Object.assign(new Error('throttled'), { name: 'ThrottlingException', $retryable: {} });
+        if (context.commandName === 'UpdateItemCommand')
+          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException', $retryable: {} });
         return next(args);
       },
       { step: 'initialize' },
     );
     const limits = { connectTimeoutMs: 2000, statementTimeoutMs: 2000, deadlineMs: 5000, allowedCidrs: ['127.0.0.0/8'] };
     // No rate limit here: its own UpdateItem would fail too and answer 503 before any test.
-    const result = await testConnection({ store: new ConnectionStore(failingClient, process.env.TABLE_NAME!), cipher, limits, testLimit: undefined }, org);
+    const result = await testConnection(
+      { store: new ConnectionStore(failingClient, process.env.TABLE_NAME!), cipher, limits, testLimit: undefined },
+      org,
+    );
 
     expect(result).toMatchObject({ success: true, latency_ms: expect.any(Number) });
     expect((await store.getSummary(org))?.status).toBeNull();

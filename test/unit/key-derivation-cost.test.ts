@@ -30,10 +30,12 @@ describe('the cost of opening an encrypted key is read before anything is derive
 
   test('a Snowflake key too costly to open is refused at create, naming the field', async () => {
     const costly = encrypted('-v2', 'aes-256-cbc', '-iter', '1000001');
-    const failure = await parseConnectionRequest(snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: costly, private_key_passphrase: 'pass' })).catch(
-      (error: unknown) => error,
-    );
+    const failure = await parseConnectionRequest(
+      snowflakeBody({}, { auth_method: 'key_pair', password: undefined, private_key: costly, private_key_passphrase: 'pass' }),
+    ).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ValidationError);
-    expect((failure as ValidationError).details).toEqual([{ field: 'credentials.private_key', message: expect.stringContaining('PBKDF2') }]);
+    expect((failure as ValidationError).details).toEqual([
+      { field: 'credentials.private_key', message: expect.stringContaining('PBKDF2') },
+    ]);
   });
 });

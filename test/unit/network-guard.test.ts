@@ -6,8 +6,15 @@ import { ProbeFailure } from '../../lib/providers/verdict.js';
 const noDns: Lookup = async () => {
   throw new Error('the guard must not resolve IP literals');
 };
-const resolvesTo = (...addresses: string[]): Lookup => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => (error instanceof ProbeFailure ? error.code : 'other'));
+const resolvesTo =
+  (...addresses: string[]): Lookup =>
+  async () =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => (error instanceof ProbeFailure ? error.code : 'other'),
+  );
 
 describe('the SSRF guard refuses every non-public address by default', () => {
   test.each([
@@ -76,11 +83,15 @@ describe('the SSRF guard refuses every non-public address by default', () => {
 
 describe('names are resolved by the guard and every answer must pass', () => {
   test('a name that resolves to a private address is refused', async () => {
-    expect(await refusal(vetHost('db.internal.example', 5432, { allowedCidrs: [], lookup: resolvesTo('10.0.0.5') }))).toBe('host_not_allowed');
+    expect(await refusal(vetHost('db.internal.example', 5432, { allowedCidrs: [], lookup: resolvesTo('10.0.0.5') }))).toBe(
+      'host_not_allowed',
+    );
   });
 
   test('one private answer among public ones is enough to refuse', async () => {
-    expect(await refusal(vetHost('mixed.example', 5432, { allowedCidrs: [], lookup: resolvesTo('93.184.216.34', '169.254.169.254') }))).toBe('host_not_allowed');
+    expect(
+      await refusal(vetHost('mixed.example', 5432, { allowedCidrs: [], lookup: resolvesTo('93.184.216.34', '169.254.169.254') })),
+    ).toBe('host_not_allowed');
   });
 
   test('the vetted address is what the caller connects to', async () => {
@@ -117,14 +128,18 @@ describe('the allow-list admits private warehouses, on every port or one', () =>
   });
 
   test('the refusal names the port, so the operator knows which entry is missing', async () => {
-    const failure = await vetHost('10.20.3.4', 5433, { allowedCidrs: ['10.20.0.0/16:5432'], lookup: noDns }).catch((error: unknown) => error);
+    const failure = await vetHost('10.20.3.4', 5433, { allowedCidrs: ['10.20.0.0/16:5432'], lookup: noDns }).catch(
+      (error: unknown) => error,
+    );
     expect((failure as ProbeFailure).message).toMatch(/may not connect to on port 5433/);
   });
 
   test('allow-listing IPv4 loopback also admits its IPv4-mapped form, on the same ports', async () => {
     expect(await vetHost('::ffff:127.0.0.1', 5432, { allowedCidrs: ['127.0.0.0/8'], lookup: noDns })).toBe('::ffff:127.0.0.1');
     expect(await vetHost('::ffff:127.0.0.1', 5432, { allowedCidrs: ['127.0.0.0/8:5432'], lookup: noDns })).toBe('::ffff:127.0.0.1');
-    expect(await refusal(vetHost('::ffff:127.0.0.1', 6379, { allowedCidrs: ['127.0.0.0/8:5432'], lookup: noDns }))).toBe('host_not_allowed');
+    expect(await refusal(vetHost('::ffff:127.0.0.1', 6379, { allowedCidrs: ['127.0.0.0/8:5432'], lookup: noDns }))).toBe(
+      'host_not_allowed',
+    );
   });
 
   test.each([
@@ -149,6 +164,11 @@ describe('the allow-list admits private warehouses, on every port or one', () =>
   test('an empty setting means no exceptions; well-formed entries are kept as written', () => {
     expect(parseCidrList(undefined)).toEqual([]);
     expect(parseCidrList(' ')).toEqual([]);
-    expect(parseCidrList('10.0.0.0/8, ::1/128, 10.1.0.0/16:5432, [fd00::/8]:5432')).toEqual(['10.0.0.0/8', '::1/128', '10.1.0.0/16:5432', '[fd00::/8]:5432']);
+    expect(parseCidrList('10.0.0.0/8, ::1/128, 10.1.0.0/16:5432, [fd00::/8]:5432')).toEqual([
+      '10.0.0.0/8',
+      '::1/128',
+      '10.1.0.0/16:5432',
+      '[fd00::/8]:5432',
+    ]);
   });
 });

@@ -38,7 +38,10 @@ describe('a private key is read as OpenSSL reads it: one PEM block, nothing else
     ['text after the block', () => `${plainKey}trailing`],
     ['a certificate before the key', () => `-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n${plainKey}`],
     ['an END that does not match the BEGIN', () => plainKey.replace('END PRIVATE KEY', 'END RSA PRIVATE KEY')],
-    ['headers on a PKCS#8 block', () => plainKey.replace('-----\n', '-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n')],
+    [
+      'headers on a PKCS#8 block',
+      () => plainKey.replace('-----\n', '-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\n'),
+    ],
     ['a line that is not base64', () => plainKey.replace(/\n(.)/, '\n*$1')],
     ['an OpenSSH key', () => '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n'],
   ])('refused: %s', (_, key) => {
@@ -51,7 +54,10 @@ describe('a private key is read as OpenSSL reads it: one PEM block, nothing else
     ['an encrypted PKCS#8 key', () => cheapEncrypted],
     [
       'a traditional RSA key with legacy encryption',
-      () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }).toString(),
+      () =>
+        generateKeyPairSync('rsa', { modulusLength: 2048 })
+          .privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE })
+          .toString(),
     ],
   ])('read: %s', (_, key) => {
     expect(readPrivateKeyPem(key())).toBeDefined();
@@ -70,11 +76,19 @@ describe('only RSA keys Snowflake and Google accept: 2048 to 4096 bits, exponent
     ['4160 bits', () => pem(4160), 'rsa_size'],
     ['2048 bits with exponent 3', () => pem(2048, 3), 'rsa_size'],
     ['2048 bits with a large exponent', () => pem(2048, 2 ** 31 - 1), 'rsa_size'],
-    ['an EC key', async () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'not_rsa'],
-  ])('%s', async (_, key, problem) => {
-    const opened = openUnencryptedSigningKey(await key());
-    expect(opened.ok ? undefined : opened.problem).toBe(problem);
-  }, 60_000);
+    [
+      'an EC key',
+      async () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      'not_rsa',
+    ],
+  ])(
+    '%s',
+    async (_, key, problem) => {
+      const opened = openUnencryptedSigningKey(await key());
+      expect(opened.ok ? undefined : opened.problem).toBe(problem);
+    },
+    60_000,
+  );
 
   test('an encrypted key is measured after the worker opened it', async () => {
     const small = encryptedWithOpenssl(await pem(1024), PASSPHRASE, '-v2', 'aes-256-cbc');

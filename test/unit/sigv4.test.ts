@@ -42,7 +42,12 @@ async function signedInvoke(signing: Signing = {}): Promise<SigV4Request> {
       port: 3000,
       path: INVOKE_PATH,
       query: { Qualifier: '$LATEST', note: 'a b+c' },
-      headers: { host: '127.0.0.1:3000', 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse', ...signing.extraHeaders },
+      headers: {
+        host: '127.0.0.1:3000',
+        'content-type': 'application/json',
+        'x-amz-invocation-type': 'RequestResponse',
+        ...signing.extraHeaders,
+      },
       body: EVENT,
     },
     { signingDate: signing.signingDate ?? new Date() },
@@ -71,12 +76,33 @@ describe('verifySigV4', () => {
   });
 
   test.each<[string, (request: SigV4Request) => SigV4Request]>([
-    ['the body changed', (request) => ({ ...request, body: Buffer.from(JSON.stringify({ requestContext: { authorizer: { jwt: { claims: { org_id: 'org-b' } } } } })) })],
-    ['the function name in the path changed', (request) => ({ ...request, path: request.path.replace('get-connection', 'delete-connection') })],
+    [
+      'the body changed',
+      (request) => ({
+        ...request,
+        body: Buffer.from(JSON.stringify({ requestContext: { authorizer: { jwt: { claims: { org_id: 'org-b' } } } } })),
+      }),
+    ],
+    [
+      'the function name in the path changed',
+      (request) => ({ ...request, path: request.path.replace('get-connection', 'delete-connection') }),
+    ],
     ['the query changed', (request) => ({ ...request, query: 'Qualifier=%24LATEST&note=other' })],
     ['a signed header changed', (request) => ({ ...request, headers: { ...request.headers, 'x-amz-invocation-type': 'Event' } })],
     ['the method changed', (request) => ({ ...request, method: 'PUT' })],
-    ['the signature was edited', (request) => ({ ...request, headers: { ...request.headers, authorization: String(request.headers.authorization).replace(/Signature=(.)/, (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`) } })],
+    [
+      'the signature was edited',
+      (request) => ({
+        ...request,
+        headers: {
+          ...request.headers,
+          authorization: String(request.headers.authorization).replace(
+            /Signature=(.)/,
+            (_, c: string) => `Signature=${c === '0' ? '1' : '0'}`,
+          ),
+        },
+      }),
+    ],
   ])('refuses a signed request when %s after signing', async (_, tamper) => {
     const error = await refusal(tamper(await signedInvoke()));
     expect({ code: error.code, status: error.statusCode }).toEqual({ code: 'InvalidSignatureException', status: 403 });
@@ -105,9 +131,15 @@ describe('verifySigV4', () => {
     for (const offsetMinutes of [-16, 16]) {
       const request = await signedInvoke({ signingDate: new Date(now + offsetMinutes * 60_000) });
       const error = await refusal(request, { now: () => now });
-      expect({ offsetMinutes, code: error.code, message: error.message }).toEqual({ offsetMinutes, code: 'InvalidSignatureException', message: expect.stringContaining('Signature expired') });
+      expect({ offsetMinutes, code: error.code, message: error.message }).toEqual({
+        offsetMinutes,
+        code: 'InvalidSignatureException',
+        message: expect.stringContaining('Signature expired'),
+      });
     }
-    await expect(verifySigV4(await signedInvoke({ signingDate: new Date(now - 14 * 60_000) }), credentialsFor, { now: () => now })).resolves.toBeDefined();
+    await expect(
+      verifySigV4(await signedInvoke({ signingDate: new Date(now - 14 * 60_000) }), credentialsFor, { now: () => now }),
+    ).resolves.toBeDefined();
   });
 
   test('refuses a credential scoped to another service than the one pinned', async () => {
@@ -116,13 +148,53 @@ describe('verifySigV4', () => {
   });
 
   test.each<[string, (request: SigV4Request) => SigV4Request, string]>([
-    ['no Authorization header', (request) => ({ ...request, headers: { ...request.headers, authorization: undefined } }), 'MissingAuthenticationTokenException'],
-    ['a look-alike header with no signature in it', (request) => ({ ...request, headers: { ...request.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } }), 'IncompleteSignatureException'],
-    ['another algorithm', (request) => ({ ...request, headers: { ...request.headers, authorization: String(request.headers.authorization).replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256') } }), 'MissingAuthenticationTokenException'],
-    ['host left out of SignedHeaders', (request) => ({ ...request, headers: { ...request.headers, authorization: String(request.headers.authorization).replace('SignedHeaders=content-type;host;', 'SignedHeaders=content-type;') } }), 'IncompleteSignatureException'],
-    ['a signed header missing from the request', (request) => ({ ...request, headers: { ...request.headers, 'x-amz-invocation-type': undefined } }), 'IncompleteSignatureException'],
-    ['no X-Amz-Date', (request) => ({ ...request, headers: { ...request.headers, 'x-amz-date': undefined } }), 'IncompleteSignatureException'],
-    ['a query string that is not valid percent-encoding', (request) => ({ ...request, query: 'Qualifier=%E0%A4%A' }), 'IncompleteSignatureException'],
+    [
+      'no Authorization header',
+      (request) => ({ ...request, headers: { ...request.headers, authorization: undefined } }),
+      'MissingAuthenticationTokenException',
+    ],
+    [
+      'a look-alike header with no signature in it',
+      (request) => ({ ...request, headers: { ...request.headers, authorization: 'AWS4-HMAC-SHA256 Credential=x' } }),
+      'IncompleteSignatureException',
+    ],
+    [
+      'another algorithm',
+      (request) => ({
+        ...request,
+        headers: {
+          ...request.headers,
+          authorization: String(request.headers.authorization).replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256'),
+        },
+      }),
+      'MissingAuthenticationTokenException',
+    ],
+    [
+      'host left out of SignedHeaders',
+      (request) => ({
+        ...request,
+        headers: {
+          ...request.headers,
+          authorization: String(request.headers.authorization).replace('SignedHeaders=content-type;host;', 'SignedHeaders=content-type;'),
+        },
+      }),
+      'IncompleteSignatureException',
+    ],
+    [
+      'a signed header missing from the request',
+      (request) => ({ ...request, headers: { ...request.headers, 'x-amz-invocation-type': undefined } }),
+      'IncompleteSignatureException',
+    ],
+    [
+      'no X-Amz-Date',
+      (request) => ({ ...request, headers: { ...request.headers, 'x-amz-date': undefined } }),
+      'IncompleteSignatureException',
+    ],
+    [
+      'a query string that is not valid percent-encoding',
+      (request) => ({ ...request, query: 'Qualifier=%E0%A4%A' }),
+      'IncompleteSignatureException',
+    ],
   ])('refuses %s (the AWS error code is checked)', async (_, tamper, code) => {
     expect((await refusal(tamper(await signedInvoke()))).code).toBe(code);
   });
@@ -143,8 +215,14 @@ async function verifyWhatTheSdkSends(send: (endpoint: string) => Promise<unknown
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const [path = '/', query = ''] = (request.url ?? '/').split(/\?(.*)/s);
-      verified = verifySigV4({ method: request.method ?? 'GET', path, query, headers: request.headersDistinct, body: Buffer.concat(chunks) }, credentialsFor, { service, region: 'eu-west-1' });
-      response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end('{"__type":"ValidationException","message":"stand-in"}');
+      verified = verifySigV4(
+        { method: request.method ?? 'GET', path, query, headers: request.headersDistinct, body: Buffer.concat(chunks) },
+        credentialsFor,
+        { service, region: 'eu-west-1' },
+      );
+      response
+        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+        .end('{"__type":"ValidationException","message":"stand-in"}');
     });
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
@@ -157,12 +235,19 @@ async function verifyWhatTheSdkSends(send: (endpoint: string) => Promise<unknown
 }
 
 describe('requests of real SDK clients verify as they arrive', () => {
-  const clientOptions = (endpoint: string) => ({ endpoint, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET } });
+  const clientOptions = (endpoint: string) => ({
+    endpoint,
+    region: 'eu-west-1',
+    maxAttempts: 1,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET },
+  });
 
   test('DynamoDB GetItem', async () => {
     const caller = await verifyWhatTheSdkSends(async (endpoint) => {
       const client = new DynamoDBClient(clientOptions(endpoint));
-      await client.send(new GetItemCommand({ TableName: 'connections', Key: { pk: { S: 'ORG#acme' }, sk: { S: 'CONNECTION#ACTIVE' } } })).finally(() => client.destroy());
+      await client
+        .send(new GetItemCommand({ TableName: 'connections', Key: { pk: { S: 'ORG#acme' }, sk: { S: 'CONNECTION#ACTIVE' } } }))
+        .finally(() => client.destroy());
     }, 'dynamodb');
     expect(caller).toMatchObject({ accessKeyId: ACCESS_KEY, service: 'dynamodb', region: 'eu-west-1' });
   });

@@ -12,7 +12,9 @@ let DriverConnectionConfig: DriverConfig;
 
 beforeAll(async () => {
   await loadSnowflakeDriver(); // sets the environment the driver's modules read when they load
-  const module = (await import('snowflake-sdk/dist/lib/connection/connection_config.js')) as { default: DriverConfig | { default: DriverConfig } };
+  const module = (await import('snowflake-sdk/dist/lib/connection/connection_config.js')) as {
+    default: DriverConfig | { default: DriverConfig };
+  };
   DriverConnectionConfig = 'default' in module.default ? module.default.default : module.default;
 });
 
@@ -32,6 +34,9 @@ describe('the Snowflake host is the one the driver derives from the account', ()
   });
 
   test('messages about a China account name its .cn host', () => {
-    expect(snowflakeEndpoint('xy1.cn-north-1', undefined)).toMatchObject({ host: 'xy1.cn-north-1.snowflakecomputing.cn', where: 'xy1.cn-north-1.snowflakecomputing.cn' });
+    expect(snowflakeEndpoint('xy1.cn-north-1', undefined)).toMatchObject({
+      host: 'xy1.cn-north-1.snowflakecomputing.cn',
+      where: 'xy1.cn-north-1.snowflakecomputing.cn',
+    });
   });
 });

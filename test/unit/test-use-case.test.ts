@@ -28,15 +28,18 @@ function deps(probe: Probe): TestDependencies {
   return { store, cipher, limits, testLimit: undefined, loadProbe: async () => probe };
 }
 
-describe('testConnection with a probe of the test\'s own', () => {
+describe("testConnection with a probe of the test's own", () => {
   test('the probe receives the decrypted definition and the limits; a success is recorded', async () => {
     const org = `org-${randomUUID().slice(0, 8)}`;
     await createConnection({ store, cipher }, org, postgresBody({}, { password: 'use-case-canary' }));
     const seen: ConnectionDefinition[] = [];
-    const result = await testConnection(deps(async (definition, probeLimits) => {
-      seen.push(definition);
-      expect(probeLimits.deadlineMs).toBe(2_000);
-    }), org);
+    const result = await testConnection(
+      deps(async (definition, probeLimits) => {
+        seen.push(definition);
+        expect(probeLimits.deadlineMs).toBe(2_000);
+      }),
+      org,
+    );
     expect(result).toMatchObject({ success: true, code: 'ok', latency_ms: expect.any(Number) });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ provider: 'postgres', credentials: { password: 'use-case-canary' } });
@@ -46,9 +49,12 @@ describe('testConnection with a probe of the test\'s own', () => {
   test('a probe failure becomes the verdict, recorded as failed', async () => {
     const org = `org-${randomUUID().slice(0, 8)}`;
     await createConnection({ store, cipher }, org, postgresBody());
-    const result = await testConnection(deps(async () => {
-      throw new ProbeFailure('auth_failed', 'The warehouse refused the credentials.');
-    }), org);
+    const result = await testConnection(
+      deps(async () => {
+        throw new ProbeFailure('auth_failed', 'The warehouse refused the credentials.');
+      }),
+      org,
+    );
     expect(result).toMatchObject({ success: false, code: 'auth_failed', error: 'The warehouse refused the credentials.' });
     expect(await store.getSummary(org)).toMatchObject({ status: 'failed' });
   });

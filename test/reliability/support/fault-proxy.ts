@@ -6,11 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * (the X-Amz-Target header, e.g. "DynamoDB_20120810.PutItem"), for the next N matching requests.
  * It also records every operation it forwarded and how it ended, in order.
  */
-export type Fault =
-  | { kind: 'delay'; ms: number }
-  | { kind: 'reset' }
-  | { kind: 'server-error' }
-  | { kind: 'throttle' };
+export type Fault = { kind: 'delay'; ms: number } | { kind: 'reset' } | { kind: 'server-error' } | { kind: 'throttle' };
 
 export interface ProxiedCall {
   operation: string;
@@ -79,7 +75,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     }
 
     const forwarded = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: { ...request.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: request.method,
+        path: request.url,
+        headers: { ...request.headers, host: upstream.host },
+      },
       (upstreamResponse) => {
         record.status = upstreamResponse.statusCode ?? 0;
         record.completion = ++completions;
