@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+import { BUNDLE_CUTS, bundleCuts, type BundleCut } from './bundle-cuts.js';
 
 /**
  * How every Lambda bundle is built. The CDK stack (through lambda-bundling.ts) and any script that
@@ -66,7 +68,7 @@ export const LAMBDA_BUNDLE = {
  * esbuild inlines every dynamically imported module, and the test function would parse all three
  * drivers (4 MB) on every cold start, whichever one the connection needs.
  */
-export function esbuildOptions(entry: string, outdir: string): BuildOptions {
+export function esbuildOptions(entry: string, outdir: string, { cuts = BUNDLE_CUTS }: { cuts?: readonly BundleCut[] } = {}): BuildOptions {
   return {
     entryPoints: { index: entry },
     outdir,
@@ -85,5 +87,19 @@ export function esbuildOptions(entry: string, outdir: string): BuildOptions {
     banner: { js: LAMBDA_BUNDLE.banner },
     inject: [...LAMBDA_BUNDLE.inject],
     external: [...LAMBDA_BUNDLE.external],
+    /** Driver code the probes never run is left out (bundle-cuts.ts); `cuts: []` only for references. */
+    plugins: [bundleCuts(cuts)],
   };
+}
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(new URL('./build-bundle.ts', import.meta.url));
+
+/**
+ * Builds one function's bundle with esbuildOptions, synchronously, for CDK's local bundling.
+ * esbuild runs plugins (the cuts) only in its asynchronous API, so the build runs in a child
+ * process (build-bundle.ts, through tsx like the CDK app itself) and this waits for it.
+ */
+export function buildBundleSync(entry: string, outdir: string): void {
+  execFileSync(process.execPath, ['--import', 'tsx', BUILD_SCRIPT, entry, outdir], { cwd: PROJECT_ROOT, stdio: 'inherit' });
 }

@@ -1,9 +1,8 @@
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
-import { buildSync } from 'esbuild';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { esbuildOptions } from './bundling.js';
+import { buildBundleSync } from './bundling.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,7 +27,7 @@ export function lambdaCode(entry: string): Code {
       command: ['esbuild', relative(PROJECT_ROOT, entry)],
       local: {
         tryBundle(outputDir: string) {
-          buildSync({ ...esbuildOptions(entry, outputDir), logLevel: 'error' });
+          buildBundleSync(entry, outputDir);
           return true;
         },
       },

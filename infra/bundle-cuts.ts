@@ -1,0 +1,186 @@
+import { fileURLToPath } from 'node:url';
+import type { Plugin, PluginBuild } from 'esbuild';
+
+/**
+ * Modules left out of the Lambda bundles: code a driver imports but the probe's path never runs.
+ * The Snowflake probe logs in (password or key pair) and reads one row of four text columns;
+ * snowflake-sdk imports, for every connection, the clients of its file transfer (S3, Azure Blob,
+ * GCS), of workload identity federation (the AWS, Azure and Google credential chains) and of its
+ * browser OAuth flow, plus a time zone database. Left in, they made up five sixths of its chunk
+ * and most of the time a cold Snowflake test spent loading code (docs/benchmarks.md measures each).
+ *
+ * Each cut replaces one module, only where the named package imports it, by a stub
+ * (bundle-cut-stub.ts) that loads like the module but throws a BundleCutError naming it when
+ * anything of it is called; so a driver version that starts to use one fails the Snowflake bundle
+ * tests (test/infra/snowflake-bundle.test.ts) instead of misbehaving. And the build fails when a
+ * cut no longer matches anything in a bundle that holds its importer: a renamed module would
+ * otherwise silently come back.
+ */
+export interface BundleCut {
+  /** The import as its importers write it: a package name, or a relative path's last segment. */
+  specifier: string;
+  /** Where it resolves, under node_modules/: a file, or a package folder ending in `/`. */
+  module: string;
+  /** Cut only when imported from this package (a path prefix under node_modules/). */
+  importedFrom: string;
+  /** What the module does: named by the error its stub throws. */
+  feature: string;
+  /** Why the probe never reaches it. */
+  safeBecause: string;
+}
+
+export const BUNDLE_CUTS: readonly BundleCut[] = [
+  // Cloud storage and cloud credentials: the largest parts, each with its own client stack.
+  {
+    specifier: 'file_transfer_agent',
+    module: 'snowflake-sdk/dist/lib/file_transfer_agent/file_transfer_agent.js',
+    importedFrom: 'snowflake-sdk/',
+    feature: 'PUT and GET file transfer: the S3, Azure Blob and GCS clients',
+    safeBecause: 'a statement constructs it only for a PUT or GET command; the probe runs one SELECT',
+  },
+  {
+    specifier: 'auth_workload_identity',
+    module: 'snowflake-sdk/dist/lib/authentication/auth_workload_identity/index.js',
+    importedFrom: 'snowflake-sdk/',
+    feature: 'the WORKLOAD_IDENTITY authenticator: the AWS, Azure and Google credential chains',
+    safeBecause: 'constructed only for authenticator WORKLOAD_IDENTITY; the probe sets SNOWFLAKE_JWT (key pair) or none (password)',
+  },
+  {
+    specifier: 'auth_oauth_authorization_code',
+    module: 'snowflake-sdk/dist/lib/authentication/auth_oauth_authorization_code.js',
+    importedFrom: 'snowflake-sdk/',
+    feature: 'the OAUTH_AUTHORIZATION_CODE authenticator (opens a browser)',
+    safeBecause: 'constructed only for authenticator OAUTH_AUTHORIZATION_CODE; a failed login only tests `instanceof` against it',
+  },
+  {
+    specifier: '@aws-sdk/client-sts',
+    module: '@aws-sdk/client-sts/',
+    importedFrom: 'snowflake-sdk/dist/lib/telemetry/platform_detection.js',
+    feature: 'platform detection by STS GetCallerIdentity',
+    safeBecause: 'platform detection is off: the driver loader sets SNOWFLAKE_DISABLE_PLATFORM_DETECTION before loading snowflake-sdk',
+  },
+  // Dates and time zones.
+  {
+    specifier: 'moment-timezone',
+    module: 'moment-timezone/',
+    importedFrom: 'snowflake-sdk/',
+    feature: 'time zone conversion of TIME and TIMESTAMP columns (moment-timezone and its zone data)',
+    safeBecause: 'the probe reads four text columns (CURRENT_ROLE() and the like), no date or time',
+  },
+  {
+    specifier: 'moment',
+    module: 'moment/',
+    importedFrom: 'snowflake-sdk/',
+    feature: "date formatting of TIME and TIMESTAMP columns and of the built-in logger's lines",
+    safeBecause: 'the probe reads no date or time column, and the driver logs through the custom logger only',
+  },
+  // Helpers of features the probe leaves off.
+  {
+    specifier: 'winston',
+    module: 'winston/',
+    importedFrom: 'snowflake-sdk/dist/lib/logger/node.js',
+    feature: 'the built-in logger (console and snowflake.log)',
+    safeBecause:
+      'the driver loader sets a custom logger before any connection exists, and with one set the driver never logs through winston',
+  },
+  {
+    specifier: 'fast-xml-parser',
+    module: 'fast-xml-parser/',
+    importedFrom: 'snowflake-sdk/dist/lib/global_config.js',
+    feature: 'parsing VARIANT column values that are XML',
+    safeBecause: 'the probe reads no VARIANT column',
+  },
+  {
+    specifier: 'toml',
+    module: 'toml/',
+    importedFrom: 'snowflake-sdk/dist/lib/configuration/connection_configuration.js',
+    feature: 'reading connections.toml',
+    safeBecause: 'read only by createConnection() without options; the probe always passes them',
+  },
+  {
+    specifier: 'generic-pool',
+    module: 'generic-pool/',
+    importedFrom: 'snowflake-sdk/dist/lib/core.js',
+    feature: 'connection pools (createPool)',
+    safeBecause: 'the probe makes one connection with createConnection',
+  },
+  {
+    specifier: 'form-data',
+    module: 'form-data/',
+    importedFrom: 'axios/',
+    feature: 'multipart/form-data request bodies (with the mime-db type table)',
+    safeBecause: 'the driver posts JSON bodies only',
+  },
+  // The OCSP library's own cache, agent and responder: the driver checks certificates with its
+  // request and utils only, and keeps its own response cache (agent/ocsp_response_cache.js).
+  ...['cache', 'agent', 'server'].map((part) => ({
+    specifier: part,
+    module: `@techteamer/ocsp/lib/ocsp/${part}.js`,
+    importedFrom: '@techteamer/ocsp/lib/ocsp.js',
+    feature: `the OCSP library's ${part === 'server' ? 'responder (an OCSP server)' : part}`,
+    safeBecause: "snowflake-sdk uses only the library's request and utils, and keeps its own response cache",
+  })),
+];
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STUB_RUNTIME = fileURLToPath(new URL('./bundle-cut-stub.ts', import.meta.url));
+const NAMESPACE = 'bundle-cut';
+const RESOLVING = Symbol('resolving for a bundle cut');
+
+/** A path from its last node_modules/ on (metafile inputs are relative, importers absolute). */
+const underNodeModules = (path: string) => `/${path.replace(/\\/g, '/')}`.split('/node_modules/').at(-1) ?? path;
+
+/** An esbuild plugin that applies `cuts` (by default BUNDLE_CUTS) to every build it is given to. */
+export function bundleCuts(cuts: readonly BundleCut[] = BUNDLE_CUTS): Plugin {
+  return {
+    name: 'bundle-cuts',
+    setup(build: PluginBuild) {
+      if (cuts.length === 0) return;
+      build.initialOptions.metafile = true;
+      const applied = new Set<BundleCut>();
+      const escaped = [...new Set(cuts.map((cut) => cut.specifier))].map((specifier) => specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+      const filter = new RegExp(`(^|/)(${escaped.join('|')})(\\.js|/index\\.js)?$`);
+
+      build.onStart(() => applied.clear());
+
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData === RESOLVING) return undefined;
+        const importer = underNodeModules(args.importer);
+        const candidates = cuts.filter(
+          (cut) => importer.startsWith(cut.importedFrom) && args.path.split('/').includes(cut.specifier.split('/').at(-1)!),
+        );
+        if (candidates.length === 0) return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: RESOLVING,
+        });
+        if (resolved.errors.length > 0) return undefined;
+        const cut = candidates.find((candidate) => underNodeModules(resolved.path).startsWith(candidate.module));
+        if (!cut) return undefined;
+        applied.add(cut);
+        return { path: cut.module, namespace: NAMESPACE, pluginData: cut };
+      });
+
+      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
+        const cut = args.pluginData as BundleCut;
+        return {
+          contents: `module.exports = require(${JSON.stringify(STUB_RUNTIME)}).cutModule(${JSON.stringify(cut.module)}, ${JSON.stringify(cut.feature)});`,
+          loader: 'js',
+          resolveDir: PROJECT_ROOT,
+        };
+      });
+
+      build.onEnd((result) => {
+        const inputs = Object.keys(result.metafile?.inputs ?? {}).map(underNodeModules);
+        const stale = cuts.filter((cut) => !applied.has(cut) && inputs.some((input) => input.startsWith(cut.importedFrom)));
+        return {
+          errors: stale.map((cut) => ({
+            text: `Bundle cut of ${cut.module} (imported from ${cut.importedFrom}) matched nothing: the driver changed. Update or remove it in infra/bundle-cuts.ts.`,
+          })),
+        };
+      });
+    },
+  };
+}
