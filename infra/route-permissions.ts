@@ -31,7 +31,7 @@ export const ENCRYPTION_CONTEXT_CONDITIONS = {
  * counts attributes named in condition expressions too, and key attributes must be listed.
  * The sealed secret is not among them, so this function can read it but never overwrite it.
  */
-export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms'] as const;
+export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms', 'last_stages'] as const;
 export const STATUS_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'id', ...STATUS_ATTRIBUTES] as const;
 /** The organization's state item: which connection is active and its latest write stamp (connection-item.ts). */
 export const STATE_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...STATE_ATTRIBUTES] as const;

@@ -1,4 +1,4 @@
 /** What a bigquery test adds to the test function: its probe module and the driver it loads. */
 import '@google-cloud/bigquery';
 
-export * from '../../lib/providers/bigquery.js';
+export * from '../../lib/providers/bigquery/probe.js';

@@ -38,6 +38,7 @@ export async function createConnection(deps: CreateDependencies, organizationId:
     status: null,
     lastTestedAt: null,
     latencyMs: null,
+    lastStages: null,
     writeStamp: sealed.writtenAt,
     sealed,
   });

@@ -2,7 +2,8 @@ import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelop
 import { isDeepStrictEqual } from 'node:util';
 import { ConnectionNotFoundError, CredentialsUnreadableError, StoredConnectionUnreadableError, TestRateLimitedError } from '../errors.js';
 import { errorFields, log } from '../log.js';
-import { loadProbe, runProbe, type Probe } from '../providers/probe.js';
+import { loadProbe } from '../providers/probe-loaders.js';
+import { runProbe, type Probe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
 import type { ConnectionDefinition, Provider } from '../schema/connection.js';
 import { readStoredDefinition } from '../schema/stored-definition.js';
@@ -48,7 +49,7 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   const status = verdict.success ? 'connected' : 'failed';
   // The verdict is the caller's answer either way; a connection replaced meanwhile keeps its own status.
   await deps.store
-    .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs })
+    .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs, stages: verdict.stages })
     .then((recorded) => {
       if (!recorded)
         log.info('connection.status_not_recorded', {

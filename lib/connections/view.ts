@@ -13,5 +13,7 @@ export function publicConnection(connection: ConnectionSummary) {
     last_tested_at: connection.lastTestedAt,
     /** How long the last test took, in milliseconds. */
     latency_ms: connection.latencyMs,
+    /** How far the last test got: its stages, stopping at the first that failed. */
+    stages: connection.lastStages,
   };
 }

@@ -18,18 +18,75 @@ export type FailureCode =
   | 'warehouse_unavailable'
   | 'warehouse_error';
 
-/** `code` is `ok` on success, so every verdict carries one machine-readable code. */
-export type Verdict = { success: true; code: 'ok' } | { success: false; code: FailureCode; error: string };
+/** The steps of a test (each provider runs some of them, in its order: lib/providers/registry.ts). */
+export const STAGE_NAMES = [
+  'resolve',
+  'connect',
+  'tls',
+  'authenticate',
+  'assume_role',
+  'credentials',
+  'sign_in',
+  'query',
+  'schema_access',
+  'dataset_access',
+] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
 
-/** Thrown by probes with an already-safe message. */
+/** One step of a test: whether it passed and how long it took. */
+export interface Stage {
+  name: StageName;
+  ok: boolean;
+  ms: number;
+}
+
+/**
+ * `code` is `ok` on success, so every verdict carries one machine-readable code. `stages` says how
+ * far the test got: the steps run, in order, stopping at the first that failed. `hint` names the
+ * grant that would fix a failure, built from the connection's own non-secret fields.
+ */
+export type Verdict = ({ success: true; code: 'ok' } | { success: false; code: FailureCode; error: string; hint?: string }) & {
+  stages: Stage[];
+};
+
+/** Thrown by probes with an already-safe message (and, where a grant is missing, a safe hint). */
 export class ProbeFailure extends Error {
   override name = 'ProbeFailure';
+  readonly hint?: string;
   constructor(
     readonly code: FailureCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.hint !== undefined) this.hint = options.hint;
+  }
+}
+
+/**
+ * Times the stages of one test. A probe calls `begin` as each step starts (which ends the one
+ * before as passed); the runner then closes the last one as passed or, on failure, as the one
+ * that failed.
+ */
+export class StageClock {
+  private readonly done: Stage[] = [];
+  private current: { name: StageName; startedAt: number } | undefined;
+
+  begin(name: StageName): void {
+    this.close(true);
+    this.current = { name, startedAt: performance.now() };
+  }
+
+  /** The stages run: the last one passed when the test succeeded, failed otherwise. */
+  finish(ok: boolean): Stage[] {
+    this.close(ok);
+    return [...this.done];
+  }
+
+  private close(ok: boolean): void {
+    if (!this.current) return;
+    this.done.push({ name: this.current.name, ok, ms: Math.round(performance.now() - this.current.startedAt) });
+    this.current = undefined;
   }
 }
 

@@ -1,16 +1,10 @@
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
-import { bigqueryConnection } from './bigquery.js';
+import { REQUEST_SCHEMAS } from '../providers/registry.js';
 import { toFieldIssues } from './issues.js';
-import { postgresConnection } from './postgres.js';
-import { snowflakeConnection } from './snowflake.js';
 
-/** The body of POST /connections, one schema per provider, chosen by `provider`. */
-export const connectionRequest = v.variantAsync(
-  'provider',
-  [postgresConnection, snowflakeConnection, bigqueryConnection],
-  'must be a JSON object',
-);
+/** The body of POST /connections, one schema per provider (lib/providers/registry.ts), chosen by `provider`. */
+export const connectionRequest = v.variantAsync('provider', REQUEST_SCHEMAS, 'must be a JSON object');
 
 /** A validated connection with defaults applied: what gets encrypted and stored. */
 export type ConnectionDefinition = v.InferOutput<typeof connectionRequest>;

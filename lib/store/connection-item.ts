@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as v from 'valibot';
 import type { SealedSecret } from '../crypto/envelope.js';
 import { StoredConnectionUnreadableError } from '../errors.js';
+import { STAGE_NAMES, type Stage } from '../providers/verdict.js';
 import type { Provider } from '../schema/connection.js';
 import { TABLE_KEYS } from './table.js';
 
@@ -56,6 +57,8 @@ export interface ConnectionSummary {
   status: TestStatus | null;
   lastTestedAt: string | null;
   latencyMs: number | null;
+  /** The last test's stages; null until a test, or for tests recorded before stages existed. */
+  lastStages: Stage[] | null;
   /** Absent on items written before write stamps existed. */
   writeStamp: string | undefined;
 }
@@ -80,6 +83,7 @@ export const SUMMARY_ATTRIBUTES = [
   'status',
   'last_tested_at',
   'latency_ms',
+  'last_stages',
   'write_stamp',
   'active_connection_id',
 ] as const;
@@ -110,6 +114,7 @@ export function toItem(connection: StoredConnection): Record<string, AttributeVa
 /** Checked against the schema's provider type, so a provider added there and not here fails to compile. */
 const PROVIDERS = ['postgres', 'snowflake', 'bigquery'] as const satisfies readonly Provider[];
 const _everyProviderListed: [Exclude<Provider, (typeof PROVIDERS)[number]>] extends [never] ? true : never = true;
+const stage = v.strictObject({ name: v.picklist(STAGE_NAMES), ok: v.boolean(), ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /**
@@ -127,6 +132,7 @@ const summaryAttributes = v.object({
   status: v.optional(v.object({ S: v.picklist(['connected', 'failed']) })),
   last_tested_at: v.optional(v.object({ S: v.pipe(v.string(), v.regex(ISO_TIME)) })),
   latency_ms: v.optional(v.object({ N: v.pipe(v.string(), v.regex(/^\d{1,9}$/)) })),
+  last_stages: v.optional(v.object({ S: v.pipe(v.string(), v.maxLength(4_096), v.parseJson(), v.array(stage)) })),
   write_stamp: v.optional(v.object({ S: v.pipe(v.string(), v.maxLength(64)) })),
 });
 
@@ -145,6 +151,7 @@ export function toSummary(organizationId: string, item: Record<string, Attribute
     status: (attributes.status?.S as TestStatus | undefined) ?? null,
     lastTestedAt: attributes.last_tested_at?.S ?? null,
     latencyMs: attributes.latency_ms === undefined ? null : Number(attributes.latency_ms.N),
+    lastStages: attributes.last_stages?.S ?? null,
     writeStamp: attributes.write_stamp?.S,
   };
 }

@@ -26,12 +26,15 @@ import {
   type TestStatus,
 } from './connection-item.js';
 import type { ConnectionRepository } from '../connections/ports.js';
+import type { Stage } from '../providers/verdict.js';
 import { TABLE_KEYS } from './table.js';
 
 export interface TestOutcome {
   status: TestStatus;
   testedAt: string;
   latencyMs: number;
+  /** The test's stages (lib/providers/verdict.ts), shown by GET as the last test's. */
+  stages: readonly Stage[];
 }
 
 /** At most `tests` connection tests per organization in each window of `windowSeconds`. */
@@ -127,13 +130,20 @@ export class ConnectionStore implements ConnectionRepository {
           TableName: this.tableName,
           Key: itemKey(organizationId),
           ConditionExpression: '#id = :id',
-          UpdateExpression: 'SET #status = :status, #tested = :tested, #latency = :latency',
-          ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#tested': 'last_tested_at', '#latency': 'latency_ms' },
+          UpdateExpression: 'SET #status = :status, #tested = :tested, #latency = :latency, #stages = :stages',
+          ExpressionAttributeNames: {
+            '#id': 'id',
+            '#status': 'status',
+            '#tested': 'last_tested_at',
+            '#latency': 'latency_ms',
+            '#stages': 'last_stages',
+          },
           ExpressionAttributeValues: {
             ':id': { S: connectionId },
             ':status': { S: outcome.status },
             ':tested': { S: outcome.testedAt },
             ':latency': { N: String(outcome.latencyMs) },
+            ':stages': { S: JSON.stringify(outcome.stages) },
           },
         }),
       ),

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startBlackholeServer } from '../fakes/blackhole-server.js';
 import type { LoopbackServer } from '../fakes/loopback-server.js';
+import type { StageName } from '../../lib/providers/verdict.js';
 import { postgresBody, SECRETS } from '../helpers/bodies.js';
+import { stagesThrough } from '../helpers/stages.js';
 import { capturedLogLines } from '../helpers/logs.js';
 import { useTestApi, type Transport } from '../helpers/transports.js';
 import { freePort } from '../setup/postgres-server.js';
@@ -45,56 +47,86 @@ describe('testing a Postgres connection against a real server', () => {
     const { org, tested, id } = await testWith(transport, postgresBody());
 
     expect(tested.status).toBe(200);
+    const stages = stagesThrough(['resolve', 'connect', 'authenticate', 'query', 'schema_access'], 'passed');
     expect(tested.body).toEqual({
       success: true,
       code: 'ok',
+      stages,
       latency_ms: expect.any(Number),
       meta: { request_id: expect.any(String), organization_id: org },
     });
     const read = await transport.call({ org, method: 'GET' });
-    expect(read.body!.connection).toMatchObject({ id, status: 'connected', last_tested_at: expect.any(String) });
+    expect(read.body!.connection).toMatchObject({ id, status: 'connected', last_tested_at: expect.any(String), stages });
   });
 
-  test.each<[string, () => object, string, RegExp]>([
+  const UNTIL_AUTHENTICATION = ['resolve', 'connect', 'authenticate'] as const;
+  const UNTIL_SCHEMA = ['resolve', 'connect', 'authenticate', 'query', 'schema_access'] as const;
+  test.each<[string, () => object, string, RegExp, readonly StageName[], string | undefined]>([
     [
       'a wrong password',
       () => postgresBody({}, { password: 'wrong-canary-password-41' }),
       'auth_failed',
       /Authentication failed for user 'wc_tester'/,
+      UNTIL_AUTHENTICATION,
+      undefined,
     ],
-    ['an unknown user', () => postgresBody({}, { username: 'nobody' }), 'auth_failed', /Authentication failed for user 'nobody'/],
-    ['a missing database', () => postgresBody({}, { database: 'no_such_db' }), 'object_not_found', /Database 'no_such_db' does not exist/],
+    [
+      'an unknown user',
+      () => postgresBody({}, { username: 'nobody' }),
+      'auth_failed',
+      /Authentication failed for user 'nobody'/,
+      UNTIL_AUTHENTICATION,
+      undefined,
+    ],
+    [
+      'a missing database',
+      () => postgresBody({}, { database: 'no_such_db' }),
+      'object_not_found',
+      /Database 'no_such_db' does not exist/,
+      UNTIL_AUTHENTICATION,
+      undefined,
+    ],
     [
       'a missing schema',
       () => postgresBody({ dataset_id: 'no_such_schema' }),
       'object_not_found',
       /Schema 'no_such_schema' does not exist in database 'warehouse'/,
+      UNTIL_SCHEMA,
+      undefined,
     ],
     [
       'a schema without USAGE',
       () => postgresBody({ dataset_id: TEST_POSTGRES.lockedSchema }),
       'permission_denied',
       /Permission denied for schema 'locked'/,
+      UNTIL_SCHEMA,
+      `GRANT USAGE ON SCHEMA "locked" TO "${TEST_POSTGRES.username}";`,
     ],
     [
       'a database without CONNECT',
       () => postgresBody({}, { database: TEST_POSTGRES.privateDatabase }),
       'permission_denied',
       /lacks a privilege.*CONNECT on database 'private_db'/,
+      UNTIL_AUTHENTICATION,
+      `GRANT CONNECT ON DATABASE "private_db" TO "${TEST_POSTGRES.username}";`,
     ],
     [
       'a role over its connection limit',
       () => postgresBody({}, { username: TEST_POSTGRES.limitedUsername }),
       'warehouse_unavailable',
       /not accepting connections right now/,
+      UNTIL_AUTHENTICATION,
+      undefined,
     ],
     [
       'a database that accepts no connections',
       () => postgresBody({}, { database: TEST_POSTGRES.closedDatabase }),
       'warehouse_error',
       /SQLSTATE 55000/,
+      UNTIL_AUTHENTICATION,
+      undefined,
     ],
-  ])('%s fails with a clear message', async (_, body, code, message) => {
+  ])('%s fails with a clear message, the stage it failed at and any grant to run', async (_, body, code, message, stages, hint) => {
     const { tested, org } = await testWith(handler, body());
 
     expect(tested.status).toBe(400);
@@ -102,6 +134,8 @@ describe('testing a Postgres connection against a real server', () => {
       success: false,
       code,
       error: expect.stringMatching(message),
+      ...(hint === undefined ? {} : { hint }),
+      stages: stagesThrough(stages, 'failed'),
       latency_ms: expect.any(Number),
       meta: { request_id: expect.any(String), organization_id: org },
     });

@@ -164,6 +164,7 @@ async function sealedItem(org: string, definition: Record<string, unknown>): Pro
     status: null,
     lastTestedAt: null,
     latencyMs: null,
+    lastStages: null,
     writeStamp: stamp,
     sealed,
   });

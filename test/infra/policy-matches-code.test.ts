@@ -36,6 +36,7 @@ describe('the status update stays inside dynamodb:Attributes', () => {
       status: 'connected',
       testedAt: new Date(0).toISOString(),
       latencyMs: 12,
+      stages: [{ name: 'query', ok: true, ms: 3 }],
     });
     expect(sent.map((command) => command.name)).toEqual(['UpdateItemCommand']);
     const input = sent[0]?.input as {
@@ -81,6 +82,7 @@ describe('every store write and the summary read stay inside the attributes IAM 
     status: null,
     lastTestedAt: null,
     latencyMs: null,
+    lastStages: null,
     writeStamp: '000001764000000000#connection-1',
     sealed: {
       formatVersion: 2,

@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { loadProbe, runProbe } from '../../lib/providers/probe.js';
-import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
+import { loadProbe } from '../../lib/providers/probe-loaders.js';
+import { runProbe } from '../../lib/providers/probe.js';
+import { PROVIDERS } from '../../lib/providers/registry.js';
+import { plainVerdict, stagesThrough } from '../helpers/stages.js';
+import type { FailureCode, ProbeLimits, Verdict } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import {
   startFakeBigQuery,
@@ -26,6 +29,8 @@ const LIMITS: ProbeLimits = { connectTimeoutMs: 2_000, statementTimeoutMs: 2_000
 const keys = new RsaKeyPool(2048);
 /** How long the last runProbe took (key generation and parsing excluded). */
 let lastProbeMs = 0;
+/** The last probe's whole verdict, stages and hint included. */
+let lastVerdict: Verdict | undefined;
 const PROJECT = 'probe-project-1';
 const EMAIL = `probe-sa@${PROJECT}.iam.gserviceaccount.com`;
 const KEY_ID = 'a1b2c3d4e5f6';
@@ -106,7 +111,8 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);
-  return result.verdict;
+  lastVerdict = result.verdict;
+  return plainVerdict(result.verdict, PROVIDERS.bigquery.stages);
 }
 
 describe('BigQuery connection test: success', () => {
@@ -325,5 +331,39 @@ describe('BigQuery requests never leave the API host', () => {
     } finally {
       await trap.close();
     }
+  });
+});
+
+describe('BigQuery verdicts show how far the test got', () => {
+  test('a passing test: signed in, queried, the dataset readable', async () => {
+    await probe(registeredKey());
+    expect(lastVerdict).toEqual({ success: true, code: 'ok', stages: stagesThrough(['sign_in', 'query', 'dataset_access'], 'passed') });
+  });
+
+  test('a dataset the account may not read stops at dataset_access with the role to grant', async () => {
+    const failure = FAILURES.find((candidate) => candidate.name === 'dataset not readable')!;
+    await probe(failure.arrange);
+    expect(lastVerdict).toMatchObject({
+      code: 'permission_denied',
+      hint: expect.stringMatching(/^Grant roles\/bigquery\.dataViewer on dataset [\w-]+:\w+ to serviceAccount:\S+@\S+$/),
+      stages: stagesThrough(['sign_in', 'query', 'dataset_access'], 'failed'),
+    });
+  });
+
+  test('an account that may not run jobs stops at query with the role to grant', async () => {
+    const failure = FAILURES.find((candidate) => candidate.name === 'no permission to run jobs')!;
+    await probe(failure.arrange);
+    expect(lastVerdict).toMatchObject({
+      code: 'permission_denied',
+      hint: expect.stringMatching(/^Grant roles\/bigquery\.jobUser on project [\w-]+ to serviceAccount:\S+$/),
+      stages: stagesThrough(['sign_in', 'query'], 'failed'),
+    });
+  });
+
+  test('a key Google does not accept fails at query (the first call that checks it), without a hint', async () => {
+    const failure = FAILURES.find((candidate) => candidate.name === 'unknown service account')!;
+    await probe(failure.arrange);
+    expect(lastVerdict).toMatchObject({ code: 'auth_failed', stages: stagesThrough(['sign_in', 'query'], 'failed') });
+    expect(lastVerdict).not.toHaveProperty('hint');
   });
 });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Lookup } from '../../lib/providers/network-guard.js';
-import { loadProbe, runProbe } from '../../lib/providers/probe.js';
+import { loadProbe } from '../../lib/providers/probe-loaders.js';
+import { runProbe } from '../../lib/providers/probe.js';
+import { PROVIDERS } from '../../lib/providers/registry.js';
+import { plainVerdict } from '../helpers/stages.js';
 import type { ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import { startBlackholeServer } from '../fakes/blackhole-server.js';
@@ -64,7 +67,7 @@ afterAll(async () => {
 
 async function probe(body: unknown, limits: Partial<ProbeLimits>) {
   const postgres = await loadProbe('postgres');
-  return runProbe(postgres, await parseConnectionRequest(body), { ...LIMITS, ...limits });
+  return plainVerdict(await runProbe(postgres, await parseConnectionRequest(body), { ...LIMITS, ...limits }), PROVIDERS.postgres.stages);
 }
 
 describe('the Postgres probe connects to the address the guard vetted', () => {

@@ -1,8 +1,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { loadProbe, runProbe } from '../../lib/providers/probe.js';
-import { loadSnowflakeDriver } from '../../lib/providers/snowflake-driver.js';
-import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
+import { loadProbe } from '../../lib/providers/probe-loaders.js';
+import { runProbe } from '../../lib/providers/probe.js';
+import { PROVIDERS } from '../../lib/providers/registry.js';
+import { plainVerdict, stagesThrough } from '../helpers/stages.js';
+import { loadSnowflakeDriver } from '../../lib/providers/snowflake/driver.js';
+import type { FailureCode, ProbeLimits, Verdict } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import { ecPrivateKeyPem, pemCanaries, RsaKeyPool } from '../fakes/keys.js';
 import { startTrap, type ConnectionMode } from '../fakes/loopback-server.js';
@@ -20,6 +23,8 @@ const LIMITS: ProbeLimits = { connectTimeoutMs: 2_000, statementTimeoutMs: 2_000
 const keys = new RsaKeyPool(2048);
 /** How long the last runProbe took (key generation and parsing excluded). */
 let lastProbeMs = 0;
+/** The last probe's whole verdict, stages and hint included. */
+let lastVerdict: Verdict | undefined;
 
 const account: FakeSnowflakeAccount = {
   account: 'TESTORG-TESTACCOUNT',
@@ -119,7 +124,8 @@ async function probe(arrange: Arrange, limits: Partial<ProbeLimits> = {}) {
   lastProbeMs = performance.now() - started;
   expectNoSecrets(result, secrets);
   expect(destinations.filter((destination) => !destination.startsWith('127.0.0.1:'))).toEqual([]);
-  return result.verdict;
+  lastVerdict = result.verdict;
+  return plainVerdict(result.verdict, PROVIDERS.snowflake.stages);
 }
 
 describe('Snowflake connection test: success', () => {
@@ -435,5 +441,37 @@ describe('two tenants in one warm process', () => {
       { success: true, code: 'ok' },
     ]);
     expect(fake.requests.slice(concurrentStart).filter((request) => request.headers['x-snowflake-service'] !== undefined)).toEqual([]);
+  });
+});
+
+describe('Snowflake verdicts show how far the test got', () => {
+  test('a passing test: signed in, queried, the session objects usable', async () => {
+    await probe(withPassword());
+    expect(lastVerdict).toEqual({ success: true, code: 'ok', stages: stagesThrough(['sign_in', 'query', 'schema_access'], 'passed') });
+  });
+
+  test('a refused login stops at sign_in, with no grant to suggest', async () => {
+    await probe(wrongPassword);
+    expect(lastVerdict).toMatchObject({ code: 'auth_failed', stages: stagesThrough(['sign_in'], 'failed') });
+    expect(lastVerdict).not.toHaveProperty('hint');
+  });
+
+  test('a statement that does not finish stops at query', async () => {
+    fake.behave({ queryDelayMs: 1_200 });
+    await probe(withPassword(), { statementTimeoutMs: 500 });
+    expect(lastVerdict).toMatchObject({ code: 'timeout', stages: stagesThrough(['sign_in', 'query'], 'failed') });
+  });
+
+  test.each([
+    ['warehouse', { warehouse: 'admin_wh' }, 'GRANT USAGE ON WAREHOUSE admin_wh TO ROLE PROBE_ROLE;'],
+    ['database', { database: 'finance', schema: 'public' }, 'GRANT USAGE ON DATABASE finance TO ROLE PROBE_ROLE;'],
+    ['schema', { schema: 'locked' }, 'GRANT USAGE ON SCHEMA analytics.locked TO ROLE PROBE_ROLE;'],
+  ])('a %s the role may not use stops at schema_access with the grant to run', async (_, overrides, hint) => {
+    await probe(withPassword(overrides));
+    expect(lastVerdict).toMatchObject({
+      code: 'object_not_found',
+      hint,
+      stages: stagesThrough(['sign_in', 'query', 'schema_access'], 'failed'),
+    });
   });
 });

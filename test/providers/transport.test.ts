@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { classifyBigQueryFailure, bigqueryEndpoint } from '../../lib/providers/bigquery-failures.js';
-import { loadProbe, runProbe } from '../../lib/providers/probe.js';
-import { loadSnowflakeDriver } from '../../lib/providers/snowflake-driver.js';
-import { classifySnowflakeFailure, snowflakeEndpoint } from '../../lib/providers/snowflake-failures.js';
+import { classifyBigQueryFailure, bigqueryEndpoint } from '../../lib/providers/bigquery/failures.js';
+import { loadProbe } from '../../lib/providers/probe-loaders.js';
+import { runProbe } from '../../lib/providers/probe.js';
+import { stagesThrough } from '../helpers/stages.js';
+import { loadSnowflakeDriver } from '../../lib/providers/snowflake/driver.js';
+import { classifySnowflakeFailure, snowflakeEndpoint } from '../../lib/providers/snowflake/failures.js';
 import type { FailureCode, ProbeLimits } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest, type ConnectionDefinition } from '../../lib/schema/connection.js';
 import { startFakeBigQuery, type FakeBigQuery } from '../fakes/bigquery-server.js';
@@ -89,6 +91,7 @@ describe('a server that does not speak TLS', () => {
     expect(result.verdict).toEqual({
       success: false,
       code: 'tls_error',
+      stages: stagesThrough(['sign_in'], 'failed'),
       error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(Snowflake account 'testorg-testaccount'\) failed/),
     });
     expectNoSecrets(result, [PASSWORD]);
@@ -102,6 +105,7 @@ describe('a server that does not speak TLS', () => {
     expect(result.verdict).toEqual({
       success: false,
       code: 'tls_error',
+      stages: stagesThrough(['sign_in', 'query'], 'failed'),
       error: expect.stringMatching(/^The TLS handshake with 127\.0\.0\.1:\d+ \(the BigQuery API\) failed/),
     });
     expectNoSecrets(result, bigqueryDefinition.credentials.private_key.split('\n').slice(2, 4));

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { loadSnowflakeDriver } from '../../lib/providers/snowflake-driver.js';
-import { snowflakeEndpoint, snowflakeHost } from '../../lib/providers/snowflake-failures.js';
+import { loadSnowflakeDriver } from '../../lib/providers/snowflake/driver.js';
+import { snowflakeEndpoint, snowflakeHost } from '../../lib/providers/snowflake/failures.js';
 
 /**
  * The probe derives the Snowflake host itself and hands it to the driver, so the messages, the

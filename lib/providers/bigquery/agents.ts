@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { pinAgent, type Destination } from './pinned-agent.js';
+import { pinAgent, type Destination } from '../pinned-agent.js';
 
 /**
  * @google-cloud/bigquery sends every request through teeny-request and node-fetch, which take no

@@ -1,6 +1,6 @@
-import type { ProviderDefinition } from '../schema/connection.js';
-import { classifyTransport, type Endpoint } from './transport-failures.js';
-import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { classifyTransport, type Endpoint } from '../transport-failures.js';
+import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from '../verdict.js';
 
 type BigQueryDefinition = ProviderDefinition<'bigquery'>;
 
@@ -80,14 +80,17 @@ function classifyApiError(
       );
     }
     if (reason === 'billingNotEnabled') return fail('permission_denied', `Billing is not enabled for project '${project}'.`);
-    if (context.stage === 'dataset')
-      return fail(
+    if (context.stage === 'dataset') {
+      return new ProbeFailure(
         'permission_denied',
         `Permission denied for dataset '${dataset}'. Grant service account '${email}' a role that can read it (roles/bigquery.dataViewer).`,
+        { cause: { status, reason }, hint: `Grant roles/bigquery.dataViewer on dataset ${project}:${dataset} to serviceAccount:${email}` },
       );
-    return fail(
+    }
+    return new ProbeFailure(
       'permission_denied',
       `Service account '${email}' may not run queries in project '${project}'. Grant it roles/bigquery.jobUser (bigquery.jobs.create).`,
+      { cause: { status, reason }, hint: `Grant roles/bigquery.jobUser on project ${project} to serviceAccount:${email}` },
     );
   }
   if (status === 404) {

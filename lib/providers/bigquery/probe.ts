@@ -1,13 +1,13 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { JWT } from 'google-auth-library';
-import type { ProviderDefinition } from '../schema/connection.js';
-import { pinBigQueryAgents } from './bigquery-agents.js';
-import { bounded } from './bounded.js';
-import { bigqueryEndpoint, classifyBigQueryFailure, DEFAULT_BIGQUERY_API, type BigQueryContext } from './bigquery-failures.js';
-import { destinationOf } from './pinned-agent.js';
-import type { Probe } from './probe.js';
-import { rsaPrivateKeyPem } from './rsa-key.js';
-import { ProbeFailure, seconds } from './verdict.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { pinBigQueryAgents } from './agents.js';
+import { bounded } from '../bounded.js';
+import { bigqueryEndpoint, classifyBigQueryFailure, DEFAULT_BIGQUERY_API, type BigQueryContext } from './failures.js';
+import { destinationOf } from '../pinned-agent.js';
+import type { Probe } from '../probe.js';
+import { rsaPrivateKeyPem } from '../rsa-key.js';
+import { ProbeFailure, seconds } from '../verdict.js';
 
 type BigQueryDefinition = ProviderDefinition<'bigquery'>;
 
@@ -23,16 +23,20 @@ const BIGQUERY_SCOPE = 'https://www.googleapis.com/auth/bigquery';
  * API answers or drops the connection. Every request goes through agents pinned to the API's host
  * (bigquery-agents.ts), so no redirect takes the query anywhere else.
  */
-export const probeBigQuery: Probe = async (definition, limits, signal) => {
+export const probeBigQuery: Probe = async (definition, limits, signal, stages) => {
   if (definition.provider !== 'bigquery') throw new Error('probeBigQuery needs a bigquery connection');
   const context: BigQueryContext = { definition, limits, endpoint: bigqueryEndpoint(limits.bigqueryApiEndpoint), stage: 'query' };
   try {
     const apiEndpoint = limits.bigqueryApiEndpoint ?? DEFAULT_BIGQUERY_API;
     await pinBigQueryAgents(apiEndpoint, destinationOf(apiEndpoint));
+    // Signing in is local (a self-signed JWT): Google checks it with the first API call, so a
+    // refused key fails the query stage with auth_failed.
+    stages.begin('sign_in');
     const privateKey = await rsaPrivateKeyPem(definition.credentials.private_key, undefined, 'credentials.private_key', signal);
     const bigquery = client(definition, privateKey, limits.bigqueryApiEndpoint);
     // timeoutMs lets BigQuery wait for the result server-side; when the job is not done by then the
     // library reports an error instead of polling.
+    stages.begin('query');
     const [rows] = await bounded(bigquery.query(testQuery(definition), { timeoutMs: limits.statementTimeoutMs }), {
       ms: limits.connectTimeoutMs + limits.statementTimeoutMs,
       signal,
@@ -46,6 +50,7 @@ export const probeBigQuery: Probe = async (definition, limits, signal) => {
       throw new ProbeFailure('warehouse_error', 'BigQuery answered the test query with an unexpected result.');
     }
     context.stage = 'dataset';
+    stages.begin('dataset_access');
     await bounded(bigquery.dataset(definition.dataset_id).getMetadata(), {
       ms: limits.connectTimeoutMs,
       signal,

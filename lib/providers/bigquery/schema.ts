@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { text, unencryptedSigningKeyPem } from './fields.js';
+import { text, unencryptedSigningKeyPem } from '../../schema/fields.js';
 
 /** GCP project ids, including legacy domain-scoped ones (`example.com:my-project`). */
 const PROJECT_ID = /^(?:[a-z0-9][a-z0-9.-]{0,61}[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
@@ -53,3 +53,15 @@ export const bigqueryConnection = v.pipe(
     },
   })),
 );
+
+/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
+export const bigqueryStored = v.strictObject({
+  provider: v.literal('bigquery'),
+  project_id: v.string(),
+  dataset_id: v.string(),
+  credentials: v.objectWithRest(
+    { type: v.literal('service_account'), project_id: v.string(), private_key: v.string(), client_email: v.string() },
+    v.string(),
+  ),
+  settings: v.strictObject({ location: v.optional(v.string()), maximum_bytes_billed: v.number() }),
+});

@@ -1,5 +1,6 @@
-import type { ProviderDefinition } from '../schema/connection.js';
-import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from '../verdict.js';
+import { quoteIdentifier } from './identifiers.js';
 
 type PostgresDefinition = ProviderDefinition<'postgres'>;
 
@@ -38,9 +39,10 @@ export function classifyPostgresFailure(error: unknown, context: FailureContext)
     case '3D000':
       return fail('object_not_found', `Database '${database}' does not exist on ${where}.`);
     case '42501':
-      return fail(
+      return new ProbeFailure(
         'permission_denied',
         `Permission denied: user '${username}' lacks a privilege the test needs (CONNECT on database '${database}').`,
+        { cause: error, hint: `GRANT CONNECT ON DATABASE ${quoteIdentifier(database)} TO ${quoteIdentifier(username)};` },
       );
     case '53300':
     case '57P03':

@@ -1,22 +1,27 @@
 import { isIP } from 'node:net';
 import pg from 'pg';
-import type { ProviderDefinition } from '../schema/connection.js';
-import { vetHost } from './network-guard.js';
-import { classifyPostgresFailure } from './postgres-failures.js';
-import type { Probe } from './probe.js';
-import { ProbeFailure, type ProbeLimits } from './verdict.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { vetHost } from '../network-guard.js';
+import { classifyPostgresFailure } from './failures.js';
+import type { Probe } from '../probe.js';
+import type { EventEmitter } from 'node:events';
+import { ProbeFailure, type ProbeLimits, type StageClock } from '../verdict.js';
+import { quoteIdentifier } from './identifiers.js';
 
 type PostgresDefinition = ProviderDefinition<'postgres'>;
 
 const SCHEMA_CHECK = `SELECT has_schema_privilege(n.oid, 'USAGE') AS usable FROM pg_catalog.pg_namespace n WHERE n.nspname = $1`;
 
 /** Connects with `pg`, runs SELECT 1, then checks that the schema in dataset_id exists and is usable. */
-export const probePostgres: Probe = async (definition, limits, signal) => {
+export const probePostgres: Probe = async (definition, limits, signal, stages) => {
   if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
   const { host, port } = definition.credentials;
+  stages.begin('resolve');
   const address = await vetHost(host, port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
+  stages.begin('connect');
   const client = new pg.Client(clientConfig(definition, limits, address));
+  followHandshake(client, definition.credentials.ssl_mode !== 'disable', stages);
   client.on('error', () => undefined); // errors after connect surface through the pending query
   const abort = () => void client.end().catch(() => undefined);
   signal.addEventListener('abort', abort, { once: true });
@@ -24,7 +29,9 @@ export const probePostgres: Probe = async (definition, limits, signal) => {
   try {
     await client.connect();
     context.connected = true;
+    stages.begin('query');
     await client.query('SELECT 1');
+    stages.begin('schema_access');
     const { rows } = await client.query<{ usable: boolean }>(SCHEMA_CHECK, [definition.dataset_id]);
     classifySchema(definition, rows[0]);
   } catch (error) {
@@ -34,6 +41,16 @@ export const probePostgres: Probe = async (definition, limits, signal) => {
     await client.end().catch(() => undefined);
   }
 };
+
+/**
+ * The handshake's steps from pg's connection events: TCP connected, TLS established (when used),
+ * then authentication until the connection is ready, so a failure is reported at its own step.
+ */
+function followHandshake(client: pg.Client, tls: boolean, stages: StageClock): void {
+  const connection = (client as unknown as { connection: EventEmitter }).connection;
+  connection.once('connect', () => stages.begin(tls ? 'tls' : 'authenticate'));
+  if (tls) connection.once('sslconnect', () => stages.begin('authenticate'));
+}
 
 /** Connects to the vetted address; TLS still verifies the certificate against the name the customer gave. */
 function clientConfig(definition: PostgresDefinition, limits: ProbeLimits, address: string): pg.ClientConfig {
@@ -77,5 +94,9 @@ function classifySchema(definition: PostgresDefinition, row: { usable: boolean }
       `Schema '${definition.dataset_id}' does not exist in database '${definition.credentials.database}'.`,
     );
   }
-  if (!row.usable) throw new ProbeFailure('permission_denied', `Permission denied for schema '${definition.dataset_id}'.`);
+  if (!row.usable) {
+    throw new ProbeFailure('permission_denied', `Permission denied for schema '${definition.dataset_id}'.`, {
+      hint: `GRANT USAGE ON SCHEMA ${quoteIdentifier(definition.dataset_id)} TO ${quoteIdentifier(definition.credentials.username)};`,
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { canLoadCertificates, host, port, secret, text } from './fields.js';
+import { canLoadCertificates, host, port, secret, text } from '../../schema/fields.js';
 
 export const DEFAULT_POSTGRES_PORT = 5432;
 export const DEFAULT_POSTGRES_SCHEMA = 'public';
@@ -52,3 +52,20 @@ export const postgresConnection = v.pipe(
     settings: {},
   })),
 );
+
+/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
+export const postgresStored = v.strictObject({
+  provider: v.literal('postgres'),
+  project_id: v.nullable(v.string()),
+  dataset_id: v.string(),
+  credentials: v.strictObject({
+    host: v.string(),
+    port: v.number(),
+    database: v.string(),
+    username: v.string(),
+    password: v.string(),
+    ssl_mode: v.picklist(POSTGRES_SSL_MODES),
+    ca_certificate: v.optional(v.string()),
+  }),
+  settings: v.strictObject({}),
+});

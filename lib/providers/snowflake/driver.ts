@@ -3,7 +3,7 @@ import type { Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type snowflake from 'snowflake-sdk';
-import { pinAgent, type Destination } from './pinned-agent.js';
+import { pinAgent, type Destination } from '../pinned-agent.js';
 
 /**
  * snowflake-sdk, loaded once per process and configured so that no connection can change what

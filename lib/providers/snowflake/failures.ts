@@ -1,6 +1,6 @@
-import type { ProviderDefinition } from '../schema/connection.js';
-import { classifyTransport, isTlsCode, type Endpoint } from './transport-failures.js';
-import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from './verdict.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { classifyTransport, isTlsCode, type Endpoint } from '../transport-failures.js';
+import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from '../verdict.js';
 
 type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
 
@@ -77,15 +77,18 @@ export function checkSnowflakeSession(definition: SnowflakeDefinition, row: Sess
   const { warehouse, database, role } = definition.credentials;
   const schema = definition.dataset_id;
   const roleName = row?.ROLE_NAME || role || 'the default role';
-  const unusable = (what: string) =>
+  const grantee = row?.ROLE_NAME || role || '<role>';
+  const unusable = (what: string, grant: string) =>
     new ProbeFailure(
       'object_not_found',
       `${what} does not exist, or role '${roleName}' is not allowed to use it. Check the name and grant USAGE to the role.`,
+      { hint: `GRANT USAGE ON ${grant} TO ROLE ${grantee};` },
     );
   if (!row) throw new ProbeFailure('warehouse_error', 'Snowflake answered the test query without a result.');
-  if (!sameIdentifier(row.WAREHOUSE_NAME, warehouse)) throw unusable(`Warehouse '${warehouse}'`);
-  if (!sameIdentifier(row.DATABASE_NAME, database)) throw unusable(`Database '${database}'`);
-  if (!sameIdentifier(row.SCHEMA_NAME, schema)) throw unusable(`Schema '${schema}' in database '${database}'`);
+  if (!sameIdentifier(row.WAREHOUSE_NAME, warehouse)) throw unusable(`Warehouse '${warehouse}'`, `WAREHOUSE ${warehouse}`);
+  if (!sameIdentifier(row.DATABASE_NAME, database)) throw unusable(`Database '${database}'`, `DATABASE ${database}`);
+  if (!sameIdentifier(row.SCHEMA_NAME, schema))
+    throw unusable(`Schema '${schema}' in database '${database}'`, `SCHEMA ${database}.${schema}`);
 }
 
 /**

@@ -1,10 +1,10 @@
 import type snowflake from 'snowflake-sdk';
-import type { ProviderDefinition } from '../schema/connection.js';
-import { bounded } from './bounded.js';
-import { destinationOf } from './pinned-agent.js';
-import type { Probe } from './probe.js';
-import { rsaPrivateKeyPem } from './rsa-key.js';
-import { loadSnowflakeDriver, type IsolatedConnection } from './snowflake-driver.js';
+import type { ProviderDefinition } from '../../schema/connection.js';
+import { bounded } from '../bounded.js';
+import { destinationOf } from '../pinned-agent.js';
+import type { Probe } from '../probe.js';
+import { rsaPrivateKeyPem } from '../rsa-key.js';
+import { loadSnowflakeDriver, type IsolatedConnection } from './driver.js';
 import {
   checkSnowflakeSession,
   classifySnowflakeFailure,
@@ -13,8 +13,8 @@ import {
   snowflakeHost,
   type SessionRow,
   type SnowflakeContext,
-} from './snowflake-failures.js';
-import { ProbeFailure, seconds, type ProbeLimits } from './verdict.js';
+} from './failures.js';
+import { ProbeFailure, seconds, type ProbeLimits } from '../verdict.js';
 
 type SnowflakeDefinition = ProviderDefinition<'snowflake'>;
 
@@ -31,7 +31,7 @@ const SESSION_QUERY =
  * Logs in with snowflake-sdk (password or key pair), then reads the session's role, warehouse,
  * database and schema to check that each named object is usable by the role.
  */
-export const probeSnowflake: Probe = async (definition, limits, signal) => {
+export const probeSnowflake: Probe = async (definition, limits, signal, stages) => {
   if (definition.provider !== 'snowflake') throw new Error('probeSnowflake needs a snowflake connection');
   const context: SnowflakeContext = {
     definition,
@@ -43,6 +43,7 @@ export const probeSnowflake: Probe = async (definition, limits, signal) => {
   const close = () => void session?.close();
   signal.addEventListener('abort', close, { once: true });
   try {
+    stages.begin('sign_in');
     const authentication = await authenticationOf(definition.credentials, signal);
     signal.throwIfAborted(); // the deadline may have passed while the key was opened
     const driver = await loadSnowflakeDriver();
@@ -58,11 +59,13 @@ export const probeSnowflake: Probe = async (definition, limits, signal) => {
         ),
     });
     context.stage = 'query';
+    stages.begin('query');
     const row = await bounded(session.run(firstRow(session.connection, SESSION_QUERY, limits.statementTimeoutMs)), {
       ms: limits.statementTimeoutMs,
       signal,
       onTimeout: () => new ProbeFailure('timeout', `The test query did not finish within ${seconds(limits.statementTimeoutMs)}.`),
     });
+    stages.begin('schema_access');
     checkSnowflakeSession(definition, row);
   } catch (error) {
     throw classifySnowflakeFailure(error, context);

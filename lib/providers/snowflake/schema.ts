@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { KEY_REQUIREMENTS, openSigningKey } from '../providers/private-key.js';
-import { privateKeyPemText, secret, text } from './fields.js';
+import { KEY_REQUIREMENTS, openSigningKey } from '../private-key.js';
+import { privateKeyPemText, secret, text } from '../../schema/fields.js';
 
 export const DEFAULT_SNOWFLAKE_SCHEMA = 'PUBLIC';
 const IDENTIFIER_MAX = 255;
@@ -104,3 +104,23 @@ export const snowflakeConnection = v.pipeAsync(
     };
   }),
 );
+
+/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
+export const snowflakeStored = v.strictObject({
+  provider: v.literal('snowflake'),
+  project_id: v.string(),
+  dataset_id: v.string(),
+  credentials: v.strictObject({
+    account: v.string(),
+    username: v.string(),
+    auth_method: v.picklist(SNOWFLAKE_AUTH_METHODS),
+    password: v.optional(v.string()),
+    private_key: v.optional(v.string()),
+    private_key_passphrase: v.optional(v.string()),
+    warehouse: v.string(),
+    database: v.string(),
+    schema: v.string(),
+    role: v.optional(v.string()),
+  }),
+  settings: v.strictObject({}),
+});

@@ -1,0 +1,77 @@
+import type * as v from 'valibot';
+import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
+import { postgresConnection, postgresStored } from './postgres/schema.js';
+import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
+import type { StageName } from './verdict.js';
+
+/**
+ * The providers the service speaks, one entry each: everything that lists providers (the request
+ * schema, its error text, the stored shape, the docs table, the test fixtures) derives from here.
+ * Each provider's code is one folder (lib/providers/<id>/: schema, probe, failures); its probe
+ * loader lives in probe-loaders.ts, a Record keyed by the same ids, kept apart so that only the
+ * test function's bundle references the driver chunks. Adding a provider: docs/adding-a-provider.md.
+ */
+export interface ProviderEntry {
+  /** The name people know it by. */
+  label: string;
+  /** The npm driver the probe uses. */
+  driver: string;
+  /** The body of POST /connections for this provider. */
+  request: v.GenericSchema | v.GenericSchemaAsync;
+  /** The sealed definition's shape (the request schema's output). */
+  stored: v.GenericSchema;
+  /** Paths of the fields that hold secrets. */
+  secretFields: readonly string[];
+  /** Paths of the fields that name where the secret is sent: change one and the secret must be given again. */
+  destinationFields: readonly string[];
+  /** The steps of a test, in order (each verdict reports how far it got). */
+  stages: readonly StageName[];
+  /** How it authenticates, and what its test checks (README and docs). */
+  auth: string;
+  checks: string;
+}
+
+export const PROVIDERS = {
+  postgres: {
+    label: 'PostgreSQL',
+    driver: 'pg',
+    request: postgresConnection,
+    stored: postgresStored,
+    secretFields: ['credentials.password'],
+    destinationFields: ['credentials.host', 'credentials.port', 'credentials.database', 'credentials.username'],
+    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password; `ssl_mode` `disable`, `require`, `verify-ca`, `verify-full` with a CA certificate',
+    checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',
+  },
+  snowflake: {
+    label: 'Snowflake',
+    driver: 'snowflake-sdk',
+    request: snowflakeConnection,
+    stored: snowflakeStored,
+    secretFields: ['credentials.password', 'credentials.private_key', 'credentials.private_key_passphrase'],
+    destinationFields: ['project_id', 'credentials.account', 'credentials.username'],
+    stages: ['sign_in', 'query', 'schema_access'],
+    auth: 'password, or key pair (PKCS#8, optionally encrypted)',
+    checks: "one login, then the session's role, warehouse, database and schema",
+  },
+  bigquery: {
+    label: 'BigQuery',
+    driver: '@google-cloud/bigquery',
+    request: bigqueryConnection,
+    stored: bigqueryStored,
+    secretFields: ['credentials.private_key'],
+    destinationFields: ['project_id', 'credentials.client_email', 'credentials.private_key_id'],
+    stages: ['sign_in', 'query', 'dataset_access'],
+    auth: 'service-account key (self-signed JWT, no token exchange)',
+    checks: '`SELECT 1` with a bytes cap, then the dataset in `dataset_id`',
+  },
+} as const satisfies Record<string, ProviderEntry>;
+
+export type ProviderId = keyof typeof PROVIDERS;
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as ProviderId[];
+
+type Entry = (typeof PROVIDERS)[ProviderId];
+/** Every provider's request schema, for the `provider` variant (lib/schema/connection.ts). */
+export const REQUEST_SCHEMAS = PROVIDER_IDS.map((id) => PROVIDERS[id].request) as Entry['request'][];
+/** Every provider's stored shape, for the sealed-definition check (lib/schema/stored-definition.ts). */
+export const STORED_SCHEMAS = PROVIDER_IDS.map((id) => PROVIDERS[id].stored) as Entry['stored'][];
