@@ -1,5 +1,5 @@
 import type { Probe } from './probe.js';
-import type { ProviderId } from './registry.js';
+import type { ProviderId } from './ids.js';
 
 /**
  * Each provider's probe, loaded by dynamic import when a connection of that provider is tested:

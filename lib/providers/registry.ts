@@ -2,6 +2,7 @@ import type * as v from 'valibot';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
 import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
+import { PROVIDER_IDS, type ProviderId } from './ids.js';
 import type { StageName } from './verdict.js';
 
 /**
@@ -65,10 +66,10 @@ export const PROVIDERS = {
     auth: 'service-account key (self-signed JWT, no token exchange)',
     checks: '`SELECT 1` with a bytes cap, then the dataset in `dataset_id`',
   },
-} as const satisfies Record<string, ProviderEntry>;
+} as const satisfies Record<ProviderId, ProviderEntry>;
 
-export type ProviderId = keyof typeof PROVIDERS;
-export const PROVIDER_IDS = Object.keys(PROVIDERS) as ProviderId[];
+export { PROVIDER_IDS, type ProviderId };
+const _noOtherKeys: [Exclude<keyof typeof PROVIDERS, ProviderId>] extends [never] ? true : never = true;
 
 type Entry = (typeof PROVIDERS)[ProviderId];
 /** Every provider's request schema, for the `provider` variant (lib/schema/connection.ts). */

@@ -1,7 +1,11 @@
 import * as v from 'valibot';
 import type { FieldIssue } from '../errors.js';
+import { PROVIDER_IDS } from '../providers/ids.js';
 
-const PROVIDER_LIST = "'bigquery', 'snowflake' or 'postgres'";
+/** "'postgres', 'snowflake' or 'bigquery'", from the registry. */
+const PROVIDER_LIST = `${PROVIDER_IDS.slice(0, -1)
+  .map((id) => `'${id}'`)
+  .join(', ')} or '${PROVIDER_IDS.at(-1)}'`;
 
 /**
  * Field names are echoed only when they look like field names: every field of every schema is

@@ -2,6 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as v from 'valibot';
 import type { SealedSecret } from '../crypto/envelope.js';
 import { StoredConnectionUnreadableError } from '../errors.js';
+import { PROVIDER_IDS } from '../providers/ids.js';
 import { STAGE_NAMES, type Stage } from '../providers/verdict.js';
 import type { Provider } from '../schema/connection.js';
 import { TABLE_KEYS } from './table.js';
@@ -111,9 +112,6 @@ export function toItem(connection: StoredConnection): Record<string, AttributeVa
   };
 }
 
-/** Checked against the schema's provider type, so a provider added there and not here fails to compile. */
-const PROVIDERS = ['postgres', 'snowflake', 'bigquery'] as const satisfies readonly Provider[];
-const _everyProviderListed: [Exclude<Provider, (typeof PROVIDERS)[number]>] extends [never] ? true : never = true;
 const stage = v.strictObject({ name: v.picklist(STAGE_NAMES), ok: v.boolean(), ms: v.pipe(v.number(), v.integer(), v.minValue(0)) });
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
@@ -124,7 +122,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  */
 const summaryAttributes = v.object({
   id: v.object({ S: v.pipe(v.string(), v.uuid()) }),
-  provider: v.object({ S: v.picklist(PROVIDERS) }),
+  provider: v.object({ S: v.picklist(PROVIDER_IDS) }),
   project_id: v.optional(nullableText(255)),
   dataset_id: v.optional(nullableText(1_024)),
   settings: v.optional(v.object({ S: v.pipe(v.string(), v.maxLength(4_096), v.check(isJsonObject)) })),

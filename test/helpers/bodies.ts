@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { ProviderId } from '../../lib/providers/ids.js';
 import { TEST_POSTGRES, testPostgresAddress } from '../setup/test-postgres-fixture.js';
 
 /**
@@ -76,4 +77,8 @@ export function bigqueryBody(overrides: Record<string, unknown> = {}, credential
   };
 }
 
-export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody };
+/** A valid body per provider: a provider without one does not compile. */
+export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody } satisfies Record<
+  ProviderId,
+  () => Record<string, unknown>
+>;

@@ -4,15 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
+import { PROVIDER_IDS, PROVIDERS } from '../../lib/providers/registry.js';
 import { routeOf } from '../../lib/routes.js';
 import { loadHandler } from '../../local/load-handler.js';
 
-const DRIVERS = { pg: '/node_modules/pg/', snowflake: '/node_modules/snowflake-sdk/', bigquery: '/node_modules/@google-cloud/bigquery/' };
+/** Every provider's driver package (lib/providers/registry.ts). */
+const DRIVERS = PROVIDER_IDS.map((id) => PROVIDERS[id].driver);
 const cache = createRequire(import.meta.url).cache;
-const loaded = () =>
-  Object.entries(DRIVERS)
-    .filter(([, path]) => Object.keys(cache).some((file) => file.includes(path)))
-    .map(([name]) => name);
+const loaded = () => DRIVERS.filter((driver) => Object.keys(cache).some((file) => file.includes(`/node_modules/${driver}/`)));
 
 const body = JSON.parse(process.argv[2] ?? '{}') as unknown;
 const report: Record<string, string[]> = {};
