@@ -102,6 +102,13 @@ export interface ProbeLimits {
   snowflakeAccessUrl?: string;
   /** Where the BigQuery client sends API calls instead of Google's; unset in production. */
   bigqueryApiEndpoint?: string;
+  /**
+   * The external id the service presents when it assumes a customer's role (lib/aws/external-id.ts):
+   * set per test from the caller's organization, never from the stored connection.
+   */
+  externalId?: string;
+  /** Where the AWS SDK clients of a probe send calls (STS, Redshift, ...) instead of AWS; unset in production. */
+  awsEndpoints?: Partial<Record<'sts' | 'redshift' | 'redshiftServerless' | 'athena', string>>;
 }
 
 export function seconds(milliseconds: number): string {
