@@ -1,5 +1,6 @@
 import { build, type Metafile } from 'esbuild';
 import { join, resolve } from 'node:path';
+import { BUNDLE_CUTS, type BundleCut } from '../infra/bundle-cuts.js';
 import { esbuildOptions } from '../infra/bundling.js';
 import { ROUTES } from '../lib/routes.js';
 
@@ -12,33 +13,53 @@ export interface Bundle {
   bytes: number;
   /** Chunks loaded only by a dynamic import (the test function's drivers). */
   lazyBytes: number;
-  /** The largest packages in the entry file, by bytes of output. */
+  /** The ten largest packages in the files read at init, by bytes of output. */
   topPackages: [string, number][];
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export const BUNDLE_SOURCES: { name: string; kind: Bundle['kind']; entry: string }[] = [
+export interface BundleSource {
+  name: string;
+  kind: Bundle['kind'];
+  entry: string;
+  /** The stack's cuts (infra/bundle-cuts.ts) unless given. */
+  cuts?: readonly BundleCut[];
+}
+
+export const SNOWFLAKE_PROBE_ENTRY = 'bench/entries/snowflake-driver.ts';
+
+export const BUNDLE_SOURCES: BundleSource[] = [
   ...ROUTES.map((route) => ({ name: route.functionName, kind: 'function' as const, entry: route.entry })),
   { name: 'empty handler', kind: 'reference', entry: 'bench/entries/empty.ts' },
-  { name: 'monolith', kind: 'reference', entry: 'bench/entries/monolith.ts' },
+  // What a single Lambda app with the drivers as published pays: the yardstick of every ratio, so
+  // it stays uncut (cutting it too would move the yardstick, not the functions).
+  { name: 'monolith', kind: 'reference', entry: 'bench/entries/monolith.ts', cuts: [] },
   { name: 'pg probe', kind: 'driver', entry: 'bench/entries/postgres-driver.ts' },
-  { name: 'snowflake probe', kind: 'driver', entry: 'bench/entries/snowflake-driver.ts' },
+  { name: 'snowflake probe', kind: 'driver', entry: SNOWFLAKE_PROBE_ENTRY },
   { name: 'bigquery probe', kind: 'driver', entry: 'bench/entries/bigquery-driver.ts' },
 ];
 
-export async function buildBundles(outDir: string): Promise<Bundle[]> {
+/** The driver bundles without the cuts: what the cuts save in bytes, lazy chunks included. */
+export const UNCUT_DRIVER_SOURCES: BundleSource[] = BUNDLE_SOURCES.filter((source) => source.kind === 'driver').map((source) => ({
+  ...source,
+  cuts: [],
+}));
+
+export async function buildBundles(outDir: string, sources: BundleSource[] = BUNDLE_SOURCES): Promise<Bundle[]> {
   const bundles: Bundle[] = [];
-  for (const source of BUNDLE_SOURCES) {
+  for (const source of sources) {
     const dir = join(outDir, source.name.replace(/\W+/g, '-'));
     const file = join(dir, 'index.mjs');
-    const result = await build({ ...esbuildOptions(join(ROOT, source.entry), dir), metafile: true, logLevel: 'error' });
+    const options = esbuildOptions(join(ROOT, source.entry), dir, source.cuts ? { cuts: source.cuts } : {});
+    const result = await build({ ...options, metafile: true, logLevel: 'error' });
     const outputs = result.metafile!.outputs;
     const atInit = filesReadAtInit(outputs);
     const bytesOf = (names: string[]) => names.reduce((sum, name) => sum + (outputs[name]?.bytes ?? 0), 0);
     const code = Object.keys(outputs).filter((name) => !name.endsWith('.map'));
     bundles.push({
-      ...source,
+      name: source.name,
+      kind: source.kind,
       file,
       bytes: bytesOf(atInit),
       lazyBytes: bytesOf(code.filter((name) => !atInit.includes(name))),
@@ -46,6 +67,34 @@ export async function buildBundles(outDir: string): Promise<Bundle[]> {
     });
   }
   return bundles;
+}
+
+/** One step of taking the cuts in: the Snowflake probe built with the cuts up to and including `cuts`. */
+export interface CutStep {
+  /** The modules this step cuts (one cut, or a few with the same reason). */
+  cuts: BundleCut[];
+  bundle: Bundle;
+}
+
+/**
+ * The Snowflake probe built with no cut, then with each cut taken in turn (BUNDLE_CUTS order;
+ * consecutive cuts of one importer for one reason as one step), so each step's saving is its own.
+ */
+export async function buildCutSteps(outDir: string): Promise<{ uncut: Bundle; steps: CutStep[] }> {
+  const groups: BundleCut[][] = [];
+  for (const cut of BUNDLE_CUTS) {
+    const last = groups.at(-1)?.[0];
+    if (last && last.importedFrom === cut.importedFrom && last.safeBecause === cut.safeBecause) groups.at(-1)!.push(cut);
+    else groups.push([cut]);
+  }
+  const buildWith = (name: string, cuts: readonly BundleCut[]) =>
+    buildBundles(outDir, [{ name, kind: 'driver', entry: SNOWFLAKE_PROBE_ENTRY, cuts }]).then(([bundle]) => bundle!);
+  const uncut = await buildWith('snowflake probe, uncut', []);
+  const steps: CutStep[] = [];
+  for (const [index, cuts] of groups.entries()) {
+    steps.push({ cuts, bundle: await buildWith(`snowflake probe, cut step ${index + 1}`, groups.slice(0, index + 1).flat()) });
+  }
+  return { uncut, steps };
 }
 
 /** The entry file and every chunk it imports statically, transitively: what a cold start loads. */
@@ -73,5 +122,5 @@ function topPackages(metafile: Metafile): [string, number][] {
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
     }
   }
-  return [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4);
+  return [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
 }

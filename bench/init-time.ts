@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Bundle } from './bundles.js';
+import { nodeLabel, type BenchNode } from './nodes.js';
 import { median, round } from './stats.js';
 
 const run = promisify(execFile);
@@ -10,6 +11,8 @@ const CHILD = join(import.meta.dirname, 'child-init.mjs');
 export interface InitTime {
   name: string;
   kind: Bundle['kind'];
+  /** The Node.js that ran it (version and role). */
+  node: string;
   /** Median time from the start of a fresh Node process until the handler module is loaded. */
   readyMs: number;
   /** Median time spent importing the bundle alone. */
@@ -17,19 +20,41 @@ export interface InitTime {
   samples: number;
 }
 
-/** Each bundle is loaded in `samples` fresh processes, interleaved so machine noise spreads evenly. */
-export async function measureInitTimes(bundles: Bundle[], samples: number, env: NodeJS.ProcessEnv): Promise<InitTime[]> {
-  const results = new Map(bundles.map((bundle) => [bundle.name, { ready: [] as number[], imported: [] as number[] }]));
+/**
+ * Each bundle is loaded in `samples` fresh processes of each Node.js, interleaved (bundle by
+ * bundle, Node by Node, round by round) so machine noise spreads evenly over every row.
+ */
+export async function measureInitTimes(
+  bundles: Pick<Bundle, 'name' | 'kind' | 'file'>[],
+  samples: number,
+  env: NodeJS.ProcessEnv,
+  nodes: BenchNode[],
+): Promise<InitTime[]> {
+  const key = (bundle: Pick<Bundle, 'name'>, node: BenchNode) => `${bundle.name}\n${node.version}`;
+  const results = new Map<string, { ready: number[]; imported: number[] }>();
   for (let round_ = 0; round_ < samples; round_ += 1) {
     for (const bundle of bundles) {
-      const { stdout } = await run(process.execPath, [CHILD, bundle.file], { env });
-      const sample = JSON.parse(stdout) as { importMs: number; sinceProcessStartMs: number };
-      results.get(bundle.name)!.ready.push(sample.sinceProcessStartMs);
-      results.get(bundle.name)!.imported.push(sample.importMs);
+      for (const node of nodes) {
+        const { stdout } = await run(node.path, [CHILD, bundle.file], { env });
+        const sample = JSON.parse(stdout) as { importMs: number; sinceProcessStartMs: number };
+        const series = results.get(key(bundle, node)) ?? { ready: [], imported: [] };
+        series.ready.push(sample.sinceProcessStartMs);
+        series.imported.push(sample.importMs);
+        results.set(key(bundle, node), series);
+      }
     }
   }
-  return bundles.map((bundle) => {
-    const { ready, imported } = results.get(bundle.name)!;
-    return { name: bundle.name, kind: bundle.kind, readyMs: round(median(ready)), importMs: round(median(imported)), samples };
-  });
+  return nodes.flatMap((node) =>
+    bundles.map((bundle) => {
+      const { ready, imported } = results.get(key(bundle, node))!;
+      return {
+        name: bundle.name,
+        kind: bundle.kind,
+        node: nodeLabel(node),
+        readyMs: round(median(ready)),
+        importMs: round(median(imported)),
+        samples,
+      };
+    }),
+  );
 }

@@ -1,12 +1,25 @@
 /** Renders bench results as a terminal table and as markdown (docs/benchmarks.md). */
-interface Results {
+export interface Results {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  /** The Node.js binaries that ran the rows, as the rows name them. */
+  nodes: string[];
   command: string;
   date: string;
   deadlineMs: number;
   bundles: { name: string; kind: string; bytes: number; lazyBytes: number; topPackages: [string, number][] }[];
-  initTimes: { name: string; kind: string; readyMs: number; importMs: number; samples: number }[];
+  /** The driver bundles built without the cuts, for their sizes. */
+  uncutDrivers: { name: string; bytes: number; lazyBytes: number }[];
+  initTimes: { name: string; kind: string; node: string; readyMs: number; importMs: number; samples: number }[];
+  /** The snowflake probe uncut, then with each cut of infra/bundle-cuts.ts taken in turn (full runs only). */
+  cutSteps: {
+    name: string;
+    cuts: { module: string; importedFrom: string; feature: string; safeBecause: string }[];
+    bytes: number;
+    topPackages: [string, number][];
+    times: { node: string; readyMs: number; importMs: number; samples: number }[];
+  }[];
   latency: {
+    node: string;
     functionName: string;
     requests: number;
     p50: number;
@@ -17,8 +30,8 @@ interface Results {
     awsCalls: string[];
     statuses: number[];
   }[];
-  verdicts: { target: string; who: string; ms: number; outcome: string; withinBudget?: boolean }[];
-  memory: { functionName: string; invocations: number; peakRssMb: number; configuredMb: number }[];
+  verdicts: { node: string; target: string; who: string; ms: number; outcome: string; withinBudget?: boolean }[];
+  memory: { node: string; functionName: string; invocations: number; peakRssMb: number; configuredMb: number }[];
 }
 
 const TARGET_RATIO: Record<string, number> = {
@@ -26,6 +39,7 @@ const TARGET_RATIO: Record<string, number> = {
   'get-connection': 0.25,
   'delete-connection': 0.25,
   'test-connection': 0.35,
+  'snowflake probe': 0.3,
 };
 
 function table(headers: string[], rows: (string | number)[][]): { text: string; markdown: string } {
@@ -42,18 +56,25 @@ function table(headers: string[], rows: (string | number)[][]): { text: string; 
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
+/** Rows of one Node.js after another would hide the comparison: each name's rows sit together. */
+function byName<T>(rows: T[], name: (row: T) => string): T[] {
+  const order = [...new Set(rows.map(name))];
+  return order.flatMap((key) => rows.filter((row) => name(row) === key));
+}
+
 export function render(results: Results): { text: string; markdown: string; markdownTables: string } {
-  const monolith = results.initTimes.find((time) => time.name === 'monolith')?.readyMs ?? NaN;
+  const monolith = (node: string) => results.initTimes.find((time) => time.name === 'monolith' && time.node === node)?.readyMs ?? NaN;
   const sections: [string, { text: string; markdown: string }][] = [
     [
-      `Init time (median of ${results.initTimes[0]?.samples ?? 0} fresh processes)`,
+      `Init time (median of ${results.initTimes[0]?.samples ?? 0} fresh processes per Node.js)`,
       table(
-        ['bundle', 'ready (ms)', 'import (ms)', 'x monolith', 'target'],
-        results.initTimes.map((time) => {
+        ['bundle', 'Node.js', 'ready (ms)', 'import (ms)', 'x monolith', 'target'],
+        byName(results.initTimes, (time) => time.name).map((time) => {
           const target = TARGET_RATIO[time.name];
-          const ratio = time.readyMs / monolith;
+          const ratio = time.readyMs / monolith(time.node);
           return [
             time.name,
+            time.node,
             time.readyMs,
             time.importMs,
             ratio.toFixed(2),
@@ -70,16 +91,21 @@ export function render(results: Results): { text: string; markdown: string; mark
           bundle.name,
           kib(bundle.bytes),
           bundle.lazyBytes ? kib(bundle.lazyBytes) : '',
-          bundle.topPackages.map(([name, bytes]) => `${name} ${kib(bytes)}`).join(', '),
+          bundle.topPackages
+            .slice(0, 4)
+            .map(([name, bytes]) => `${name} ${kib(bytes)}`)
+            .join(', '),
         ]),
       ),
     ],
+    ...(results.cutSteps.length > 0 ? [cutStepSection(results)] : []),
     [
       'Warm latency, in process against the local DynamoDB and KMS (ms)',
       table(
-        ['function', 'requests', 'p50', 'p95', 'p99', 'overhead p50', 'overhead p99', 'AWS calls'],
-        results.latency.map((row) => [
+        ['function', 'Node.js', 'requests', 'p50', 'p95', 'p99', 'overhead p50', 'overhead p99', 'AWS calls'],
+        byName(results.latency, (row) => row.functionName).map((row) => [
           row.functionName,
+          row.node,
           row.requests,
           row.p50,
           row.p95,
@@ -93,10 +119,11 @@ export function render(results: Results): { text: string; markdown: string; mark
     [
       `Time to a verdict (test deadline ${results.deadlineMs} ms)`,
       table(
-        ['target', 'who', 'ms', 'outcome', 'within deadline + 250 ms'],
-        results.verdicts.map((row) => [
+        ['target', 'who', 'Node.js', 'ms', 'outcome', 'within deadline + 250 ms'],
+        byName(results.verdicts, (row) => `${row.target}\n${row.who}`).map((row) => [
           row.target,
           row.who,
+          row.node,
           row.ms,
           row.outcome,
           row.withinBudget === undefined ? '' : row.withinBudget ? 'yes' : 'NO',
@@ -106,15 +133,44 @@ export function render(results: Results): { text: string; markdown: string; mark
     [
       'Memory',
       table(
-        ['function', 'invocations', 'peak RSS (MB)', 'memory size set (MB)'],
-        results.memory.map((row) => [row.functionName, row.invocations, row.peakRssMb, row.configuredMb]),
+        ['function', 'Node.js', 'invocations', 'peak RSS (MB)', 'memory size set (MB)'],
+        byName(results.memory, (row) => row.functionName).map((row) => [
+          row.functionName,
+          row.node,
+          row.invocations,
+          row.peakRssMb,
+          row.configuredMb,
+        ]),
       ),
     ],
   ];
-  const header = `${results.command} on ${results.machine.cpus} x ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node ${results.machine.node}, ${results.date}`;
+  const header = `${results.command} on ${results.machine.cpus} x ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, Node.js ${results.nodes.join(' and ')}, ${results.date}`;
   return {
     text: `${header}\n\n${sections.map(([title, body]) => `${title}\n${body.text}`).join('\n\n')}\n`,
     markdown: `${header}\n\n${sections.map(([title, body]) => `**${title}**\n\n${body.markdown}`).join('\n\n')}\n`,
     markdownTables: `${sections.map(([title, body]) => `**${title}**\n\n${body.markdown}`).join('\n\n')}\n`,
   };
+}
+
+/** The snowflake probe uncut, then each cut taken in turn: bytes read at init and ready time per Node.js, each with what the step saved. */
+function cutStepSection(results: Results): [string, { text: string; markdown: string }] {
+  const steps = results.cutSteps;
+  const ready = (step: Results['cutSteps'][number], node: string) => step.times.find((time) => time.node === node)?.readyMs ?? NaN;
+  const samples = steps[0]?.times[0]?.samples ?? 0;
+  return [
+    `What each cut saves: the snowflake probe uncut, then with each cut of infra/bundle-cuts.ts taken in turn (median of ${samples} fresh processes per Node.js)`,
+    table(
+      ['step', 'cut (imported from)', 'read at init', 'saved', ...results.nodes.flatMap((node) => [`ready (ms), ${node}`, 'saved (ms)'])],
+      steps.map((step, index) => {
+        const previous = steps[index - 1];
+        return [
+          index === 0 ? 'uncut' : String(index),
+          index === 0 ? '' : step.cuts.map((cut) => `${cut.module} (${cut.importedFrom})`).join(', '),
+          kib(step.bytes),
+          previous ? kib(previous.bytes - step.bytes) : '',
+          ...results.nodes.flatMap((node) => [ready(step, node), previous ? (ready(previous, node) - ready(step, node)).toFixed(1) : '']),
+        ];
+      }),
+    ),
+  ];
 }

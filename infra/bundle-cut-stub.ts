@@ -1,9 +1,10 @@
 /**
  * What a module cut from a Lambda bundle (bundle-cuts.ts) becomes. Its importers still load: reading
  * any export at load time gives another stub, so `const { X } = require(...)`, `class Y extends X`
- * and `instanceof X` work as before. Calling or constructing anything throws a BundleCutError naming
- * the module and why it was cut, and emits a process warning first, so a call whose error the
- * driver swallows still shows in the function's log and fails the bundle tests.
+ * and `instanceof X` work as before. Calling or constructing anything, or listing its members
+ * (`Object.assign(target, module)`), throws a BundleCutError naming the module and why it was cut,
+ * and emits a process warning first, so a use whose error the driver swallows still shows in the
+ * function's log and fails the bundle tests.
  */
 export class BundleCutError extends Error {
   override readonly name = 'BundleCutError';
@@ -33,5 +34,6 @@ function stub(module: string, path: string, feature: string): unknown {
     },
     apply: fail,
     construct: fail,
+    ownKeys: fail,
   });
 }

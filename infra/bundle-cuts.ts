@@ -111,6 +111,15 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
     feature: 'multipart/form-data request bodies (with the mime-db type table)',
     safeBecause: 'the driver posts JSON bodies only',
   },
+  // BigQuery's HTTP client (node-fetch, loaded at its first request) polyfills web streams for
+  // Node.js versions without them.
+  {
+    specifier: 'web-streams-polyfill/dist/ponyfill.es2018.js',
+    module: 'web-streams-polyfill/',
+    importedFrom: 'fetch-blob/',
+    feature: 'web streams for Node.js versions without them',
+    safeBecause: 'fetch-blob requires it only when globalThis.ReadableStream is missing; Node.js has it since 18 (the functions run 24)',
+  },
   // The OCSP library's own cache, agent and responder: the driver checks certificates with its
   // request and utils only, and keeps its own response cache (agent/ocsp_response_cache.js).
   ...['cache', 'agent', 'server'].map((part) => ({

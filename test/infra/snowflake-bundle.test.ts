@@ -415,7 +415,7 @@ describe('a cut module (bundle-cut-stub.ts)', () => {
     await expect(Promise.resolve(stub)).resolves.toBe(stub);
   });
 
-  test('throws a BundleCutError naming the module, the member and why it was cut, and warns first', () => {
+  test('throws a BundleCutError naming the module, the member and why it was cut when used (called, constructed, listed), and warns first', () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const { Uploader } = stub as unknown as { Uploader: new () => object };
@@ -423,9 +423,11 @@ describe('a cut module (bundle-cut-stub.ts)', () => {
       expect(() => (stub as unknown as { upload: () => void }).upload()).toThrow(
         'example-sdk/lib/uploader.js.upload was called, but example-sdk/lib/uploader.js is cut from this bundle (infra/bundle-cuts.ts: uploads).',
       );
+      expect(() => Object.assign({}, stub)).toThrow(BundleCutError);
       expect(warn.mock.calls.map(([message, options]) => [String(message).split(' was called')[0], options])).toEqual([
         ['example-sdk/lib/uploader.js.Uploader', { type: 'BundleCutWarning', code: BUNDLE_CUT_WARNING }],
         ['example-sdk/lib/uploader.js.upload', { type: 'BundleCutWarning', code: BUNDLE_CUT_WARNING }],
+        ['example-sdk/lib/uploader.js', { type: 'BundleCutWarning', code: BUNDLE_CUT_WARNING }],
       ]);
     } finally {
       warn.mockRestore();
