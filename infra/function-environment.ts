@@ -10,6 +10,8 @@ export interface SharedEnvironment {
   logLevel: LogLevel;
   /** Private networks the probe may reach (WAREHOUSE_ALLOWED_CIDRS); none by default. */
   allowedNetworks: readonly string[];
+  /** Names the deployment in the external ids presented to customers' roles (the stack's name). */
+  deploymentId: string;
 }
 
 /** Per-attempt timeout and attempts of every DynamoDB and KMS call: the service's defaults (lib/config.ts). */
@@ -36,6 +38,7 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
 function probeEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
   assertProbeFitsTimeout(route);
   return {
+    DEPLOYMENT_ID: shared.deploymentId,
     ...(shared.allowedNetworks.length > 0 ? { WAREHOUSE_ALLOWED_CIDRS: shared.allowedNetworks.join(',') } : {}),
     WAREHOUSE_CONNECT_TIMEOUT_MS: String(PROBE_LIMITS.connectTimeoutMs),
     WAREHOUSE_STATEMENT_TIMEOUT_MS: String(PROBE_LIMITS.statementTimeoutMs),

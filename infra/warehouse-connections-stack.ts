@@ -42,6 +42,7 @@ export class WarehouseConnectionsStack extends Stack {
       orgClaim: identity.orgClaim,
       logLevel: settings.logLevel,
       allowedNetworks: settings.allowedNetworks,
+      deploymentId: this.stackName,
     };
     const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn };
     this.functions = ROUTES.map(

@@ -15,6 +15,7 @@ export interface Service {
   cipher(): EnvelopeCipher;
   probeLimits: ProbeLimits;
   testLimit: TestLimit | undefined;
+  deploymentId: string;
 }
 
 /**
@@ -30,5 +31,6 @@ export function composeService(config: ServiceConfig): Service {
     cipher: () => new EnvelopeCipher(new KmsDataKeys(kmsClient(config.aws), config.kmsKeyId)),
     probeLimits: config.probe,
     testLimit: config.testLimit,
+    deploymentId: config.deploymentId,
   };
 }

@@ -31,6 +31,8 @@ export interface ServiceConfig {
   probe: ProbeLimits;
   /** Connection tests per organization and window; none when the rate is 0. */
   testLimit: TestLimit | undefined;
+  /** Names this deployment in the external ids it presents to customers' AWS roles (lib/aws/external-id.ts). */
+  deploymentId: string;
 }
 
 export const DEFAULTS = {
@@ -41,6 +43,8 @@ export const DEFAULTS = {
   /** 30 tests a minute in bursts of 5: 5 tests per 10 s window. */
   testRatePerMinute: 30,
   testBurst: 5,
+  /** The stack sets its name; one machine is `local`. */
+  deploymentId: 'local',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
@@ -82,6 +86,7 @@ export function loadConfig(env: Environment): ServiceConfig {
       ...optionalEntry('bigqueryApiEndpoint', read.optional('WAREHOUSE_BIGQUERY_API_ENDPOINT')),
     },
     testLimit: testRatePerMinute === 0 ? undefined : { tests: testBurst, windowSeconds: Math.ceil((testBurst * 60) / testRatePerMinute) },
+    deploymentId: read.optional('DEPLOYMENT_ID') ?? DEFAULTS.deploymentId,
   };
 }
 

@@ -1,6 +1,7 @@
 import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelope.js';
 import { isDeepStrictEqual } from 'node:util';
 import { ConnectionNotFoundError, CredentialsUnreadableError, StoredConnectionUnreadableError, TestRateLimitedError } from '../errors.js';
+import { externalIdFor } from '../aws/external-id.js';
 import { errorFields, log } from '../log.js';
 import { loadProbe } from '../providers/probe-loaders.js';
 import { runProbe, type Probe } from '../providers/probe.js';
@@ -19,6 +20,8 @@ export interface TestDependencies {
   loadProbe?: (provider: Provider) => Promise<Probe>;
   /** Tests per organization and window; none when absent. */
   testLimit: TestLimit | undefined;
+  /** This deployment's name in the external ids presented to customers' roles. */
+  deploymentId?: string;
   now?: () => Date;
 }
 
@@ -42,7 +45,8 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   const probe = await (deps.loadProbe ?? loadProbe)(definition.provider);
 
   const startedAt = performance.now();
-  const verdict = await runProbe(probe, definition, deps.limits);
+  const limits = { ...deps.limits, externalId: externalIdFor(organizationId, deps.deploymentId ?? 'local') };
+  const verdict = await runProbe(probe, definition, limits);
   const latencyMs = Math.round(performance.now() - startedAt);
 
   const testedAt = (deps.now?.() ?? new Date()).toISOString();

@@ -17,6 +17,7 @@ describe('configuration', () => {
       aws: { requestTimeoutMs: 2_000, connectTimeoutMs: 1_000, maxAttempts: 3 },
       probe: { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000, allowedCidrs: [] },
       testLimit: { tests: 5, windowSeconds: 10 },
+      deploymentId: 'local',
     });
     expect(DEFAULTS.probe).toEqual({ connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 });
   });
