@@ -68,7 +68,7 @@ export const LAMBDA_BUNDLE = {
  * esbuild inlines every dynamically imported module, and the test function would parse all three
  * drivers (4 MB) on every cold start, whichever one the connection needs.
  */
-export function esbuildOptions(entry: string, outdir: string, { cuts = [] as readonly BundleCut[] }: { cuts?: readonly BundleCut[] } = {}): BuildOptions {
+export function esbuildOptions(entry: string, outdir: string, { cuts = BUNDLE_CUTS }: { cuts?: readonly BundleCut[] } = {}): BuildOptions {
   return {
     entryPoints: { index: entry },
     outdir,

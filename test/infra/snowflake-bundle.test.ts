@@ -42,10 +42,10 @@ const account: FakeSnowflakeAccount = {
 };
 const LOCATION = { account: 'testorg-testaccount', warehouse: 'probe_wh', database: 'analytics', schema: 'reporting', role: 'probe_role' };
 
-/** The test function's bundle, plus the harness entry built into it. */
-async function buildTestFunction(dir: string, cuts: readonly BundleCut[] = BUNDLE_CUTS) {
+/** The test function's bundle as the stack builds it (its cuts unless `cuts` says otherwise), plus the harness entry. */
+async function buildTestFunction(dir: string, cuts?: readonly BundleCut[]) {
   const { metafile } = await build({
-    ...esbuildOptions(TEST_FUNCTION_ENTRY, dir, { cuts }),
+    ...esbuildOptions(TEST_FUNCTION_ENTRY, dir, cuts ? { cuts } : {}),
     entryPoints: { index: TEST_FUNCTION_ENTRY, 'snowflake-harness': HARNESS_ENTRY },
     logLevel: 'silent',
   });
