@@ -1,19 +1,10 @@
 import * as v from 'valibot';
-import { canLoadCertificates, host, port, secret, text } from '../../schema/fields.js';
+import { host, port, secret, text } from '../../schema/fields.js';
+import { caCertificate, caCertificateUsed, SSL_MODES, sslMode } from '../pg-wire/ssl-mode.js';
 
 export const DEFAULT_POSTGRES_PORT = 5432;
 export const DEFAULT_POSTGRES_SCHEMA = 'public';
 const IDENTIFIER_MAX = 63; // PostgreSQL's NAMEDATALEN - 1
-
-export const POSTGRES_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
-/** Encrypted by default; verify-full (with ca_certificate where the CA is private) is recommended. */
-export const DEFAULT_POSTGRES_SSL_MODE = 'require';
-
-const caCertificate = v.pipe(
-  v.string(),
-  v.maxLength(65_536, 'must be at most 65536 characters'),
-  v.check((value) => canLoadCertificates(value), 'must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)'),
-);
 
 export const postgresCredentials = v.pipe(
   v.strictObject({
@@ -22,17 +13,11 @@ export const postgresCredentials = v.pipe(
     database: text(IDENTIFIER_MAX),
     username: text(IDENTIFIER_MAX),
     password: secret(1_024),
-    ssl_mode: v.optional(
-      v.picklist(POSTGRES_SSL_MODES, "must be one of 'disable', 'require', 'verify-ca', 'verify-full'"),
-      DEFAULT_POSTGRES_SSL_MODE,
-    ),
-    ca_certificate: v.optional(caCertificate),
+    ssl_mode: sslMode,
+    ca_certificate: caCertificate,
   }),
   v.forward(
-    v.check(
-      (input) => input.ca_certificate === undefined || input.ssl_mode === 'verify-ca' || input.ssl_mode === 'verify-full',
-      "is only used with ssl_mode 'verify-ca' or 'verify-full'",
-    ),
+    v.check((input) => caCertificateUsed.holds(input), caCertificateUsed.message),
     ['ca_certificate'],
   ),
 );
@@ -64,7 +49,7 @@ export const postgresStored = v.strictObject({
     database: v.string(),
     username: v.string(),
     password: v.string(),
-    ssl_mode: v.picklist(POSTGRES_SSL_MODES),
+    ssl_mode: v.picklist(SSL_MODES),
     ca_certificate: v.optional(v.string()),
   }),
   settings: v.strictObject({}),
