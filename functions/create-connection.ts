@@ -1,13 +1,13 @@
-import { composeService } from '../lib/composition.js';
+import { composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
 import { loadConfig } from '../lib/config.js';
 import { createConnection } from '../lib/connections/create.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
 import { ROUTE } from '../lib/routes.js';
 
-const service = composeService(loadConfig(process.env));
-const deps = { store: service.store(), cipher: service.cipher() };
+const config = loadConfig(process.env);
+const deps = { store: connectionStore(config), cipher: credentialCipher(config) };
 
-export const handler = httpEndpoint(ROUTE.create, service.endpoint, async ({ organizationId, body }) => ({
+export const handler = httpEndpoint(ROUTE.create, composeEndpoint(config), async ({ organizationId, body }) => ({
   statusCode: 201,
   body: await createConnection(deps, organizationId, body),
 }));

@@ -12,6 +12,8 @@ export interface SharedEnvironment {
   allowedNetworks: readonly string[];
   /** Names the deployment in the external ids presented to customers' roles (the stack's name). */
   deploymentId: string;
+  /** The role tests run as, which customers' roles trust (shown by GET .../aws-identity). */
+  probeRoleArn: string;
 }
 
 /** Per-attempt timeout and attempts of every DynamoDB and KMS call: the service's defaults (lib/config.ts). */
@@ -31,6 +33,8 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
     LOG_LEVEL: shared.logLevel,
     AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
     AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
+    DEPLOYMENT_ID: shared.deploymentId,
+    ...(route.table === 'none' ? { PROBE_ROLE_ARN: shared.probeRoleArn } : {}),
     ...(route.probes ? probeEnvironment(route, shared) : {}),
   };
 }
@@ -38,7 +42,6 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
 function probeEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
   assertProbeFitsTimeout(route);
   return {
-    DEPLOYMENT_ID: shared.deploymentId,
     ...(shared.allowedNetworks.length > 0 ? { WAREHOUSE_ALLOWED_CIDRS: shared.allowedNetworks.join(',') } : {}),
     WAREHOUSE_CONNECT_TIMEOUT_MS: String(PROBE_LIMITS.connectTimeoutMs),
     WAREHOUSE_STATEMENT_TIMEOUT_MS: String(PROBE_LIMITS.statementTimeoutMs),

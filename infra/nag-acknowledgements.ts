@@ -1,12 +1,22 @@
 import { Validations } from 'aws-cdk-lib';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
 import type { ServiceIdentity } from './service-identity.js';
 
 /**
  * Findings of the AwsSolutions checks (cdk-nag) this service accepts, each on the narrowest
  * construct and with its reason. Anything not acknowledged fails `cdk synth` and `cdk deploy`.
  */
-export function acknowledgeNagFindings(identity: ServiceIdentity, alarmTopic: Topic): void {
+export function acknowledgeNagFindings(identity: ServiceIdentity, alarmTopic: Topic, probingRoles: readonly IConstruct[]): void {
+  for (const role of probingRoles) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:aws:iam::*:role/*]',
+      reason:
+        'Connection tests assume the role each customer names for Redshift with IAM or Athena, in accounts not known in ' +
+        "advance. The grant requires an external id of the service's form (sts:ExternalId wc-*), which the probe derives " +
+        "from the caller's organization; each customer's trust policy requires its own organization's external id.",
+    });
+  }
   Validations.of(alarmTopic).acknowledge({
     id: 'AwsSolutions-SNS2',
     reason:

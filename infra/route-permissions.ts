@@ -59,9 +59,27 @@ export interface ProtectedResources {
  * `table` and `key` modes name (lib/store/connection-store.ts, lib/crypto/kms-data-keys.ts), on
  * the one table and the one key, and nothing else.
  */
-export function routePermissions(route: Pick<Route, 'table' | 'key'>, resources: ProtectedResources): PolicyStatement[] {
-  return [...tableStatements(route.table, resources.tableArn), ...keyStatements(route.key, resources.keyArn)];
+export function routePermissions(route: Pick<Route, 'table' | 'key' | 'probes'>, resources: ProtectedResources): PolicyStatement[] {
+  return [
+    ...tableStatements(route.table, resources.tableArn),
+    ...keyStatements(route.key, resources.keyArn),
+    ...(route.probes ? [ASSUME_CUSTOMER_ROLE] : []),
+  ];
 }
+
+/**
+ * A probe assumes the role a customer names for Redshift with IAM or Athena: any role, since
+ * customers' accounts are not known in advance, but only with an external id of the service's
+ * form, which the probe derives from the caller's organization (lib/aws/external-id.ts). What
+ * keeps one tenant out of another's role is that role's trust policy, which requires its own
+ * organization's external id.
+ */
+export const ASSUME_CUSTOMER_ROLE = new PolicyStatement({
+  effect: Effect.ALLOW,
+  actions: ['sts:AssumeRole'],
+  resources: ['arn:aws:iam::*:role/*'],
+  conditions: { StringLike: { 'sts:ExternalId': 'wc-*' } },
+});
 
 function tableStatements(access: TableAccess, tableArn: string): PolicyStatement[] {
   const allow = (action: string, conditions?: Record<string, unknown>) =>
@@ -82,6 +100,8 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
       return [allow('DeleteItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
     case 'read-and-record-status':
       return [allow('BatchGetItem'), updateOnly(STATUS_UPDATE_ATTRIBUTES), updateOnly(TEST_LIMIT_ATTRIBUTES)];
+    case 'none':
+      return [];
   }
 }
 

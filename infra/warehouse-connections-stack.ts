@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../lib/routes.js';
@@ -43,6 +44,8 @@ export class WarehouseConnectionsStack extends Stack {
       logLevel: settings.logLevel,
       allowedNetworks: settings.allowedNetworks,
       deploymentId: this.stackName,
+      // Known once the probing function's role exists (below); customers' roles trust it.
+      probeRoleArn: Lazy.string({ produce: () => this.probeRole().roleArn }),
     };
     const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn };
     this.functions = ROUTES.map(
@@ -57,6 +60,7 @@ export class WarehouseConnectionsStack extends Stack {
 
     this.key.restrictDecryptTo(this.functions.filter((fn) => fn.route.key === 'decrypt').map((fn) => fn.executionRole));
     const probingFunctions = this.functions.filter((fn) => fn.route.probes);
+    this.probeRole();
 
     this.api = new ConnectionsApi(this, 'Api', {
       functions: this.functions,
@@ -88,7 +92,18 @@ export class WarehouseConnectionsStack extends Stack {
       this.output(functionNameOutputKey(fn.route), fn.functionName, `Lambda function behind ${fn.route.method} ${fn.route.path}`);
     }
 
-    acknowledgeNagFindings(identity, alarms.topic);
+    acknowledgeNagFindings(
+      identity,
+      alarms.topic,
+      probingFunctions.map((fn) => fn.executionRole),
+    );
+  }
+
+  /** The one role connection tests run as: the principal customers' roles trust (Redshift with IAM, Athena). */
+  private probeRole(): IRole {
+    const probing = this.functions.filter((fn) => fn.route.probes);
+    if (probing.length !== 1) throw new Error(`Expected exactly one function that tests connections, found ${probing.length}`);
+    return probing[0]!.executionRole;
   }
 
   private output(key: string, value: string, description: string): void {

@@ -33,6 +33,8 @@ export interface ServiceConfig {
   testLimit: TestLimit | undefined;
   /** Names this deployment in the external ids it presents to customers' AWS roles (lib/aws/external-id.ts). */
   deploymentId: string;
+  /** The role the service's tests run as: what a customer's role trusts. Unknown on one machine. */
+  probeRoleArn: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -87,6 +89,7 @@ export function loadConfig(env: Environment): ServiceConfig {
     },
     testLimit: testRatePerMinute === 0 ? undefined : { tests: testBurst, windowSeconds: Math.ceil((testBurst * 60) / testRatePerMinute) },
     deploymentId: read.optional('DEPLOYMENT_ID') ?? DEFAULTS.deploymentId,
+    probeRoleArn: read.optional('PROBE_ROLE_ARN'),
   };
 }
 

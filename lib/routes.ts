@@ -3,7 +3,7 @@
  * handlers, the CDK stack, the local runtime, the benchmarks and the tests all read a route's facts
  * from here, so they cannot disagree.
  */
-export type TableAccess = 'write' | 'read' | 'delete' | 'read-and-record-status';
+export type TableAccess = 'write' | 'read' | 'delete' | 'read-and-record-status' | 'none';
 export type KeyAccess = 'generate-data-key' | 'decrypt' | 'none';
 
 export interface Route {
@@ -76,9 +76,21 @@ export const ROUTE = {
     memoryMb: 256,
     timeoutSeconds: 10,
   },
+  awsIdentity: {
+    functionName: 'get-aws-identity',
+    method: 'GET',
+    path: `${API_BASE_PATH}/aws-identity`,
+    entry: 'functions/get-aws-identity.ts',
+    body: 'none',
+    probes: false,
+    table: 'none',
+    key: 'none',
+    memoryMb: 128,
+    timeoutSeconds: 5,
+  },
 } as const satisfies Record<string, Route>;
 
-export const ROUTES: readonly Route[] = [ROUTE.create, ROUTE.get, ROUTE.test, ROUTE.delete];
+export const ROUTES: readonly Route[] = [ROUTE.create, ROUTE.get, ROUTE.test, ROUTE.delete, ROUTE.awsIdentity];
 
 export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;

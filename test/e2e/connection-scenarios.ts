@@ -142,6 +142,22 @@ export function connectionScenarios(target: ScenarioTarget): void {
       });
     });
 
+    test('each organization gets its own external id for AWS roles, and the principal to trust', async () => {
+      const api = transport();
+      const [orgA, orgB] = await target.organizations();
+      const [a, b, again] = [
+        await api.call({ org: orgA, method: 'GET', path: ROUTE.awsIdentity.path }),
+        await api.call({ org: orgB, method: 'GET', path: ROUTE.awsIdentity.path }),
+        await api.call({ org: orgA, method: 'GET', path: ROUTE.awsIdentity.path }),
+      ];
+      expect(a.status).toBe(200);
+      expect(a.body).toMatchObject({ external_id: expect.stringMatching(/^wc-[\w-]{32}$/), meta: { organization_id: orgA } });
+      expect(b.body!.external_id).not.toBe(a.body!.external_id);
+      expect(again.body!.external_id).toBe(a.body!.external_id);
+      const statement = (a.body!.trust_policy as { Statement: { Condition: { StringEquals: Record<string, string> } }[] }).Statement[0]!;
+      expect(statement.Condition.StringEquals['sts:ExternalId']).toBe(a.body!.external_id);
+    });
+
     test('a request without an identity is refused with 401', async () => {
       for (const method of ['GET', 'POST', 'DELETE'] as const) {
         const response = await transport().call({ org: null, method });

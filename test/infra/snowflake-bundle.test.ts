@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -217,6 +217,24 @@ describe('the Snowflake chunk of the deployed test function', () => {
   test('is the chunk the test function alone would load (the harness entry changes nothing in it)', async () => {
     const alone = await build({ ...esbuildOptions(TEST_FUNCTION_ENTRY, join(outdir, 'alone')), write: false, logLevel: 'silent' });
     expect(snowflakeChunkInputs(deployed.metafile)).toEqual(snowflakeChunkInputs(alone.metafile!));
+  });
+  test("the OCSP cuts hold: snowflake-sdk uses none of the OCSP library's cut parts (its HTTPS path never runs against the stand-in)", () => {
+    const library = readFileSync(join(PROJECT_ROOT, 'node_modules/@techteamer/ocsp/lib/ocsp.js'), 'utf8');
+    const cutExports = BUNDLE_CUTS.filter((cut) => cut.importedFrom === '@techteamer/ocsp/lib/ocsp.js').map((cut) => {
+      const part = cut.module.replace(/^.*\/(\w+)\.js$/, '$1');
+      return new RegExp(`exports\\.(\\w+) = require\\('\\./ocsp/${part}'\\)`).exec(library)?.[1];
+    });
+    expect(cutExports).toEqual(['Cache', 'Agent', 'Server']);
+
+    const lib = join(PROJECT_ROOT, 'node_modules/snowflake-sdk/dist/lib');
+    const used = new Set<string>();
+    for (const file of readdirSync(lib, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.js'))) {
+      const code = readFileSync(join(lib, file), 'utf8');
+      for (const [, name] of code.matchAll(/(\w+)\s*=\s*require\(['"]@techteamer\/ocsp['"]\)/g))
+        for (const [, member] of code.matchAll(new RegExp(`\\b${name}\\.(\\w+)`, 'g'))) used.add(member!);
+    }
+    expect(used).toContain('request'); // the scan finds the driver's uses
+    expect([...used].filter((member) => cutExports.includes(member))).toEqual([]);
   });
 });
 

@@ -258,6 +258,15 @@ describe('operations', () => {
     );
   });
 
+  test('the AWS identity function names the role tests run as (what customer roles trust) and the deployment', () => {
+    const testRole = (resources[logicalIdOf(stack, 'test-connection')]!.Properties.Role as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
+    expect(functionProperties('get-aws-identity').Environment).toMatchObject({
+      Variables: { PROBE_ROLE_ARN: { 'Fn::GetAtt': [testRole, 'Arn'] }, DEPLOYMENT_ID: 'WarehouseConnections' },
+    });
+  });
+
   test('the test function gets the allowed networks of -c allowedNetworks, and no other function does', () => {
     expect(functionProperties('test-connection').Environment).not.toMatchObject({
       Variables: { WAREHOUSE_ALLOWED_CIDRS: expect.anything() },

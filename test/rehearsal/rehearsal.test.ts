@@ -87,9 +87,12 @@ describe('the rehearsal report', () => {
   test('every function ran, on the Lambda runtime major where this platform has it, and IAM denied nothing', () => {
     const report = rehearsal.report();
     expect(report.functions.map((fn) => fn.logicalId).sort()).toEqual(rehearsal.model.functions.map((fn) => fn.logicalId).sort());
+    const callsAws = new Set(
+      ROUTES.filter((route) => route.table !== 'none').map((route) => rehearsal.outputs[functionNameOutputKey(route)]),
+    );
     for (const fn of report.functions) {
       expect(fn.invocations).toBeGreaterThan(0);
-      expect(fn.allowed).toBeGreaterThan(0);
+      if (callsAws.has(fn.functionName)) expect(fn.allowed).toBeGreaterThan(0);
       if (process.platform === 'linux' && process.arch === 'x64')
         expect({ fn: fn.functionName, node: fn.node.split('.')[0] }).toEqual({ fn: fn.functionName, node: 'v24' });
     }
