@@ -12,6 +12,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   postgres: async () => (await import('./postgres/probe.js')).probePostgres,
   snowflake: async () => (await import('./snowflake/probe.js')).probeSnowflake,
   bigquery: async () => (await import('./bigquery/probe.js')).probeBigQuery,
+  mysql: async () => (await import('./mysql/probe.js')).probeMysql,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

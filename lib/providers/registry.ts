@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
+import { mysqlConnection, mysqlStored } from './mysql/schema.js';
 import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
 import { PROVIDER_IDS, type ProviderId } from './ids.js';
 import type { StageName } from './verdict.js';
@@ -65,6 +66,17 @@ export const PROVIDERS = {
     stages: ['sign_in', 'query', 'dataset_access'],
     auth: 'service-account key (self-signed JWT, no token exchange)',
     checks: '`SELECT 1` with a bytes cap, then the dataset in `dataset_id`',
+  },
+  mysql: {
+    label: 'MySQL',
+    driver: 'mysql2',
+    request: mysqlConnection,
+    stored: mysqlStored,
+    secretFields: ['credentials.password'],
+    destinationFields: ['credentials.host', 'credentials.port', 'credentials.database', 'credentials.username'],
+    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password (MySQL and MariaDB); `ssl_mode` as for `postgres`; LOCAL INFILE and multiple statements always off',
+    checks: 'connect, `SELECT 1`, then `USE` of the schema (database) in `dataset_id`: it exists and the user holds a privilege on it',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { ProviderId } from '../../lib/providers/ids.js';
 import { TEST_POSTGRES, testPostgresAddress } from '../setup/test-postgres-fixture.js';
+import { TEST_MYSQL, testMysqlAddress } from '../setup/test-mysql-fixture.js';
 
 /**
  * Request bodies as customers send them. Every secret is a canary: a unique string that must
@@ -15,7 +16,7 @@ const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
 
-export const SECRETS = [TEST_POSTGRES.password, CANARY.snowflakePassword, serviceAccountKey.split('\n')[5]!];
+export const SECRETS = [TEST_POSTGRES.password, TEST_MYSQL.password, CANARY.snowflakePassword, serviceAccountKey.split('\n')[5]!];
 
 export function postgresBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
   const { host, port } = testPostgresAddress();
@@ -77,8 +78,26 @@ export function bigqueryBody(overrides: Record<string, unknown> = {}, credential
   };
 }
 
+export function mysqlBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  const { host, port } = testMysqlAddress();
+  return {
+    provider: 'mysql',
+    dataset_id: TEST_MYSQL.schema,
+    credentials: {
+      host,
+      port,
+      database: TEST_MYSQL.database,
+      username: TEST_MYSQL.username,
+      password: TEST_MYSQL.password,
+      ssl_mode: 'disable',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
-export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody } satisfies Record<
+export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody, mysql: mysqlBody } satisfies Record<
   ProviderId,
   () => Record<string, unknown>
 >;

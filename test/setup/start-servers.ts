@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { startLocalBackends } from '../../local/runtime.js';
 import { asSuperuser, startTestPostgres } from './postgres-server.js';
 import { TEST_POSTGRES } from './test-postgres-fixture.js';
+import { startTestMariadb } from './mariadb-server.js';
+import { TEST_MYSQL_SETUP_SQL } from './test-mysql-fixture.js';
 
 /**
  * Starts what every test talks to: dynalite and the local KMS (in memory), and a private
- * PostgreSQL cluster with a role, a database and schemas made for the tests. Settings reach the
+ * PostgreSQL cluster with a role, a database and schemas made for the tests, and a private MariaDB
+ * server with its own (test/setup/test-mysql-fixture.ts). Settings reach the
  * test workers through the environment.
  */
 export default async function globalSetup(): Promise<void> {
@@ -19,9 +22,10 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL ??= 'info';
   // Whatever loads snowflake-sdk in the tests must not make it probe cloud metadata or call STS.
   process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
-  const [backends, postgres] = await Promise.all([
+  const [backends, postgres, mariadb] = await Promise.all([
     startLocalBackends({ tableName: 'warehouse-connections-test' }),
     startTestPostgres({ tls: true }),
+    startTestMariadb({ tls: true, initSql: TEST_MYSQL_SETUP_SQL }),
   ]);
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
@@ -45,5 +49,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.PG_TEST_PORT = String(postgres.port);
   process.env.PG_TEST_CA_CERT = postgres.certificates!.caCertificate;
   process.env.PG_TEST_OTHER_CA_CERT = postgres.certificates!.otherCaCertificate;
-  (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres };
+  process.env.MYSQL_TEST_HOST = mariadb.host;
+  process.env.MYSQL_TEST_PORT = String(mariadb.port);
+  process.env.MYSQL_TEST_CA_CERT = mariadb.certificates!.caCertificate;
+  process.env.MYSQL_TEST_OTHER_CA_CERT = mariadb.certificates!.otherCaCertificate;
+  (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres, mariadb };
 }
