@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROUTES } from '../../lib/routes.js';
-import { postgresBody } from '../helpers/bodies.js';
+import { bigqueryBody, postgresBody, snowflakeBody } from '../helpers/bodies.js';
+import { startWarehouseStandIns } from '../helpers/warehouse-stand-ins.js';
 
 /**
  * The README's first command, for real: `npm start` in a child process (tsx, local/main.ts), a
@@ -48,9 +49,10 @@ async function within<T>(budgetMs: number, what: string, promise: Promise<T>): P
   }
 }
 
-async function startService(): Promise<{ url: string; child: ChildProcess }> {
+async function startService(extraEnv: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
   // A clean environment: the child starts its own DynamoDB and KMS, like on a fresh machine.
   const env = {
+    ...extraEnv,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATA_DIR: dataDir,
@@ -141,6 +143,37 @@ describe('npm start', () => {
       }
     },
     TEST_BUDGET_MS,
+  );
+
+  test(
+    'tests Snowflake and BigQuery connections under tsx too (its CommonJS interop differs from Node and esbuild)',
+    async () => {
+      const standIns = await startWarehouseStandIns();
+      const service = await startService(standIns.environment);
+      try {
+        const authorization = `Bearer ${await token('org-start-vendors')}`;
+        for (const body of [snowflakeBody(), bigqueryBody()]) {
+          const created = await call('create-connection', `${service.url}/api/v2/warehouse/connections`, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          expect(created.status).toBe(201);
+          const tested = await call('test-connection', `${service.url}/api/v2/warehouse/connections/test`, {
+            method: 'POST',
+            headers: { authorization },
+          });
+          expect({ provider: body.provider, verdict: await tested.json() }).toMatchObject({
+            provider: body.provider,
+            verdict: { success: true },
+          });
+        }
+      } finally {
+        await stop(service.child);
+        await standIns.close();
+      }
+    },
+    STARTUP_BUDGET_MS + TOKEN_BUDGET_MS + STOP_BUDGET_MS + 2 * (callBudgetMs('create-connection') + callBudgetMs('test-connection')),
   );
 
   test(

@@ -14,13 +14,17 @@ import { pinAgent, type Destination } from '../pinned-agent.js';
  */
 const POOL_KEYS = ['http', 'http:forever', 'https', 'https:forever'] as const;
 
+type AgentPool = Map<string, HttpAgent | HttpsAgent>;
+
 let pinnedTo: string | undefined;
 
 export async function pinBigQueryAgents(apiEndpoint: string, destination: Destination): Promise<void> {
   if (pinnedTo === apiEndpoint) return;
-  // A CommonJS module: `default` is its module.exports, the pool teeny-request itself reads (in
-  // Node and in the bundle alike; named exports of a CommonJS chunk do not survive bundling).
-  const { pool } = (await import('teeny-request/build/src/agents.js')).default;
+  // A CommonJS module: the pool teeny-request itself reads is module.exports.pool. Node, jest and
+  // esbuild's bundles give module.exports as `default` (named exports of a CommonJS chunk do not
+  // survive bundling); tsx (npm start, the bench) gives the named exports only.
+  const agents = (await import('teeny-request/build/src/agents.js')) as { default?: { pool: AgentPool }; pool?: AgentPool };
+  const pool = (agents.default?.pool ?? agents.pool)!;
   const secure = new URL(apiEndpoint).protocol === 'https:';
   // The protocol the endpoint does not use gets agents that refuse everything.
   const nowhere: Destination = { host: '', port: -1 };

@@ -46,6 +46,18 @@ let driver: Promise<SnowflakeDriver> | undefined;
  * - it creates an OCSP response cache directory under $HOME, which is read-only in Lambda: use the
  *   temporary directory unless the deployment chose another.
  */
+type AxiosInstance = { defaults: { maxRedirects?: number } };
+
+/**
+ * The driver's axios instance is its module's `exports.default`. Node, jest and esbuild give a
+ * CommonJS module's module.exports as `default`, but tsx (npm start, the bench) gives a module
+ * flagged __esModule its `exports.default` there.
+ */
+function axiosInstance(namespaceDefault: unknown): AxiosInstance {
+  const candidate = namespaceDefault as AxiosInstance | { default: AxiosInstance };
+  return 'defaults' in candidate ? candidate : candidate.default;
+}
+
 export function loadSnowflakeDriver(): Promise<SnowflakeDriver> {
   driver ??= (async () => {
     process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
@@ -60,7 +72,7 @@ export function loadSnowflakeDriver(): Promise<SnowflakeDriver> {
     // It logs to ./snowflake.log and the console by default, and its messages can carry connection
     // details. OFF plus a logger that drops everything keeps it from writing anything.
     sdk.configure({ logLevel: 'OFF', additionalLogToConsole: false, customLogger: SILENT });
-    axiosModule.default.defaults.maxRedirects = 0;
+    axiosInstance(axiosModule).defaults.maxRedirects = 0;
     (parameters as { update: (values: unknown) => void }).update = () => undefined;
     const createHttpsAgent = (options: AgentOptions) =>
       new (HttpsOcspAgent as unknown as new (options: AgentOptions) => HttpsAgent)(options);
