@@ -1,39 +1,46 @@
 /**
  * Mutation testing of the modules in stryker.config.mjs, one group at a time:
  *
- *   npm run mutate                          every group
+ *   npm run mutate                          every group, on the working tree
  *   npm run mutate -- store http            some groups
+ *   npm run mutate -- --head                the last commit (git archive HEAD), whatever the
+ *                                           working tree does meanwhile
  *   npm run mutate -- crypto --incremental  any other option goes to `stryker run`
  *
- * Starts dynalite, the local KMS and PostgreSQL once (the setup of `npm test`) and runs Stryker
- * for each group with their endpoints in its environment: jest's global setup would start a
- * PostgreSQL cluster for every mutant run. Sandboxes live in a fresh temp directory outside the
- * checkout, so a concurrent `npm test` or `npm run lint` never sees a mutated copy. Ends with the
- * score per module (reports/mutation/<group>.json and .html hold the details).
+ * Starts dynalite, the local KMS and the test databases once (the setup of `npm test`) and runs
+ * Stryker for each group with their endpoints in its environment: jest's global setup would start
+ * them again for every mutant run. Sandboxes live in a fresh temp directory outside the checkout,
+ * so a concurrent `npm test` or `npm run lint` never sees a mutated copy. Ends with the score per
+ * module; reports/mutation/<group>.json and .html hold the details.
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import startServers from '../test/setup/start-servers.js';
 import stopServers from '../test/setup/stop-servers.js';
 
 const STRYKER = 'node_modules/@stryker-mutator/core/bin/stryker.js';
-/** The groups stryker.config.mjs knows: name -> modules and test files. */
-const GROUPS = JSON.parse(readFileSync('test/mutation/groups.json', 'utf8')) as Record<string, unknown>;
+const REPORTS = 'reports';
 
 const args = process.argv.slice(2);
-const named = args.filter((arg) => arg in GROUPS);
-const unknown = args.filter((arg) => !arg.startsWith('-') && !(arg in GROUPS) && !isOptionValue(arg));
+const fromHead = args.includes('--head');
+const workDirectory = mkdtempSync(join(tmpdir(), 'warehouse-connections-stryker-'));
+const projectDirectory = fromHead ? snapshotOfHead(join(workDirectory, 'head')) : process.cwd();
+
+/** The groups stryker.config.mjs knows: name -> modules and test files. */
+const GROUPS = JSON.parse(readFileSync(join(projectDirectory, 'test/mutation/groups.json'), 'utf8')) as Record<string, unknown>;
+const isGroup = (arg: string) => Object.hasOwn(GROUPS, arg);
+const unknown = args.filter((arg, index) => !arg.startsWith('-') && !isGroup(arg) && !isOptionValue(index));
 if (unknown.length > 0) {
   console.error(`Unknown group ${unknown.join(', ')}; groups: ${Object.keys(GROUPS).join(', ')}`);
   process.exit(2);
 }
+const named = args.filter(isGroup);
 const groups = named.length > 0 ? named : Object.keys(GROUPS);
-const strykerOptions = args.filter((arg) => !(arg in GROUPS));
+const strykerOptions = args.filter((arg) => !isGroup(arg) && arg !== '--head');
 
-const sandboxParent = mkdtempSync(join(tmpdir(), 'warehouse-connections-stryker-'));
 let interrupted = false;
 let failed = false;
 await startServers();
@@ -41,7 +48,8 @@ try {
   for (const group of groups) {
     if (interrupted) break;
     const started = Date.now();
-    const stryker = spawn(process.execPath, [STRYKER, 'run', '--tempDirName', join(sandboxParent, group), ...strykerOptions], {
+    const stryker = spawn(process.execPath, [STRYKER, 'run', '--tempDirName', join(workDirectory, `sandbox-${group}`), ...strykerOptions], {
+      cwd: projectDirectory,
       stdio: 'inherit',
       env: { ...process.env, STRYKER_GROUP: group },
     });
@@ -57,15 +65,27 @@ try {
   }
 } finally {
   await stopServers();
-  rmSync(sandboxParent, { recursive: true, force: true });
+  if (fromHead && existsSync(join(projectDirectory, REPORTS))) cpSync(join(projectDirectory, REPORTS), REPORTS, { recursive: true });
+  rmSync(workDirectory, { recursive: true, force: true });
 }
 printScores(groups);
 process.exit(failed || interrupted ? 1 : 0);
 
+/** The committed tree, with this checkout's node_modules and earlier reports (for --incremental). */
+function snapshotOfHead(directory: string): string {
+  mkdirSync(directory);
+  execSync(`git archive HEAD | tar -x -C '${directory}'`, { stdio: ['ignore', 'ignore', 'inherit'] });
+  symlinkSync(resolve('node_modules'), join(directory, 'node_modules'), 'dir');
+  if (existsSync(REPORTS)) cpSync(REPORTS, join(directory, REPORTS), { recursive: true });
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  console.log(`Mutating commit ${commit} (a copy in ${directory})`);
+  return directory;
+}
+
 /** `--concurrency 2`: the 2 is the option's value, not a group. */
-function isOptionValue(arg: string): boolean {
-  const index = args.indexOf(arg);
-  return index > 0 && args[index - 1]!.startsWith('--') && !args[index - 1]!.includes('=');
+function isOptionValue(index: number): boolean {
+  const previous = args[index - 1];
+  return previous !== undefined && previous.startsWith('--') && !previous.includes('=') && previous !== '--head';
 }
 
 interface Report {
@@ -79,7 +99,7 @@ function printScores(groupNames: string[]): void {
   for (const group of groupNames) {
     let report: Report;
     try {
-      report = JSON.parse(readFileSync(`reports/mutation/${group}.json`, 'utf8')) as Report;
+      report = JSON.parse(readFileSync(join(REPORTS, 'mutation', `${group}.json`), 'utf8')) as Report;
     } catch {
       continue;
     }
