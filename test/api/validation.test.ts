@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { bigqueryBody, mysqlBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { testMysqlCertificateAuthorities } from '../setup/test-mysql-fixture.js';
 import { decoyKey, rsaKeyPem } from '../providers/hostile-keys.js';
 import { useTestApi } from '../helpers/transports.js';
 import { ROUTE } from '../../lib/routes.js';
@@ -89,6 +90,40 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ],
     ['a database name with a control character', postgresBody({}, { database: 'a\nb' }), 'credentials.database', /control characters/],
     ['a database name over 63 characters', postgresBody({}, { database: 'd'.repeat(64) }), 'credentials.database', /at most 63/],
+    ['an unknown MySQL top-level field', { ...mysqlBody(), ssl: true }, 'ssl', /not a known field/],
+    ['a MySQL driver flag', mysqlBody({}, { flags: ['LOCAL_FILES'] }), 'credentials.flags', /not a known field/],
+    ['a MySQL connection string', mysqlBody({}, { uri: 'mysql://db.example.com/warehouse' }), 'credentials.uri', /not a known field/],
+    [
+      'a MySQL socket path field',
+      mysqlBody({}, { socket_path: '/run/mysqld/mysqld.sock' }),
+      'credentials.socket_path',
+      /not a known field/,
+    ],
+    ['a MySQL host that is a socket path', mysqlBody({}, { host: '/run/mysqld/mysqld.sock' }), 'credentials.host', /hostname or an IP/],
+    ['a MySQL port out of range', mysqlBody({}, { port: 65536 }), 'credentials.port', /1 to 65535/],
+    ['a MySQL port that is a string', mysqlBody({}, { port: '3306' }), 'credentials.port', /1 to 65535/],
+    [
+      "a MySQL ssl_mode in MySQL's own words",
+      mysqlBody({}, { ssl_mode: 'VERIFY_IDENTITY' }),
+      'credentials.ssl_mode',
+      /must be one of 'disable', 'require', 'verify-ca', 'verify-full'/,
+    ],
+    ['a MySQL ssl_mode that is a boolean', mysqlBody({}, { ssl_mode: true }), 'credentials.ssl_mode', /must be one of/],
+    [
+      'a MySQL CA certificate that is a file path',
+      mysqlBody({}, { ssl_mode: 'verify-ca', ca_certificate: '/etc/ssl/certs/ca.pem' }),
+      'credentials.ca_certificate',
+      /PEM certificates/,
+    ],
+    [
+      'a MySQL CA certificate where nothing is verified',
+      mysqlBody({}, { ssl_mode: 'require', ca_certificate: testMysqlCertificateAuthorities().ca }),
+      'credentials.ca_certificate',
+      /only used with ssl_mode 'verify-ca' or 'verify-full'/,
+    ],
+    ['a MySQL database name over 64 characters', mysqlBody({}, { database: 'd'.repeat(65) }), 'credentials.database', /at most 64/],
+    ['a MySQL dataset_id over 64 characters', mysqlBody({ dataset_id: 's'.repeat(65) }), 'dataset_id', /at most 64/],
+    ['a MySQL password with a NUL byte', mysqlBody({}, { password: 'a\u0000b' }), 'credentials.password', /NUL/],
     [
       'a Snowflake account that smuggles a host',
       snowflakeBody({ project_id: null }, { account: 'evil.com/x' }),

@@ -74,9 +74,9 @@ describe('the MySQL probe against a real MariaDB server', () => {
     expect(await probe(mysqlBody())).toEqual({ success: true, code: 'ok', stages: stagesThrough(UNTIL_SCHEMA, 'passed') });
   });
 
-  test('dataset_id defaults to the database connected to', async () => {
-    const connection = await parseConnectionRequest(mysqlBody({ dataset_id: undefined }));
-    expect(connection.dataset_id).toBe(TEST_MYSQL.database);
+  test('dataset_id defaults to the database connected to, port to 3306 and ssl_mode to require', async () => {
+    const connection = await parseConnectionRequest(mysqlBody({ dataset_id: undefined }, { port: undefined, ssl_mode: undefined }));
+    expect(connection).toMatchObject({ dataset_id: TEST_MYSQL.database, credentials: { port: 3306, ssl_mode: 'require' } });
     expect(await probe(mysqlBody({ dataset_id: undefined }))).toMatchObject({ success: true });
   });
 
