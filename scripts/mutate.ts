@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import startServers from '../test/setup/start-servers.js';
 import stopServers from '../test/setup/stop-servers.js';
 
-const STRYKER = 'node_modules/@stryker-mutator/core/bin/stryker.js';
+const STRYKER = resolve('node_modules/@stryker-mutator/core/bin/stryker.js');
 const REPORTS = 'reports';
 
 const args = process.argv.slice(2);
@@ -71,11 +71,14 @@ try {
 printScores(groups);
 process.exit(failed || interrupted ? 1 : 0);
 
-/** The committed tree, with this checkout's node_modules and earlier reports (for --incremental). */
+/**
+ * The committed tree, with earlier reports (for --incremental). This checkout's node_modules is
+ * linked one level up, where the copy and Stryker's sandboxes beside it both find it.
+ */
 function snapshotOfHead(directory: string): string {
   mkdirSync(directory);
   execSync(`git archive HEAD | tar -x -C '${directory}'`, { stdio: ['ignore', 'ignore', 'inherit'] });
-  symlinkSync(resolve('node_modules'), join(directory, 'node_modules'), 'dir');
+  symlinkSync(resolve('node_modules'), join(directory, '..', 'node_modules'), 'dir');
   if (existsSync(REPORTS)) cpSync(REPORTS, join(directory, REPORTS), { recursive: true });
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   console.log(`Mutating commit ${commit} (a copy in ${directory})`);
