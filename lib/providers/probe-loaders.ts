@@ -12,6 +12,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   postgres: async () => (await import('./postgres/probe.js')).probePostgres,
   snowflake: async () => (await import('./snowflake/probe.js')).probeSnowflake,
   bigquery: async () => (await import('./bigquery/probe.js')).probeBigQuery,
+  redshift: async () => (await import('./redshift/probe.js')).probeRedshift,
   mysql: async () => (await import('./mysql/probe.js')).probeMysql,
 };
 

@@ -1,6 +1,7 @@
 import type * as v from 'valibot';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
+import { redshiftConnection, redshiftStored } from './redshift/schema.js';
 import { mysqlConnection, mysqlStored } from './mysql/schema.js';
 import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
 import { PROVIDER_IDS, type ProviderId } from './ids.js';
@@ -77,6 +78,27 @@ export const PROVIDERS = {
     stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
     auth: 'username and password (MySQL and MariaDB); `ssl_mode` as for `postgres`; LOCAL INFILE and multiple statements always off',
     checks: 'connect, `SELECT 1`, then `USE` of the schema (database) in `dataset_id`: it exists and the user holds a privilege on it',
+  },
+  redshift: {
+    label: 'Amazon Redshift',
+    driver: 'pg',
+    request: redshiftConnection,
+    stored: redshiftStored,
+    secretFields: ['credentials.password'],
+    destinationFields: [
+      'credentials.host',
+      'credentials.port',
+      'credentials.database',
+      'credentials.username',
+      'credentials.role_arn',
+      'credentials.region',
+      'credentials.cluster_identifier',
+      'credentials.db_user',
+      'credentials.workgroup_name',
+    ],
+    stages: ['resolve', 'assume_role', 'credentials', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password; or IAM role: the service assumes `role_arn` with your external id, then gets a temporary password (`GetClusterCredentials` for a cluster, `GetCredentials` for Serverless); `ssl_mode` as for `postgres`',
+    checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

@@ -109,6 +109,11 @@ export interface ProbeLimits {
   externalId?: string;
   /** Where the AWS SDK clients of a probe send calls (STS, Redshift, ...) instead of AWS; unset in production. */
   awsEndpoints?: Partial<Record<'sts' | 'redshift' | 'redshiftServerless' | 'athena', string>>;
+  /**
+   * The service's own AWS credentials for its first call (STS AssumeRole): static keys of the tests'
+   * stand-ins; unset in production, where the SDK reads the test function's role from its environment.
+   */
+  awsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export function seconds(milliseconds: number): string {

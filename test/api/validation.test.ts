@@ -36,7 +36,7 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
   const bq = bigqueryBody();
   test.each<[string, unknown, string, RegExp]>([
     ['a missing provider', without(pg, 'provider'), 'provider', /is required/],
-    ['an unknown provider', { ...pg, provider: 'redshift' }, 'provider', /must be one of/],
+    ['an unknown provider', { ...pg, provider: 'oracle' }, 'provider', /must be one of/],
     ['a body that is an array', [pg], 'body', /JSON object/],
     ['a body that is a string', 'postgres', 'body', /JSON object/],
     ['a body that is null', null, 'body', /JSON object/],

@@ -96,8 +96,30 @@ export function mysqlBody(overrides: Record<string, unknown> = {}, credentialOve
   };
 }
 
+/** Redshift with a password: the wire is PostgreSQL's, so the test cluster answers (over TLS, Redshift's default). */
+export function redshiftBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  const { host, port } = testPostgresAddress();
+  return {
+    provider: 'redshift',
+    dataset_id: TEST_POSTGRES.schema,
+    credentials: {
+      host,
+      port,
+      database: TEST_POSTGRES.database,
+      username: TEST_POSTGRES.username,
+      password: TEST_POSTGRES.password,
+      ssl_mode: 'require',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
-export const SEED_BODIES = { postgres: postgresBody, snowflake: snowflakeBody, bigquery: bigqueryBody, mysql: mysqlBody } satisfies Record<
-  ProviderId,
-  () => Record<string, unknown>
->;
+export const SEED_BODIES = {
+  postgres: postgresBody,
+  snowflake: snowflakeBody,
+  bigquery: bigqueryBody,
+  mysql: mysqlBody,
+  redshift: redshiftBody,
+} satisfies Record<ProviderId, () => Record<string, unknown>>;

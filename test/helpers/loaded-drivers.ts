@@ -8,8 +8,8 @@ import { PROVIDER_IDS, PROVIDERS } from '../../lib/providers/registry.js';
 import { routeOf } from '../../lib/routes.js';
 import { loadHandler } from '../../local/load-handler.js';
 
-/** Every provider's driver package (lib/providers/registry.ts). */
-const DRIVERS = PROVIDER_IDS.map((id) => PROVIDERS[id].driver);
+/** Every provider's driver package (lib/providers/registry.ts), each once: PostgreSQL and Redshift share `pg`. */
+const DRIVERS = [...new Set(PROVIDER_IDS.map((id) => PROVIDERS[id].driver))];
 const cache = createRequire(import.meta.url).cache;
 const loaded = () => DRIVERS.filter((driver) => Object.keys(cache).some((file) => file.includes(`/node_modules/${driver}/`)));
 

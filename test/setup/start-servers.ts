@@ -30,6 +30,8 @@ export default async function globalSetup(): Promise<void> {
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
     await client.query(`CREATE DATABASE ${TEST_POSTGRES.database} OWNER ${TEST_POSTGRES.username}`);
+    await client.query(`CREATE ROLE ${TEST_POSTGRES.iamAdminUsername} LOGIN CREATEROLE PASSWORD '${TEST_POSTGRES.iamAdminPassword}'`);
+    await client.query(`GRANT ${TEST_POSTGRES.username} TO ${TEST_POSTGRES.iamAdminUsername} WITH ADMIN OPTION`);
     await client.query(`CREATE ROLE ${TEST_POSTGRES.limitedUsername} LOGIN PASSWORD '${TEST_POSTGRES.password}' CONNECTION LIMIT 0`);
     await client.query(`CREATE DATABASE ${TEST_POSTGRES.privateDatabase}`);
     await client.query(`REVOKE CONNECT ON DATABASE ${TEST_POSTGRES.privateDatabase} FROM PUBLIC`);

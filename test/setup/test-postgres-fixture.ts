@@ -11,6 +11,12 @@ export const TEST_POSTGRES = {
   privateDatabase: 'private_db',
   /** A database that accepts no connections at all (55000). */
   closedDatabase: 'closed_db',
+  /**
+   * May create login roles and make them members of `username` (CREATEROLE, ADMIN OPTION): the
+   * Redshift stand-ins issue temporary database passwords with it (test/fakes/temporary-db-users.ts).
+   */
+  iamAdminUsername: 'wc_iam_admin',
+  iamAdminPassword: 'pg-iam-admin-canary-R3d5hift',
 } as const;
 
 export function testPostgresAddress(): { host: string; port: number } {
