@@ -251,19 +251,22 @@ describe('Redshift with an IAM role: STS AssumeRole with the external id, then t
     });
   });
 
-  test('a paused cluster is warehouse_unavailable, saying it is starting, not that the credentials are wrong', async () => {
-    world.redshift.setState(world.names.cluster, 'paused');
-    try {
-      const { verdict } = await probe(redshiftIamBody(world, 'provisioned'));
-      expectVerdict(verdict, {
-        code: 'warehouse_unavailable',
-        error: /is paused or still starting \(resuming\).*test again in a few minutes/,
-        stages: ['resolve', 'assume_role', 'credentials'],
-      });
-    } finally {
-      world.redshift.setState(world.names.cluster, 'available');
-    }
-  });
+  test.each(['paused', 'resuming'] as const)(
+    'a %s cluster is warehouse_unavailable, saying it is starting, not that the credentials are wrong',
+    async (state) => {
+      world.redshift.setState(world.names.cluster, state);
+      try {
+        const { verdict } = await probe(redshiftIamBody(world, 'provisioned'));
+        expectVerdict(verdict, {
+          code: 'warehouse_unavailable',
+          error: /is paused or still starting \(resuming\).*test again in a few minutes/,
+          stages: ['resolve', 'assume_role', 'credentials'],
+        });
+      } finally {
+        world.redshift.setState(world.names.cluster, 'available');
+      }
+    },
+  );
 
   test.each<[string, Record<string, unknown>, 'provisioned' | 'serverless', RegExp]>([
     [
