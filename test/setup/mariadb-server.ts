@@ -46,16 +46,18 @@ export async function startTestMariadb(options: { tls?: boolean; initSql?: reado
   const port = await freePort();
   const owner = await serverOwner(directory);
 
-  const certificates = options.tls ? await makeTestCertificates(directory) : undefined;
   const initFile = join(directory, 'init.sql');
   await writeFile(initFile, (options.initSql ?? []).map((statement) => `${statement};\n`).join(''));
+  // The certificates and the data directory do not depend on each other: made at the same time.
+  const [certificates] = await Promise.all([
+    options.tls ? makeTestCertificates(directory) : undefined,
+    run(installDb, ['--no-defaults', `--datadir=${dataDir}`, ...owner.userOption, '--skip-test-db', ...SERVER_SETTINGS], {
+      timeout: STARTUP_BUDGET_MS,
+    }).catch((error: unknown) => {
+      throw new Error(`mariadb-install-db failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
+    }),
+  ]);
   await owner.prepare([initFile, ...(certificates ? [certificates.serverCertificateFile, certificates.serverKeyFile] : [])]);
-
-  await run(installDb, ['--no-defaults', `--datadir=${dataDir}`, ...owner.userOption, '--skip-test-db', ...SERVER_SETTINGS], {
-    timeout: STARTUP_BUDGET_MS,
-  }).catch((error: unknown) => {
-    throw new Error(`mariadb-install-db failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
-  });
 
   const serverLog = join(directory, 'server.log');
   const server = spawn(
