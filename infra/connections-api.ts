@@ -4,7 +4,7 @@ import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type 
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { routeKey } from '../lib/routes.js';
+import { addressesOf, routeKey } from '../lib/routes.js';
 import type { ServiceFunction } from './service-function.js';
 import type { Throttle } from './service-settings.js';
 
@@ -41,8 +41,9 @@ const ACCESS_LOG_FIELDS = {
 };
 
 /**
- * The HTTP API: one route per function, each behind the JWT authorizer, on a `$default` stage with
- * throttling and JSON access logs.
+ * The HTTP API: one route per address of each function (the test function has two), all of a
+ * function's routes on its one integration, each behind the JWT authorizer, on a `$default` stage
+ * with throttling and JSON access logs.
  */
 export class ConnectionsApi extends Construct {
   readonly api: HttpApi;
@@ -72,17 +73,21 @@ export class ConnectionsApi extends Construct {
     const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const fn of props.functions) {
       const { route } = fn;
-      const routes = this.api.addRoutes({
-        path: route.path,
-        methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
-        authorizer: props.authorizer,
-      });
+      const integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn);
       const throttle = props.routeThrottles[route.functionName];
-      if (throttle) {
-        routeSettings[routeKey(route)] = { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit };
-        // API Gateway refuses settings for a route that does not exist yet.
-        for (const created of routes) this.stage.node.addDependency(created);
+      for (const address of addressesOf(route)) {
+        const routes = this.api.addRoutes({
+          path: address.path,
+          methods: [HttpMethod[address.method]],
+          integration,
+          authorizer: props.authorizer,
+        });
+        if (throttle) {
+          // The function's throttle holds on each of its routes (each has a bucket of its own).
+          routeSettings[routeKey(address)] = { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit };
+          // API Gateway refuses settings for a route that does not exist yet.
+          for (const created of routes) this.stage.node.addDependency(created);
+        }
       }
     }
     // The L2 stage has no route settings; the L1 property carries them.

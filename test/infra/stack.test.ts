@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
-import { API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
+import { addressesOf, API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
 import { COGNITO_ORG_CLAIM, functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
 import { Template } from 'aws-cdk-lib/assertions';
 import { logicalIdOf, serviceApp, serviceTemplate, type Resources } from './synthesize.js';
@@ -20,9 +20,9 @@ function functionProperties(functionName: string): Record<string, unknown> {
 }
 
 describe('routes and authorizer', () => {
-  test('every route of lib/routes.ts exists once, with the JWT authorizer', () => {
+  test('every address of lib/routes.ts is a route once, with the JWT authorizer', () => {
     const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
-    expect(routes.map((route) => route.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(ROUTES.flatMap(addressesOf).map(routeKey).sort());
     const [authorizerId] = resourcesOf('AWS::ApiGatewayV2::Authorizer').map(([id]) => id);
     for (const route of routes) {
       expect(route.AuthorizationType).toBe('JWT');
@@ -36,22 +36,27 @@ describe('routes and authorizer', () => {
     for (const key of routeKeys) expect(key).toMatch(new RegExp(`^(GET|POST|DELETE|PATCH) ${API_BASE_PATH.replace(/\//g, '\\/')}(/|$)`));
   });
 
-  test('each route integrates its own function', () => {
-    for (const route of ROUTES) {
+  test.each(ROUTES.map((route) => [route.functionName, route] as const))(
+    'every address of %s integrates that function, through one integration',
+    (_, route) => {
       const functionId = logicalIdOf(stack, route.functionName);
-      const routeResource = resourcesOf('AWS::ApiGatewayV2::Route').find(
-        ([, candidate]) => candidate.Properties.RouteKey === routeKey(route),
-      );
-      const target = JSON.stringify(routeResource?.[1].Properties.Target);
-      const [integrationId, integration] = resourcesOf('AWS::ApiGatewayV2::Integration').find(([id]) => target.includes(id)) ?? [];
-      expect(integrationId).toBeDefined();
-      expect(integration?.Properties).toMatchObject({
-        IntegrationType: 'AWS_PROXY',
-        PayloadFormatVersion: '2.0',
-        IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+      const integrationIds = addressesOf(route).map((address) => {
+        const routeResource = resourcesOf('AWS::ApiGatewayV2::Route').find(
+          ([, candidate]) => candidate.Properties.RouteKey === routeKey(address),
+        );
+        const target = JSON.stringify(routeResource?.[1].Properties.Target);
+        const [integrationId, integration] = resourcesOf('AWS::ApiGatewayV2::Integration').find(([id]) => target.includes(id)) ?? [];
+        expect(integrationId).toBeDefined();
+        expect(integration?.Properties).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          PayloadFormatVersion: '2.0',
+          IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+        });
+        return integrationId;
       });
-    }
-  });
+      expect(new Set(integrationIds).size).toBe(1);
+    },
+  );
 
   test('the authorizer trusts the user pool and audience is its app client (ID tokens)', () => {
     const [poolId] = resourcesOf('AWS::Cognito::UserPool').map(([id]) => id);
@@ -206,18 +211,26 @@ describe('operations', () => {
     expect(() => serviceTemplate({ throttleRate: 'fast' })).toThrow(/throttleRate must be a positive integer/);
   });
 
-  test('the test route has a throttle of its own below the stage, from -c testThrottleRate / testThrottleBurst', () => {
+  test('both test routes carry the test function throttle, below the stage, from -c testThrottleRate / testThrottleBurst', () => {
     const testRoute = ROUTES.find((route) => route.functionName === 'test-connection')!;
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 } },
-    });
-    serviceTemplate({ testThrottleRate: '20', testThrottleBurst: '40' }).template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      RouteSettings: { [routeKey(testRoute)]: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } },
-    });
+    const testKeys = addressesOf(testRoute).map(routeKey);
+    expect(testKeys).toHaveLength(2);
+    const settingsFor = (rate: number, burst: number) =>
+      Object.fromEntries(testKeys.map((key) => [key, { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst }]));
+    const stageOf = (stackTemplate: Template) =>
+      Object.values(stackTemplate.toJSON().Resources as Resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage')!;
+    // Exactly these route settings: no other route is throttled below the stage.
+    expect(stageOf(template).Properties.RouteSettings).toEqual(settingsFor(5, 10));
+    expect(stageOf(serviceTemplate({ testThrottleRate: '20', testThrottleBurst: '40' }).template).Properties.RouteSettings).toEqual(
+      settingsFor(20, 40),
+    );
     const [stageId, stageResource] = resourcesOf('AWS::ApiGatewayV2::Stage')[0]!;
-    const [routeId] = resourcesOf('AWS::ApiGatewayV2::Route').find(([, route]) => route.Properties.RouteKey === routeKey(testRoute))!;
+    const routeIds = resourcesOf('AWS::ApiGatewayV2::Route')
+      .filter(([, route]) => testKeys.includes(String(route.Properties.RouteKey)))
+      .map(([id]) => id);
     expect(stageId).toBeDefined();
-    expect((stageResource as unknown as { DependsOn: string[] }).DependsOn).toContain(routeId);
+    expect(routeIds).toHaveLength(2);
+    expect((stageResource as unknown as { DependsOn: string[] }).DependsOn).toEqual(expect.arrayContaining(routeIds));
   });
 
   test('every alarm notifies the alarm topic; -c alarmEmail subscribes a person', () => {
