@@ -26,8 +26,8 @@ function lengthBytes(length: number, longForm = 0): number[] {
 }
 
 /** PBEParameter / pkcs-12PbeParams: SEQUENCE { salt OCTET STRING, iterations INTEGER }, iterations as raw bytes. */
-function encryptedKey(schemeOid: string, iterationBytes: string): Buffer {
-  const parameters = sequence(tlv(0x04, Buffer.alloc(8, 7)), tlv(0x02, Buffer.from(iterationBytes, 'hex')));
+function encryptedKey(schemeOid: string, iterationBytes: string, iterationTag = 0x02): Buffer {
+  const parameters = sequence(tlv(0x04, Buffer.alloc(8, 7)), tlv(iterationTag, Buffer.from(iterationBytes, 'hex')));
   const algorithm = sequence(tlv(0x06, Buffer.from(schemeOid, 'hex')), parameters);
   return sequence(algorithm, tlv(0x04, Buffer.alloc(64, 1)));
 }
@@ -66,6 +66,10 @@ describe('iteration counts are read up to four bytes', () => {
   test('a count in five bytes is refused even when its value is small', () => {
     expect(keyDerivation(encryptedKey(OID.pbeWithMd5AndDesCbc, '0000000010'))).toBe('too_costly');
   });
+
+  test('a count that is not an INTEGER is refused, not read as one', () => {
+    expect(keyDerivation(encryptedKey(OID.pbeWithMd5AndDesCbc, '0800', 0x04))).toBe('too_costly');
+  });
 });
 
 describe('DER lengths', () => {
@@ -77,6 +81,10 @@ describe('DER lengths', () => {
 
   test('a length in five bytes is malformed', () => {
     expect(keyDerivation(withOuterLengthBytes(key, 5))).toBe('malformed');
+  });
+
+  test('an outer element that is not a SEQUENCE is malformed (the caller hears "unreadable", not "too costly")', () => {
+    expect(keyDerivation(tlv(0x04, key))).toBe('malformed');
   });
 
   test('an indefinite length (BER, not DER) is malformed, never read as an empty, unencrypted key', () => {
