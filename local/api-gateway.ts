@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS } from '../lib/config.js';
 import { MAX_BODY_BYTES } from '../lib/http/endpoint.js';
-import { routeKey, type Route } from '../lib/routes.js';
+import { matchRoute, routeKey, type Route } from '../lib/routes.js';
 import { httpApiEvent, lambdaContext } from './http-api-event.js';
 import { loadHandler, type LambdaHandler } from './load-handler.js';
 import { TokenRejectedError, type TokenVerifier } from './jwt.js';
@@ -72,7 +72,7 @@ export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunc
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const byName = new Map(options.functions.map((fn) => [fn.route.functionName, fn]));
   const settings: GatewaySettings = {
-    functions: options.functions,
+    routes: options.functions.map((fn) => fn.route),
     byName,
     verifier: options.verifier,
     invokeSecrets: new Map(
@@ -97,7 +97,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 }
 
 interface GatewaySettings {
-  functions: LocalFunction[];
+  routes: Route[];
   byName: Map<string, LocalFunction>;
   verifier: TokenVerifier;
   invokeSecrets: Map<string, string>;
@@ -121,12 +121,12 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
   const invoke = INVOKE_PATH.exec(url.pathname);
   if (invoke) return invokeFunction(request, response, settings, url.pathname, query, invoke[1] ?? '');
 
-  const onPath = settings.functions.filter((fn) => fn.route.path === url.pathname);
-  if (onPath.length === 0)
-    return refuse(request, response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
-  const target = onPath.find((fn) => fn.route.method === method);
-  if (!target) {
-    const allow = onPath.map((fn) => fn.route.method).join(', ');
+  const match = matchRoute(settings.routes, method, url.pathname);
+  if (!match.found) {
+    if (match.allowedMethods.length === 0)
+      return refuse(request, response, 404, gatewayError('Not Found', 'route_not_found', `No route for ${method} ${url.pathname}`));
+    // API Gateway itself answers 404 here too; naming the methods the path has helps more locally.
+    const allow = match.allowedMethods.join(', ');
     return refuse(
       request,
       response,
@@ -135,6 +135,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
       { Allow: allow },
     );
   }
+  const target = settings.byName.get(match.route.functionName)!;
 
   let claims: Record<string, unknown>;
   try {
@@ -162,7 +163,8 @@ async function serve(request: IncomingMessage, response: ServerResponse, setting
   const event = httpApiEvent({
     method,
     path: url.pathname,
-    routeKey: routeKey(target.route),
+    routeKey: routeKey(match.address),
+    pathParameters: match.pathParameters,
     rawQueryString: url.search.slice(1),
     headers: request.headers,
     body,

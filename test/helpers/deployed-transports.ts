@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { API_BASE_PATH, ROUTES } from '../../lib/routes.js';
+import { API_BASE_PATH, matchRoute, ROUTES } from '../../lib/routes.js';
 import { routeEvent } from '../../local/http-api-event.js';
 import { watchResponse } from './logs.js';
 import type { ApiCall, ApiResponse, Transport } from './transports.js';
@@ -55,10 +55,14 @@ export function remoteTransports(stack: RemoteStack): { transports: Transport[];
   const invoke: Transport = {
     name: 'invoke',
     async call(request) {
-      const route = ROUTES.find((candidate) => candidate.path === (request.path ?? API_BASE_PATH) && candidate.method === request.method);
-      if (!route) throw new Error(`No function for ${request.method} ${request.path ?? API_BASE_PATH}`);
+      const [path = API_BASE_PATH, query = ''] = (request.path ?? API_BASE_PATH).split(/\?(.*)/s);
+      const match = matchRoute(ROUTES, request.method, path);
+      if (!match.found) throw new Error(`No function for ${request.method} ${path}`);
+      const { route } = match;
       const payload = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-      const event = routeEvent(route, {
+      const event = routeEvent(match.address, {
+        pathParameters: match.pathParameters,
+        ...(query ? { query } : {}),
         ...(request.headers ? { headers: request.headers } : {}),
         ...(payload === undefined ? {} : { body: payload }),
         ...(request.org === null ? {} : { claims: { sub: 'test-deployed', [stack.orgClaim]: request.org } }),

@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { API_BASE_PATH, ROUTES, type Route } from '../../lib/routes.js';
+import { API_BASE_PATH, matchRoute, ROUTES, type RouteAddress } from '../../lib/routes.js';
 import { loadFunctions, startLocalApi, type InvokeCredentials, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
 import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
@@ -24,6 +24,7 @@ export interface ApiCall {
   /** The organization the caller belongs to; null sends no identity at all. */
   org: string | null;
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
+  /** The path as sent, percent-encoded, with any query string (`/named/<id>?limit=5`); default the base path. */
   path?: string;
   body?: unknown;
   rawBody?: string;
@@ -60,8 +61,8 @@ export async function startTestApi(): Promise<TestApi> {
       const target = routeFor(functions, request);
       const output = await lambda.send(
         new InvokeCommand({
-          FunctionName: target.route.functionName,
-          Payload: Buffer.from(JSON.stringify(eventFor(target.route, request))),
+          FunctionName: target.fn.route.functionName,
+          Payload: Buffer.from(JSON.stringify(eventFor(target, request))),
         }),
       );
       if (output.FunctionError) throw new Error(`Function error: ${output.FunctionError}`);
@@ -110,9 +111,9 @@ export function handlerTransportFor(functions: LocalFunction[], options: { timeo
   return {
     name: 'handler',
     async call(request) {
-      const target = routeFor(functions, request);
-      const route = options.timeoutSeconds === undefined ? target.route : { ...target.route, timeoutSeconds: options.timeoutSeconds };
-      const result = (await target.handler(eventFor(target.route, request), lambdaContext(route) as Context)) as LambdaResult;
+      const { fn, ...target } = routeFor(functions, request);
+      const route = options.timeoutSeconds === undefined ? fn.route : { ...fn.route, timeoutSeconds: options.timeoutSeconds };
+      const result = (await fn.handler(eventFor({ fn, ...target }, request), lambdaContext(route) as Context)) as LambdaResult;
       return fromLambdaResult(result);
     },
   };
@@ -124,16 +125,31 @@ interface LambdaResult {
   body?: string;
 }
 
-function routeFor(functions: LocalFunction[], request: ApiCall): LocalFunction {
-  const path = request.path ?? API_BASE_PATH;
-  const target = functions.find((fn) => fn.route.path === path && fn.route.method === request.method);
-  if (!target) throw new Error(`No function for ${request.method} ${path}: only the http transport reaches API Gateway's 404/405`);
-  return target;
+interface Target {
+  fn: LocalFunction;
+  address: RouteAddress;
+  pathParameters: Record<string, string>;
+  query: string;
 }
 
-function eventFor(route: Route, request: ApiCall) {
+/** The function, address and path parameters API Gateway would pick for the request (lib/routes.ts matchRoute). */
+function routeFor(functions: LocalFunction[], request: ApiCall): Target {
+  const [path = API_BASE_PATH, query = ''] = (request.path ?? API_BASE_PATH).split(/\?(.*)/s);
+  const match = matchRoute(
+    functions.map((fn) => fn.route),
+    request.method,
+    path,
+  );
+  if (!match.found) throw new Error(`No function for ${request.method} ${path}: only the http transport reaches API Gateway's 404/405`);
+  const fn = functions.find((candidate) => candidate.route === match.route)!;
+  return { fn, address: match.address, pathParameters: match.pathParameters, query };
+}
+
+function eventFor(target: Target, request: ApiCall) {
   const payload = bodyText(request);
-  return routeEvent(route, {
+  return routeEvent(target.address, {
+    pathParameters: target.pathParameters,
+    ...(target.query ? { query: target.query } : {}),
     ...(request.headers ? { headers: request.headers } : {}),
     ...(payload === undefined ? {} : { body: payload }),
     ...(request.org === null ? {} : { claims: { sub: 'user-1', org_id: request.org, iss: 'test', aud: 'warehouse-connections' } }),
