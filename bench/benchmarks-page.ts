@@ -50,7 +50,10 @@ export function benchmarksPage(results: Results, tables: string): string {
   const cutRows = steps
     .slice(1)
     .flatMap((step) =>
-      step.cuts.map((one) => `| \`${one.module}\` | \`${one.importedFrom}\` | ${one.feature} | ${one.safeBecause.replace(/\|/g, '\\|')} |`),
+      step.cuts.map(
+        (one) =>
+          `| \`${one.module}\` | ${one.removed ? `(edit: \`${one.removed}\` removed)` : `\`${one.importedFrom}\``} | ${one.feature} | ${one.safeBecause.replace(/\|/g, '\\|')} |`,
+      ),
     )
     .join('\n');
   const keptRows = (bundle('snowflake probe')?.topPackages ?? [])
@@ -90,7 +93,8 @@ ${tables}
 ## How to read it
 
 - **Init**: from a fresh Node process to a loaded handler, median of ${results.initTimes[0]?.samples ?? 0} processes per
-  bundle and Node.js, interleaved. Create, get and delete cost ${perNode((node) => range(functionNames, node))}
+  bundle and Node.js, interleaved; *CPU* is the CPU time the process used until then, which other
+  work on the machine inflates far less than the wall time. Create, get and delete cost ${perNode((node) => range(functionNames, node))}
   the monolith (target ≤ 0.25); the test function ${perNode((node) => `${ratio('test-connection', node).toFixed(2)}×`)}
   (target ≤ 0.35). Each driver's cost appears only in its provider's row, paid by the first test of
   that provider only: the Snowflake probe ${perNode((node) => `${ready('snowflake probe', node)} ms (${ratio('snowflake probe', node).toFixed(2)}×)`)}
@@ -122,11 +126,12 @@ Azure and Google credential chains), its browser OAuth flow, a time zone databas
 service replaces. Left in, they made the Snowflake probe's chunk read ${uncut ? kib(uncut.bytes) : '?'} at its first
 test (${uncut ? perNode((node) => `${stepReady(uncut, node)} ms`) : '?'}); cut, it reads ${cut ? kib(cut.bytes) : '?'}
 (${cut ? perNode((node) => `${stepReady(cut, node)} ms`) : '?'}). The table *What each cut saves* above takes
-the cuts in one at a time.
+the cuts in one at a time, with what each step saves in bytes and in CPU time until ready (a single
+step's saving in wall time is within the noise of a shared machine).
 
-[\`infra/bundle-cuts.ts\`](../infra/bundle-cuts.ts) lists each cut, and the esbuild plugin there applies
-them to every bundle the stack deploys. A cut replaces one module, only where the named package
-imports it:
+[\`infra/bundle-cuts.ts\`](../infra/bundle-cuts.ts) lists each cut, and the esbuild plugin beside it
+(\`infra/bundle-cuts-plugin.ts\`) applies them to every bundle the stack deploys. A cut replaces one
+module, only where the named package imports it; one edit removes a call axios makes when it loads:
 
 | module | imported from | what it does | why the probe never reaches it |
 | --- | --- | --- | --- |
@@ -147,7 +152,8 @@ Why this is safe, and stays safe when a driver changes:
   too, the key-pair login fails naming it. The deployment rehearsal (\`npm run rehearse\`) runs a
   Snowflake and a BigQuery test through the synthesized stack's bundles.
 - **A cut that stops matching fails the build**, naming it: a driver that renamed or moved a module
-  would otherwise bring it back silently.
+  would otherwise bring it back silently. So does an edit whose text is not in its module exactly
+  once.
 
 What stays in the Snowflake probe's chunk (its largest parts, read at its first test):
 

@@ -1,6 +1,6 @@
 import { build, type Metafile } from 'esbuild';
 import { join, resolve } from 'node:path';
-import { BUNDLE_CUTS, type BundleCut } from '../infra/bundle-cuts.js';
+import { BUNDLE_CUTS, BUNDLE_EDITS, type BundleCut, type BundleEdit } from '../infra/bundle-cuts.js';
 import { esbuildOptions } from '../infra/bundling.js';
 import { ROUTES } from '../lib/routes.js';
 
@@ -23,8 +23,9 @@ export interface BundleSource {
   name: string;
   kind: Bundle['kind'];
   entry: string;
-  /** The stack's cuts (infra/bundle-cuts.ts) unless given. */
+  /** The stack's cuts and edits (infra/bundle-cuts.ts) unless given. */
   cuts?: readonly BundleCut[];
+  edits?: readonly BundleEdit[];
 }
 
 export const SNOWFLAKE_PROBE_ENTRY = 'bench/entries/snowflake-driver.ts';
@@ -34,7 +35,7 @@ export const BUNDLE_SOURCES: BundleSource[] = [
   { name: 'empty handler', kind: 'reference', entry: 'bench/entries/empty.ts' },
   // What a single Lambda app with the drivers as published pays: the yardstick of every ratio, so
   // it stays uncut (cutting it too would move the yardstick, not the functions).
-  { name: 'monolith', kind: 'reference', entry: 'bench/entries/monolith.ts', cuts: [] },
+  { name: 'monolith', kind: 'reference', entry: 'bench/entries/monolith.ts', cuts: [], edits: [] },
   { name: 'pg probe', kind: 'driver', entry: 'bench/entries/postgres-driver.ts' },
   { name: 'snowflake probe', kind: 'driver', entry: SNOWFLAKE_PROBE_ENTRY },
   { name: 'bigquery probe', kind: 'driver', entry: 'bench/entries/bigquery-driver.ts' },
@@ -44,6 +45,7 @@ export const BUNDLE_SOURCES: BundleSource[] = [
 export const UNCUT_DRIVER_SOURCES: BundleSource[] = BUNDLE_SOURCES.filter((source) => source.kind === 'driver').map((source) => ({
   ...source,
   cuts: [],
+  edits: [],
 }));
 
 export async function buildBundles(outDir: string, sources: BundleSource[] = BUNDLE_SOURCES): Promise<Bundle[]> {
@@ -51,7 +53,10 @@ export async function buildBundles(outDir: string, sources: BundleSource[] = BUN
   for (const source of sources) {
     const dir = join(outDir, source.name.replace(/\W+/g, '-'));
     const file = join(dir, 'index.mjs');
-    const options = esbuildOptions(join(ROOT, source.entry), dir, source.cuts ? { cuts: source.cuts } : {});
+    const options = esbuildOptions(join(ROOT, source.entry), dir, {
+      ...(source.cuts ? { cuts: source.cuts } : {}),
+      ...(source.edits ? { edits: source.edits } : {}),
+    });
     const result = await build({ ...options, metafile: true, logLevel: 'error' });
     const outputs = result.metafile!.outputs;
     const atInit = filesReadAtInit(outputs);
@@ -69,16 +74,17 @@ export async function buildBundles(outDir: string, sources: BundleSource[] = BUN
   return bundles;
 }
 
-/** One step of taking the cuts in: the Snowflake probe built with the cuts up to and including `cuts`. */
+/** One step of taking the cuts in: the Snowflake probe built with the cuts (or edits) up to and including this step's. */
 export interface CutStep {
-  /** The modules this step cuts (one cut, or a few with the same reason). */
-  cuts: BundleCut[];
+  /** The modules this step cuts (one cut, or a few with the same reason), or the edits it makes. */
+  cuts: (BundleCut | BundleEdit)[];
   bundle: Bundle;
 }
 
 /**
  * The Snowflake probe built with no cut, then with each cut taken in turn (BUNDLE_CUTS order;
- * consecutive cuts of one importer for one reason as one step), so each step's saving is its own.
+ * consecutive cuts of one importer for one reason as one step), then with the edits, so each
+ * step's saving is its own.
  */
 export async function buildCutSteps(outDir: string): Promise<{ uncut: Bundle; steps: CutStep[] }> {
   const groups: BundleCut[][] = [];
@@ -87,13 +93,18 @@ export async function buildCutSteps(outDir: string): Promise<{ uncut: Bundle; st
     if (last && last.importedFrom === cut.importedFrom && last.safeBecause === cut.safeBecause) groups.at(-1)!.push(cut);
     else groups.push([cut]);
   }
-  const buildWith = (name: string, cuts: readonly BundleCut[]) =>
-    buildBundles(outDir, [{ name, kind: 'driver', entry: SNOWFLAKE_PROBE_ENTRY, cuts }]).then(([bundle]) => bundle!);
-  const uncut = await buildWith('snowflake probe, uncut', []);
+  const buildWith = (name: string, cuts: readonly BundleCut[], edits: readonly BundleEdit[]) =>
+    buildBundles(outDir, [{ name, kind: 'driver', entry: SNOWFLAKE_PROBE_ENTRY, cuts, edits }]).then(([bundle]) => bundle!);
+  const uncut = await buildWith('snowflake probe, uncut', [], []);
   const steps: CutStep[] = [];
   for (const [index, cuts] of groups.entries()) {
-    steps.push({ cuts, bundle: await buildWith(`snowflake probe, cut step ${index + 1}`, groups.slice(0, index + 1).flat()) });
+    steps.push({ cuts, bundle: await buildWith(`snowflake probe, cut step ${index + 1}`, groups.slice(0, index + 1).flat(), []) });
   }
+  if (BUNDLE_EDITS.length > 0)
+    steps.push({
+      cuts: [...BUNDLE_EDITS],
+      bundle: await buildWith(`snowflake probe, cut step ${groups.length + 1}`, BUNDLE_CUTS, BUNDLE_EDITS),
+    });
   return { uncut, steps };
 }
 

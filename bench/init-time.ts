@@ -17,6 +17,8 @@ export interface InitTime {
   readyMs: number;
   /** Median time spent importing the bundle alone. */
   importMs: number;
+  /** Median CPU time (user and system) of the process until ready: steadier than wall time on a busy machine. */
+  cpuMs: number;
   samples: number;
 }
 
@@ -31,28 +33,30 @@ export async function measureInitTimes(
   nodes: BenchNode[],
 ): Promise<InitTime[]> {
   const key = (bundle: Pick<Bundle, 'name'>, node: BenchNode) => `${bundle.name}\n${node.version}`;
-  const results = new Map<string, { ready: number[]; imported: number[] }>();
+  const results = new Map<string, { ready: number[]; imported: number[]; cpu: number[] }>();
   for (let round_ = 0; round_ < samples; round_ += 1) {
     for (const bundle of bundles) {
       for (const node of nodes) {
         const { stdout } = await run(node.path, [CHILD, bundle.file], { env });
-        const sample = JSON.parse(stdout) as { importMs: number; sinceProcessStartMs: number };
-        const series = results.get(key(bundle, node)) ?? { ready: [], imported: [] };
+        const sample = JSON.parse(stdout) as { importMs: number; sinceProcessStartMs: number; cpuMs: number };
+        const series = results.get(key(bundle, node)) ?? { ready: [], imported: [], cpu: [] };
         series.ready.push(sample.sinceProcessStartMs);
         series.imported.push(sample.importMs);
+        series.cpu.push(sample.cpuMs);
         results.set(key(bundle, node), series);
       }
     }
   }
   return nodes.flatMap((node) =>
     bundles.map((bundle) => {
-      const { ready, imported } = results.get(key(bundle, node))!;
+      const { ready, imported, cpu } = results.get(key(bundle, node))!;
       return {
         name: bundle.name,
         kind: bundle.kind,
         node: nodeLabel(node),
         readyMs: round(median(ready)),
         importMs: round(median(imported)),
+        cpuMs: round(median(cpu)),
         samples,
       };
     }),

@@ -9,10 +9,12 @@ export function route(functionName: string): Route {
   return routeOf(functionName);
 }
 
-/** An API Gateway v2 event for one of the service's routes, from a caller of `org`. */
+/** An API Gateway v2 event for one of the service's routes, from a caller of `org` (every path parameter `bench`). */
 export function eventFor(functionName: string, org: string, body?: unknown) {
+  const { path } = route(functionName);
   return routeEvent(route(functionName), {
     claims: { sub: 'bench', org_id: org },
+    pathParameters: Object.fromEntries([...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => [name!, 'bench'])),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }

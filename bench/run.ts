@@ -20,6 +20,7 @@ const { values: options } = parseArgs({
     json: { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
     'in-process-only': { type: 'boolean', default: false },
+    'driver-defaults': { type: 'boolean', default: false },
   },
 });
 const quick = options.quick;
@@ -72,7 +73,7 @@ const postgresAt = (port: number) => ({
 
 try {
   if (options['in-process-only']) {
-    process.stdout.write(JSON.stringify(await inProcessFigures({ driverDefaults: false })));
+    process.stdout.write(JSON.stringify(await inProcessFigures({ driverDefaults: options['driver-defaults'] })));
   } else {
     await main();
   }
@@ -109,14 +110,17 @@ async function main(): Promise<void> {
   // samples than the rows above: this is a breakdown of the snowflake probe row, not the figure.
   const cutSteps = quick ? undefined : await buildCutSteps(join(OUT, 'cut-steps'));
   const cutStepTimes = cutSteps
-    ? await measureInitTimes([cutSteps.uncut, ...cutSteps.steps.map((step) => step.bundle)], 7, childEnv, nodes)
+    ? await measureInitTimes([cutSteps.uncut, ...cutSteps.steps.map((step) => step.bundle)], 9, childEnv, nodes)
     : [];
 
-  const [machine, ...others] = nodes;
-  const inProcess: (InProcessFigures & { node: string })[] = [
-    { ...(await inProcessFigures({ driverDefaults: !quick })), node: nodeLabel(machine!) },
-  ];
-  for (const node of others) inProcess.push({ ...(await inProcessFiguresOn(node.path)), node: nodeLabel(node) });
+  // In this process where it runs on that Node.js, else in a bench process of its own on it.
+  const inProcess: (InProcessFigures & { node: string })[] = [];
+  for (const [index, node] of nodes.entries()) {
+    const driverDefaults = index === 0 && !quick;
+    const figures =
+      node.path === process.execPath ? await inProcessFigures({ driverDefaults }) : await inProcessFiguresOn(node.path, driverDefaults);
+    inProcess.push({ ...figures, node: nodeLabel(node) });
+  }
 
   const memoryOrg = 'org-bench-memory';
   // One organization tested 200 times: without its rate limit, so the figure is the probe's, not a 429's.
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
       memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
+      node: nodes[0]!.version,
     },
     nodes: nodes.map(nodeLabel),
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
@@ -150,17 +154,18 @@ async function main(): Promise<void> {
           cuts:
             index === 0
               ? []
-              : cutSteps.steps[index - 1]!.cuts.map(({ module, importedFrom, feature, safeBecause }) => ({
-                  module,
-                  importedFrom,
-                  feature,
-                  safeBecause,
+              : cutSteps.steps[index - 1]!.cuts.map((cut) => ({
+                  module: cut.module,
+                  importedFrom: 'importedFrom' in cut ? cut.importedFrom : '',
+                  feature: cut.feature,
+                  safeBecause: cut.safeBecause,
+                  ...('remove' in cut ? { removed: cut.remove.trim() } : {}),
                 })),
           bytes: bundle.bytes,
           topPackages: bundle.topPackages,
           times: cutStepTimes
             .filter((time) => time.name === bundle.name)
-            .map(({ node, readyMs, importMs, samples }) => ({ node, readyMs, importMs, samples })),
+            .map(({ node, readyMs, importMs, cpuMs, samples }) => ({ node, readyMs, importMs, cpuMs, samples })),
         }))
       : [],
     latency: inProcess.flatMap(({ latency, node }) => latency.map((row) => ({ ...row, node }))),
@@ -221,8 +226,15 @@ async function inProcessFigures({ driverDefaults }: { driverDefaults: boolean })
 }
 
 /** The same figures from a bench process of their own on another Node.js (through tsx, as `npm run bench` runs). */
-async function inProcessFiguresOn(nodePath: string): Promise<InProcessFigures> {
-  const args = ['--import', 'tsx', join(ROOT, 'bench/run.ts'), '--in-process-only', ...(quick ? ['--quick'] : [])];
+async function inProcessFiguresOn(nodePath: string, driverDefaults: boolean): Promise<InProcessFigures> {
+  const args = [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench/run.ts'),
+    '--in-process-only',
+    ...(quick ? ['--quick'] : []),
+    ...(driverDefaults ? ['--driver-defaults'] : []),
+  ];
   const { stdout } = await promisify(execFile)(nodePath, args, { cwd: ROOT, env: GIVEN_ENV, maxBuffer: 16 << 20 });
   return JSON.parse(stdout) as InProcessFigures;
 }

@@ -1,6 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import type { Plugin, PluginBuild } from 'esbuild';
-
 /**
  * Modules left out of the Lambda bundles: code a driver imports but the probe's path never runs.
  * The Snowflake probe logs in (password or key pair) and reads one row of four text columns;
@@ -14,7 +11,7 @@ import type { Plugin, PluginBuild } from 'esbuild';
  * anything of it is called; so a driver version that starts to use one fails the Snowflake bundle
  * tests (test/infra/snowflake-bundle.test.ts) instead of misbehaving. And the build fails when a
  * cut no longer matches anything in a bundle that holds its importer: a renamed module would
- * otherwise silently come back.
+ * otherwise silently come back. bundle-cuts-plugin.ts applies them.
  */
 export interface BundleCut {
   /** The import as its importers write it: a package name, or a relative path's last segment. */
@@ -74,6 +71,13 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
     feature: "date formatting of TIME and TIMESTAMP columns and of the built-in logger's lines",
     safeBecause: 'the probe reads no date or time column, and the driver logs through the custom logger only',
   },
+  ...['bignumber.js', 'big-integer'].map((specifier) => ({
+    specifier,
+    module: `${specifier}/`,
+    importedFrom: 'snowflake-sdk/dist/lib/connection/result/column.js',
+    feature: 'arithmetic on NUMBER and TIMESTAMP column values',
+    safeBecause: 'the probe reads four text columns, no number or timestamp',
+  })),
   // Helpers of features the probe leaves off.
   {
     specifier: 'winston',
@@ -111,6 +115,21 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
     feature: 'multipart/form-data request bodies (with the mime-db type table)',
     safeBecause: 'the driver posts JSON bodies only',
   },
+  {
+    specifier: 'follow-redirects',
+    module: 'follow-redirects/',
+    importedFrom: 'axios/',
+    feature: 'following HTTP redirects',
+    safeBecause:
+      "the driver loader sets maxRedirects to 0 on the driver's axios instance, and axios then sends through Node's own http and https",
+  },
+  {
+    specifier: 'https-proxy-agent',
+    module: 'https-proxy-agent/',
+    importedFrom: 'snowflake-sdk/dist/lib/agent/https_proxy_agent.js',
+    feature: 'HTTPS through a proxy',
+    safeBecause: "every connection gets the probe's own pinned agent (agentClass), which the driver uses in place of any proxy agent",
+  },
   // BigQuery's HTTP client (node-fetch, loaded at its first request) polyfills web streams for
   // Node.js versions without them.
   {
@@ -131,65 +150,24 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
   })),
 ];
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STUB_RUNTIME = fileURLToPath(new URL('./bundle-cut-stub.ts', import.meta.url));
-const NAMESPACE = 'bundle-cut';
-const RESOLVING = Symbol('resolving for a bundle cut');
-
-/** A path from its last node_modules/ on (metafile inputs are relative, importers absolute). */
-const underNodeModules = (path: string) => `/${path.replace(/\\/g, '/')}`.split('/node_modules/').at(-1) ?? path;
-
-/** An esbuild plugin that applies `cuts` (by default BUNDLE_CUTS) to every build it is given to. */
-export function bundleCuts(cuts: readonly BundleCut[] = BUNDLE_CUTS): Plugin {
-  return {
-    name: 'bundle-cuts',
-    setup(build: PluginBuild) {
-      if (cuts.length === 0) return;
-      build.initialOptions.metafile = true;
-      const applied = new Set<BundleCut>();
-      const escaped = [...new Set(cuts.map((cut) => cut.specifier))].map((specifier) => specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-      const filter = new RegExp(`(^|/)(${escaped.join('|')})(\\.js|/index\\.js)?$`);
-
-      build.onStart(() => applied.clear());
-
-      build.onResolve({ filter }, async (args) => {
-        if (args.pluginData === RESOLVING) return undefined;
-        const importer = underNodeModules(args.importer);
-        const candidates = cuts.filter(
-          (cut) => importer.startsWith(cut.importedFrom) && args.path.split('/').includes(cut.specifier.split('/').at(-1)!),
-        );
-        if (candidates.length === 0) return undefined;
-        const resolved = await build.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          resolveDir: args.resolveDir,
-          pluginData: RESOLVING,
-        });
-        if (resolved.errors.length > 0) return undefined;
-        const cut = candidates.find((candidate) => underNodeModules(resolved.path).startsWith(candidate.module));
-        if (!cut) return undefined;
-        applied.add(cut);
-        return { path: cut.module, namespace: NAMESPACE, pluginData: cut };
-      });
-
-      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => {
-        const cut = args.pluginData as BundleCut;
-        return {
-          contents: `module.exports = require(${JSON.stringify(STUB_RUNTIME)}).cutModule(${JSON.stringify(cut.module)}, ${JSON.stringify(cut.feature)});`,
-          loader: 'js',
-          resolveDir: PROJECT_ROOT,
-        };
-      });
-
-      build.onEnd((result) => {
-        const inputs = Object.keys(result.metafile?.inputs ?? {}).map(underNodeModules);
-        const stale = cuts.filter((cut) => !applied.has(cut) && inputs.some((input) => input.startsWith(cut.importedFrom)));
-        return {
-          errors: stale.map((cut) => ({
-            text: `Bundle cut of ${cut.module} (imported from ${cut.importedFrom}) matched nothing: the driver changed. Update or remove it in infra/bundle-cuts.ts.`,
-          })),
-        };
-      });
-    },
-  };
+/**
+ * A call removed from a module's source: work done at load time that only warms a cache the
+ * probe never reads. The build fails unless the text occurs exactly once in the module.
+ */
+export interface BundleEdit {
+  /** The file, under node_modules/. */
+  module: string;
+  /** The exact text removed (replaced by a line break). */
+  remove: string;
+  feature: string;
+  safeBecause: string;
 }
+
+export const BUNDLE_EDITS: readonly BundleEdit[] = [
+  {
+    module: 'axios/dist/node/axios.cjs',
+    remove: '\ngetFetch();\n',
+    feature: "warming axios's fetch adapter when axios loads, which loads Node.js's built-in undici and builds test Requests",
+    safeBecause: 'getFetch() fills a cache that its first use fills as well; the driver sends through the http adapter, never fetch',
+  },
+];

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
-import { BUNDLE_CUTS, bundleCuts, type BundleCut } from './bundle-cuts.js';
+import { BUNDLE_CUTS, BUNDLE_EDITS, type BundleCut, type BundleEdit } from './bundle-cuts.js';
+import { bundleCuts } from './bundle-cuts-plugin.js';
 
 /**
  * How every Lambda bundle is built. The CDK stack (through lambda-bundling.ts) and any script that
@@ -68,7 +69,11 @@ export const LAMBDA_BUNDLE = {
  * esbuild inlines every dynamically imported module, and the test function would parse all three
  * drivers (4 MB) on every cold start, whichever one the connection needs.
  */
-export function esbuildOptions(entry: string, outdir: string, { cuts = BUNDLE_CUTS }: { cuts?: readonly BundleCut[] } = {}): BuildOptions {
+export function esbuildOptions(
+  entry: string,
+  outdir: string,
+  { cuts = BUNDLE_CUTS, edits = BUNDLE_EDITS }: { cuts?: readonly BundleCut[]; edits?: readonly BundleEdit[] } = {},
+): BuildOptions {
   return {
     entryPoints: { index: entry },
     outdir,
@@ -87,8 +92,8 @@ export function esbuildOptions(entry: string, outdir: string, { cuts = BUNDLE_CU
     banner: { js: LAMBDA_BUNDLE.banner },
     inject: [...LAMBDA_BUNDLE.inject],
     external: [...LAMBDA_BUNDLE.external],
-    /** Driver code the probes never run is left out (bundle-cuts.ts); `cuts: []` only for references. */
-    plugins: [bundleCuts(cuts)],
+    /** Driver code the probes never run is left out (bundle-cuts.ts); none only for references. */
+    plugins: [bundleCuts({ cuts, edits })],
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_CUT_WARNING, BundleCutError, cutModule } from '../../infra/bundle-cut-stub.js';
-import { BUNDLE_CUTS, type BundleCut } from '../../infra/bundle-cuts.js';
+import { BUNDLE_CUTS, BUNDLE_EDITS, type BundleCut, type BundleEdit } from '../../infra/bundle-cuts.js';
 import { esbuildOptions } from '../../infra/bundling.js';
 import type { FailureCode, ProbeLimits, Verdict } from '../../lib/providers/verdict.js';
 import { ROUTE } from '../../lib/routes.js';
@@ -43,9 +43,9 @@ const account: FakeSnowflakeAccount = {
 const LOCATION = { account: 'testorg-testaccount', warehouse: 'probe_wh', database: 'analytics', schema: 'reporting', role: 'probe_role' };
 
 /** The test function's bundle as the stack builds it (its cuts unless `cuts` says otherwise), plus the harness entry. */
-async function buildTestFunction(dir: string, cuts?: readonly BundleCut[]) {
+async function buildTestFunction(dir: string, { cuts, edits }: { cuts?: readonly BundleCut[]; edits?: readonly BundleEdit[] } = {}) {
   const { metafile } = await build({
-    ...esbuildOptions(TEST_FUNCTION_ENTRY, dir, cuts ? { cuts } : {}),
+    ...esbuildOptions(TEST_FUNCTION_ENTRY, dir, { ...(cuts ? { cuts } : {}), ...(edits ? { edits } : {}) }),
     entryPoints: { index: TEST_FUNCTION_ENTRY, 'snowflake-harness': HARNESS_ENTRY },
     logLevel: 'silent',
   });
@@ -392,7 +392,7 @@ describe('a cut the probe does reach', () => {
       feature: 'signing key-pair logins',
       safeBecause: 'it is not: this cut shows what a wrong one does',
     };
-    const overcut = await buildTestFunction(join(outdir, 'overcut'), [...BUNDLE_CUTS, signing]);
+    const overcut = await buildTestFunction(join(outdir, 'overcut'), { cuts: [...BUNDLE_CUTS, signing] });
     const overcutProbes = await BundledProbes.start(overcut.harness);
     try {
       const keyPair = await probe(withKey({ registered: true }), {}, overcutProbes);
@@ -415,8 +415,16 @@ describe('a cut the probe does reach', () => {
       feature: 'file transfer',
       safeBecause: 'a test of the stale-cut check',
     };
-    await expect(buildTestFunction(join(outdir, 'stale'), [...BUNDLE_CUTS, stale])).rejects.toThrow(
+    await expect(buildTestFunction(join(outdir, 'stale'), { cuts: [...BUNDLE_CUTS, stale] })).rejects.toThrow(
       /Bundle cut of snowflake-sdk\/dist\/lib\/file_transfer_agent\/file_transfer_agent_v2\.js .* matched nothing/,
+    );
+  }, 60_000);
+
+  test('an edit whose text is not in its module once fails the build, naming it (the package changed)', async () => {
+    const [warmUp] = BUNDLE_EDITS;
+    const changed: BundleEdit = { ...warmUp!, remove: '\ngetFetch(); // a call axios no longer makes\n' };
+    await expect(buildTestFunction(join(outdir, 'stale-edit'), { edits: [changed] })).rejects.toThrow(
+      /Bundle edit of axios\/dist\/node\/axios\.cjs expects .* once, found it 0 times/,
     );
   }, 60_000);
 });
