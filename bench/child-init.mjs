@@ -4,4 +4,6 @@ const startedAt = performance.now();
 const module = await import(process.argv[2]);
 if (typeof module.handler !== 'function' && Object.keys(module).length === 0) throw new Error('bundle exports nothing');
 const { user, system } = process.cpuUsage();
-process.stdout.write(JSON.stringify({ importMs: performance.now() - startedAt, sinceProcessStartMs: performance.now(), cpuMs: (user + system) / 1000 }));
+process.stdout.write(
+  JSON.stringify({ importMs: performance.now() - startedAt, sinceProcessStartMs: performance.now(), cpuMs: (user + system) / 1000 }),
+);
