@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { matchPath } from '../../lib/routes.js';
 import { httpApiEvent } from '../http-api-event.js';
 import type { TokenVerifier } from '../jwt.js';
 import { matchesWildcard } from './iam-policy.js';
@@ -89,7 +90,11 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
     if (body === undefined) return gatewayAnswer(response, 413, 'Request Entity Too Large');
 
     const runtime = [...options.functions.values()].find((candidate) => candidate.fn.logicalId === route.functionLogicalId)!;
-    const sourceArn = `arn:aws:execute-api:${options.region}:${options.account}:${api.apiId}/${api.stageName}/${method}${path}`;
+    // The route's template, braces and all, not the request's path: what the permissions CDK
+    // writes for a route (`.../*/*/named/{connection_id}`) are matched against.
+    const sourceArn = `arn:aws:execute-api:${options.region}:${options.account}:${api.apiId}/${api.stageName}/${
+      route.routeKey === '$default' ? '$default' : `${method}${route.path}`
+    }`;
     if (!mayInvoke(options.invokePermissions, runtime.fn.arn, 'apigateway.amazonaws.com', sourceArn)) {
       // What API Gateway answers when it has no permission to call the function.
       return gatewayAnswer(response, 500, 'Internal Server Error');
@@ -98,6 +103,7 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
       method,
       path,
       routeKey: route.routeKey,
+      pathParameters,
       rawQueryString: query,
       headers: request.headers,
       body,
@@ -106,7 +112,6 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
       requestId: randomUUID(),
     });
     Object.assign(event.requestContext, { accountId: options.account, apiId: api.apiId, stage: api.stageName });
-    if (Object.keys(pathParameters).length > 0) Object.assign(event, { pathParameters });
     if (!claims) delete (event.requestContext as { authorizer?: unknown }).authorizer;
 
     const outcome = await withIntegrationTimeout(runtime.invoke(Buffer.from(JSON.stringify(event))));
@@ -193,7 +198,7 @@ function matchRoute(
 ): { route: RouteModel; pathParameters: Record<string, string> } | undefined {
   const candidates = routes
     .filter((route) => route.routeKey !== '$default' && (route.method === method || route.method === 'ANY'))
-    .map((route) => ({ route, pathParameters: matchPath(route.path, path) }))
+    .map((route) => ({ route, pathParameters: pathParametersOf(route.path, path) }))
     .filter(
       (candidate): candidate is { route: RouteModel; pathParameters: Record<string, string> } => candidate.pathParameters !== undefined,
     )
@@ -203,30 +208,24 @@ function matchRoute(
   return fallback ? { route: fallback, pathParameters: {} } : undefined;
 }
 
-function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const expected = template.split('/');
-  const actual = path.split('/');
-  const parameters: Record<string, string> = {};
-  for (let index = 0; index < expected.length; index += 1) {
-    const part = expected[index]!;
-    const greedy = /^\{(\w+)\+\}$/.exec(part);
-    if (greedy) {
-      const rest = actual.slice(index).join('/');
-      if (rest === '') return undefined;
-      parameters[greedy[1]!] = rest;
-      return parameters;
-    }
-    const value = actual[index];
-    if (value === undefined) return undefined;
-    const parameter = /^\{(\w+)\}$/.exec(part);
-    if (parameter) {
-      if (value === '') return undefined;
-      parameters[parameter[1]!] = decodeURIComponent(value);
-    } else if (part !== value) {
-      return undefined;
-    }
+/**
+ * The template's parameters in the path: `{name}` segments as the service's own router reads them
+ * (lib/routes.ts), and a final `{name+}` taking the rest of the path (at least one segment).
+ */
+function pathParametersOf(template: string, path: string): Record<string, string> | undefined {
+  const greedy = /^(.*)\/\{(\w+)\+\}$/.exec(template);
+  if (!greedy) return matchPath(template, path);
+  const [, prefix = '', name = ''] = greedy;
+  const prefixSegments = prefix.split('/').length;
+  const segments = path.split('/');
+  const rest = segments.slice(prefixSegments).join('/');
+  const parameters = matchPath(prefix, segments.slice(0, prefixSegments).join('/'));
+  if (!parameters || rest === '') return undefined;
+  try {
+    return { ...parameters, [name]: decodeURIComponent(rest) };
+  } catch {
+    return undefined;
   }
-  return actual.length === expected.length ? parameters : undefined;
 }
 
 function specificity(route: RouteModel): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ROUTES } from '../../lib/routes.js';
+import { addressesOf, pathFor, ROUTES, routeKey } from '../../lib/routes.js';
 import { functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
 import { formatReport, startRehearsal, type Rehearsal } from '../../local/rehearsal/rehearsal.js';
 import { connectionScenarios } from '../e2e/connection-scenarios.js';
@@ -45,6 +45,47 @@ afterAll(async () => {
 });
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
+
+// First, while every route's throttle bucket is full.
+describe('every address of lib/routes.ts reaches its function through the template', () => {
+  const invocationsOf = (functionName: string) =>
+    rehearsal.report().functions.find((fn) => fn.functionName === functionName)?.invocations ?? 0;
+  const everyAddress = ROUTES.flatMap((route) => addressesOf(route).map((address) => ({ route, address })));
+
+  test.each(everyAddress.map(({ route, address }) => [routeKey(address), route.functionName, route, address] as const))(
+    '%s runs %s',
+    async (_, functionName, route, address) => {
+      const org = newOrg();
+      const token = await rehearsal.issuer.idToken(
+        rehearsal.outputs[OUTPUT_KEYS.jwtIssuer]!,
+        rehearsal.outputs[OUTPUT_KEYS.userPoolClientId]!,
+        {
+          attributes: { [rehearsal.outputs[OUTPUT_KEYS.orgClaim]!]: org },
+        },
+      );
+      const deployedName = rehearsal.outputs[functionNameOutputKey(route)]!;
+      const before = invocationsOf(deployedName);
+      // An empty object where a body is due: whatever the function then answers, it answers itself
+      // (with meta), not API Gateway. PATCH sends it as merge-patch, which API Gateway base64-encodes.
+      const contentType = address.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+      const response = await fetch(`${rehearsal.apiUrl}${pathFor(address.path, { connection_id: 'not-a-uuid' })}`, {
+        method: address.method,
+        headers: { authorization: `Bearer ${token}`, ...(route.body === 'json' ? { 'content-type': contentType } : {}) },
+        ...(route.body === 'json' ? { body: '{}' } : {}),
+      });
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ meta: { organization_id: org } });
+      expect(invocationsOf(deployedName)).toBe(before + 1);
+      if (address.path.includes('{connection_id}')) {
+        // The function read the template's parameter from the event: its own check answers.
+        expect({ status: response.status, body }).toMatchObject({
+          status: 400,
+          body: { code: 'invalid_connection_id', field: 'path.connection_id' },
+        });
+      }
+    },
+  );
+});
 
 connectionScenarios({
   transportNames: ['invoke', 'http'],
