@@ -107,6 +107,14 @@ describe('what API Gateway itself answers, from the template', () => {
     expect(await response.json()).toEqual({ message: 'Not Found' });
   });
 
+  test.each([
+    ['an empty path parameter', '/named//activate'],
+    ['a path parameter that is not valid percent-encoding', '/named/%E0%A4%A'],
+  ])('%s matches no route: a 404 in API Gateway shape', async (_, path) => {
+    const response = await fetch(`${api()}${path}`);
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 404, body: { message: 'Not Found' } });
+  });
+
   test('a request without a token never reaches a function: 401 in API Gateway shape', async () => {
     const before = rehearsal.report().functions.reduce((sum, fn) => sum + fn.invocations, 0);
     const response = await fetch(api());
