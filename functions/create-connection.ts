@@ -7,7 +7,7 @@ import { ROUTE } from '../lib/routes.js';
 const config = loadConfig(process.env);
 const deps = { store: connectionStore(config), cipher: credentialCipher(config) };
 
-export const handler = httpEndpoint(ROUTE.create, composeEndpoint(config), async ({ organizationId, body }) => ({
+export const handler = httpEndpoint(ROUTE.create, composeEndpoint(config), async ({ organizationId, subject, body }) => ({
   statusCode: 201,
-  body: await createConnection(deps, organizationId, body),
+  body: await createConnection(deps, organizationId, body, subject),
 }));

@@ -7,7 +7,7 @@ import { ROUTE } from '../lib/routes.js';
 const config = loadConfig(process.env);
 const store = connectionStore(config);
 
-export const handler = httpEndpoint(ROUTE.delete, composeEndpoint(config), async ({ organizationId }) => {
-  await deleteConnection(store, organizationId);
+export const handler = httpEndpoint(ROUTE.delete, composeEndpoint(config), async ({ organizationId, subject }) => {
+  await deleteConnection(store, organizationId, { subject });
   return { statusCode: 204 };
 });

@@ -7,7 +7,7 @@ import { ROUTE } from '../lib/routes.js';
 const config = loadConfig(process.env);
 const store = connectionStore(config);
 
-export const handler = httpEndpoint(ROUTE.get, composeEndpoint(config), async ({ organizationId }) => ({
-  statusCode: 200,
-  body: { connection: await getConnection(store, organizationId) },
-}));
+export const handler = httpEndpoint(ROUTE.get, composeEndpoint(config), async ({ organizationId }) => {
+  const { connection, etag } = await getConnection(store, organizationId);
+  return { statusCode: 200, body: { connection }, ...(etag ? { headers: { ETag: etag } } : {}) };
+});

@@ -1,8 +1,11 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EncryptionContext } from '../lib/crypto/envelope.js';
 import type { KeyAccess, Route, TableAccess } from '../lib/routes.js';
-import { STATE_ATTRIBUTES, SUMMARY_ATTRIBUTES } from '../lib/store/connection-item.js';
+import { LIST_ATTRIBUTES, RECORD_ATTRIBUTES, STATUS_ATTRIBUTES, UPDATE_ATTRIBUTES } from '../lib/store/connection-item.js';
+import { STATE_ATTRIBUTES, STATE_READ_ATTRIBUTES } from '../lib/store/organization-state.js';
 import { TABLE_KEYS } from '../lib/store/table.js';
+
+const KEYS = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey];
 
 /**
  * The KMS encryption context every data key is bound to (lib/crypto/envelope.ts). The type check
@@ -27,27 +30,30 @@ export const ENCRYPTION_CONTEXT_CONDITIONS = {
 
 /**
  * The attributes the test function's status update may touch: the verdict, the item's key, and
- * `id`, which its condition expression compares (ConnectionStore.recordTestOutcome). DynamoDB
- * counts attributes named in condition expressions too, and key attributes must be listed.
+ * `id` and `version`, which its condition expression compares (ConnectionStore.recordTestOutcome).
+ * DynamoDB counts attributes named in condition expressions too, and key attributes must be listed.
  * The sealed secret is not among them, so this function can read it but never overwrite it.
  */
-export const STATUS_ATTRIBUTES = ['status', 'last_tested_at', 'latency_ms', 'last_stages'] as const;
-export const STATUS_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'id', ...STATUS_ATTRIBUTES] as const;
-/** The organization's state item: which connection is active and its latest write stamp (connection-item.ts). */
-export const STATE_UPDATE_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...STATE_ATTRIBUTES] as const;
+export const STATUS_UPDATE_ATTRIBUTES = [KEYS, 'id', 'version', ...STATUS_ATTRIBUTES].flat();
 /** A rate-limit window item: its count of tests and the time it expires (ConnectionStore.admitTest). */
-export const TEST_LIMIT_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'tests', 'expires_at'] as const;
+export const TEST_LIMIT_ATTRIBUTES = [...KEYS, 'tests', 'expires_at'];
+/** The organization's state item (lib/store/organization-state.ts): what every writer may change there. */
+export const STATE_UPDATE_ATTRIBUTES = [...KEYS, ...STATE_ATTRIBUTES];
+/** An edit: the connection's plain attributes, stamps and seal, conditioned on its id and version; and the state. */
+export const EDIT_UPDATE_ATTRIBUTES = [...new Set([...KEYS, 'id', ...UPDATE_ATTRIBUTES, ...STATE_ATTRIBUTES])];
 
 /**
- * What a reader may see of an item: the key and the summary attributes GET shows, never the sealed
- * secret. `dynamodb:Select` refuses a read without a projection, which returns every attribute:
- * AWS's documented pattern for attribute-level reads (StringEqualsIfExists, as AWS writes it).
+ * What a reader may see of an item: the key, the state, and a connection's attributes without the
+ * sealed secret. `dynamodb:Select` refuses a read without a projection, which returns every
+ * attribute: AWS's documented pattern for attribute-level reads (StringEqualsIfExists, as AWS
+ * writes it). List reads no credentials of any kind, and is the one reader of the cursor key.
  */
-export const SUMMARY_READ_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...SUMMARY_ATTRIBUTES] as const;
-const SUMMARY_READ_CONDITIONS = {
-  'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...SUMMARY_READ_ATTRIBUTES] },
+export const RECORD_READ_ATTRIBUTES = [...new Set([...KEYS, ...RECORD_ATTRIBUTES, ...STATE_READ_ATTRIBUTES])];
+export const LIST_READ_ATTRIBUTES = [...new Set([...KEYS, ...LIST_ATTRIBUTES, ...STATE_ATTRIBUTES])];
+const projectedTo = (attributes: readonly string[]) => ({
+  'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
   StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
-};
+});
 
 export interface ProtectedResources {
   tableArn: string;
@@ -91,15 +97,24 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
     });
   const updateOnly = (attributes: readonly string[]) =>
     allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } });
+  // Every writer may start the organization's state (ConnectionStore.collection) and read it.
+  const stateWrites = [allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES)), updateOnly(EDIT_UPDATE_ATTRIBUTES)];
   switch (access) {
     case 'write':
-      return [allow('PutItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
-    case 'read':
-      return [allow('BatchGetItem', SUMMARY_READ_CONDITIONS)];
+    case 'create-named':
+      return [...stateWrites, allow('PutItem'), allow('DeleteItem')];
+    case 'update':
+      return stateWrites;
     case 'delete':
-      return [allow('DeleteItem'), updateOnly(STATE_UPDATE_ATTRIBUTES)];
+      return [...stateWrites, allow('DeleteItem')];
+    case 'activate':
+      return stateWrites;
+    case 'read':
+      return [allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES))];
+    case 'list':
+      return [allow('GetItem', projectedTo(LIST_READ_ATTRIBUTES)), allow('Query', projectedTo(LIST_READ_ATTRIBUTES))];
     case 'read-and-record-status':
-      return [allow('BatchGetItem'), updateOnly(STATUS_UPDATE_ATTRIBUTES), updateOnly(TEST_LIMIT_ATTRIBUTES)];
+      return [allow('GetItem'), updateOnly(STATUS_UPDATE_ATTRIBUTES), updateOnly(TEST_LIMIT_ATTRIBUTES)];
     case 'none':
       return [];
   }

@@ -61,8 +61,75 @@ export class UnauthorizedError extends ServiceError {
 export class ConnectionNotFoundError extends ServiceError {
   readonly statusCode = 404;
   readonly code = 'connection_not_found';
+  /** Without an id: the organization has no active connection. */
+  constructor(connectionId?: string) {
+    super(
+      connectionId === undefined
+        ? 'This organization has no warehouse connection. Create one with POST /api/v2/warehouse/connections.'
+        : `This organization has no connection with id ${connectionId}.`,
+      connectionId === undefined ? undefined : { field: 'path.connection_id' },
+    );
+  }
+}
+
+export class ConnectionNameTakenError extends ServiceError {
+  readonly statusCode = 409;
+  readonly code = 'name_taken';
   constructor() {
-    super('This organization has no warehouse connection. Create one with POST /api/v2/warehouse/connections.');
+    super('name: another connection of this organization has this name (names are compared without regard to case)', { field: 'name' });
+  }
+}
+
+export class ConnectionLimitError extends ServiceError {
+  readonly statusCode = 409;
+  readonly code = 'connection_limit_reached';
+  constructor(limit: number) {
+    super(`This organization has ${limit} connections, the most it may keep. Delete one before creating another.`);
+  }
+}
+
+/** If-Match named a version the connection no longer has: someone changed it since it was read. */
+export class VersionMismatchError extends ServiceError {
+  readonly statusCode = 412;
+  readonly code = 'version_mismatch';
+  override readonly headers: Record<string, string>;
+  constructor(currentVersion: number) {
+    super(`headers.if-match: the connection has changed since it was read (it is at version ${currentVersion}); read it again`, {
+      field: 'headers.if-match',
+    });
+    this.headers = { ETag: `"${currentVersion}"` };
+  }
+}
+
+/** An edit would send the stored secret to another destination: the caller must give the secret again. */
+export class SecretRequiredError extends ServiceError {
+  readonly statusCode = 400;
+  readonly code = 'secret_required';
+  constructor(changedDestinationFields: readonly string[], secretFields: readonly string[]) {
+    super(
+      `${secretFields.join(', ')}: required, because ${changedDestinationFields.join(', ')} changed: ` +
+        'a stored secret is never sent to a new destination',
+      {
+        field: secretFields[0] ?? 'credentials',
+        details: secretFields.map((field) => ({
+          field,
+          message: `is required when ${changedDestinationFields.join(', ')} change${changedDestinationFields.length > 1 ? '' : 's'}`,
+        })),
+      },
+    );
+  }
+}
+
+/** A connection sealed whole by an earlier version: its credentials must be given in full once. */
+export class FullCredentialsRequiredError extends ServiceError {
+  readonly statusCode = 409;
+  readonly code = 'full_credentials_required';
+  constructor() {
+    super(
+      'credentials: this connection was saved before edits without secrets existed, so its fields cannot be edited one by one; ' +
+        'send its credentials in full (secrets included) once',
+      { field: 'credentials' },
+    );
   }
 }
 

@@ -1,18 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { ConnectionNotFoundError } from '../errors.js';
-import { log } from '../log.js';
+import { ConnectionNotFoundError, VersionMismatchError } from '../errors.js';
+import { ifMatchAdmits } from '../http/if-match.js';
 import { newWriteStamp } from '../store/connection-item.js';
-import type { ConnectionRepository } from './ports.js';
+import { audit } from './audit.js';
+import type { ConnectionRepository, ConnectionTarget } from './ports.js';
 
 /**
- * Removes the organization's connection, ciphertext included, and records the deletion, so the
- * deleted item cannot be put back into use. Two DynamoDB writes (the second only after a delete).
+ * Removes a connection (the active one without a target), ciphertext included, and drops it from
+ * the organization's state, so its item cannot be put back into use; deleting the active connection
+ * leaves none active. With If-Match, only a version it names is deleted.
  */
 export async function deleteConnection(
   store: ConnectionRepository,
   organizationId: string,
-  now: () => Date = () => new Date(),
+  options: { target?: ConnectionTarget; ifMatch?: number[] | '*' | undefined; subject?: string | null; now?: () => Date } = {},
 ): Promise<void> {
-  if (!(await store.delete(organizationId, newWriteStamp(now().getTime(), randomUUID())))) throw new ConnectionNotFoundError();
-  log.info('connection.deleted', { organization_id: organizationId });
+  const now = options.now?.() ?? new Date();
+  let expectedVersion: number | undefined;
+  if (Array.isArray(options.ifMatch)) {
+    // The version read is the one deleted (a conditional delete), so an edit in between is not lost.
+    const current = await store.getSummary(organizationId, options.target);
+    if (!current) throw new ConnectionNotFoundError(options.target);
+    if (!ifMatchAdmits(options.ifMatch, current.version)) throw new VersionMismatchError(current.version);
+    expectedVersion = current.version;
+  }
+  const deleted = await store.remove(organizationId, options.target, expectedVersion, newWriteStamp(now.getTime(), randomUUID()));
+  if (deleted === null) throw new ConnectionNotFoundError(options.target);
+  audit('connection.deleted', { organization_id: organizationId, connection_id: deleted, subject: options.subject ?? null });
 }

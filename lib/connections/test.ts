@@ -1,16 +1,14 @@
-import { SealedSecretCorruptError, type EnvelopeCipher } from '../crypto/envelope.js';
-import { isDeepStrictEqual } from 'node:util';
-import { ConnectionNotFoundError, CredentialsUnreadableError, StoredConnectionUnreadableError, TestRateLimitedError } from '../errors.js';
+import type { EnvelopeCipher } from '../crypto/envelope.js';
+import { ConnectionNotFoundError, TestRateLimitedError } from '../errors.js';
 import { externalIdFor } from '../aws/external-id.js';
 import { errorFields, log } from '../log.js';
 import { loadProbe } from '../providers/probe-loaders.js';
 import { runProbe, type Probe } from '../providers/probe.js';
 import type { ProbeLimits, Verdict } from '../providers/verdict.js';
-import type { ConnectionDefinition, Provider } from '../schema/connection.js';
-import { readStoredDefinition } from '../schema/stored-definition.js';
-import type { StoredConnection } from '../store/connection-item.js';
+import type { Provider } from '../schema/connection.js';
 import type { TestLimit } from '../store/connection-store.js';
-import type { ConnectionRepository } from './ports.js';
+import type { ConnectionRepository, ConnectionTarget } from './ports.js';
+import { openDefinition } from './sealing.js';
 
 export interface TestDependencies {
   store: ConnectionRepository;
@@ -30,18 +28,18 @@ export type TestResult = Verdict & { latency_ms: number };
 /**
  * Counts the test against the organization's limit, decrypts the stored credentials and runs the
  * provider's probe under one deadline, then records the verdict on the connection. One admission
- * update, one read, one KMS Decrypt, one conditional status update.
+ * update, two reads (state, item), one KMS Decrypt, one conditional status update. Without a
+ * target, the active connection (the seed route).
  */
-export async function testConnection(deps: TestDependencies, organizationId: string): Promise<TestResult> {
+export async function testConnection(deps: TestDependencies, organizationId: string, target?: ConnectionTarget): Promise<TestResult> {
   const limit = deps.testLimit;
   if (limit) {
     const admission = await deps.store.admitTest(organizationId, limit, (deps.now?.() ?? new Date()).getTime());
     if (!admission.admitted) throw new TestRateLimitedError(limit, admission.retryAfterSeconds);
   }
-  const stored = await deps.store.getWithSecret(organizationId);
-  if (!stored) throw new ConnectionNotFoundError();
-  const definition = await decrypt(deps.cipher, stored);
-  assertPlainAttributesMatch(stored, definition);
+  const stored = await deps.store.getWithSecret(organizationId, target);
+  if (!stored) throw new ConnectionNotFoundError(target);
+  const definition = await openDefinition(deps.cipher, stored);
   const probe = await (deps.loadProbe ?? loadProbe)(definition.provider);
 
   const startedAt = performance.now();
@@ -53,13 +51,13 @@ export async function testConnection(deps: TestDependencies, organizationId: str
   const status = verdict.success ? 'connected' : 'failed';
   // The verdict is the caller's answer either way; a connection replaced meanwhile keeps its own status.
   await deps.store
-    .recordTestOutcome(organizationId, stored.id, { status, testedAt, latencyMs, stages: verdict.stages })
+    .recordTestOutcome(stored, { status, testedAt, latencyMs, stages: verdict.stages })
     .then((recorded) => {
       if (!recorded)
         log.info('connection.status_not_recorded', {
           organization_id: organizationId,
           connection_id: stored.id,
-          reason: 'replaced_or_deleted',
+          reason: 'edited_replaced_or_deleted',
         });
     })
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
@@ -72,32 +70,4 @@ export async function testConnection(deps: TestDependencies, organizationId: str
     latency_ms: latencyMs,
   });
   return { ...verdict, latency_ms: latencyMs };
-}
-
-/** The plain attributes GET shows must be the sealed definition's: an edited item is refused, not tested. */
-function assertPlainAttributesMatch(stored: StoredConnection, definition: ConnectionDefinition): void {
-  const plain = { provider: stored.provider, project_id: stored.projectId, dataset_id: stored.datasetId, settings: stored.settings };
-  const sealed = {
-    provider: definition.provider,
-    project_id: definition.project_id,
-    dataset_id: definition.dataset_id,
-    settings: definition.settings,
-  };
-  if (!isDeepStrictEqual(plain, sealed)) throw new StoredConnectionUnreadableError('plain attributes disagree with the sealed definition');
-}
-
-/** The sealed definition. Unusable sealed bytes are the stored data's fault; KMS errors keep their own meaning. */
-async function decrypt(cipher: EnvelopeCipher, stored: StoredConnection): Promise<ConnectionDefinition> {
-  let plaintext: Buffer | undefined;
-  try {
-    plaintext = await cipher.open(stored.sealed, { organization_id: stored.organizationId, connection_id: stored.id });
-    const definition = readStoredDefinition(JSON.parse(plaintext.toString('utf8')));
-    if (!definition) throw new StoredConnectionUnreadableError('the sealed definition is not of a shape this version reads');
-    return definition;
-  } catch (error) {
-    if (error instanceof SealedSecretCorruptError || error instanceof SyntaxError) throw new CredentialsUnreadableError(error);
-    throw error;
-  } finally {
-    plaintext?.fill(0);
-  }
 }

@@ -5,7 +5,7 @@ import type { Route } from '../routes.js';
 import { BadRequestError, DeadlineExceededError, PayloadTooLargeError } from '../errors.js';
 import { errorFields, log } from '../log.js';
 import { mapError } from './error-mapping.js';
-import { organizationOf } from './identity.js';
+import { organizationOf, subjectOf } from './identity.js';
 import type { HttpApiEvent, HttpResult, Meta } from './types.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -14,20 +14,30 @@ const TIMEOUT_MARGIN_MS = 500;
 
 export interface EndpointRequest {
   organizationId: string;
+  /** The token's subject (`sub`), for audit events; null when the token has none. */
+  subject: string | null;
   requestId: string;
   body: unknown;
+  /** Path parameters by name (`connection_id`), as API Gateway passes them. */
+  pathParameters: Record<string, string | undefined>;
+  /** Query string parameters by name (API Gateway joins repeated ones with commas). */
+  query: Record<string, string | undefined>;
+  /** Request headers, lower-cased names. */
+  headers: Record<string, string | undefined>;
 }
 
 export interface EndpointResponse {
   statusCode: number;
   /** Sent as JSON with `meta` added; omitted for 204. */
   body?: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 /** Per-invocation state, keyed by the invocation's context object (middy's `internal` is shared). */
 interface InvocationState {
   startedAt: number;
   organizationId?: string;
+  subject?: string | null;
 }
 
 type EndpointMiddyRequest = Request<HttpApiEvent, HttpResult, Error>;
@@ -63,11 +73,12 @@ export function httpEndpoint(
         throw new BadRequestError('invalid_event', 'The event is not an API Gateway HTTP API (payload v2) event', 'event');
       }
       state.organizationId = organizationOf(request.event, settings.orgClaim);
+      state.subject = subjectOf(request.event);
     },
     after: (request) => {
       const state = stateOf(request);
       const result = request.response as unknown as EndpointResponse;
-      request.response = render(result.statusCode, result.body, {}, meta(request, state));
+      request.response = render(result.statusCode, result.body, result.headers ?? {}, meta(request, state));
       logRequest(route.functionName, request, state, result.statusCode);
     },
     onError: (request) => {
@@ -101,12 +112,16 @@ export function httpEndpoint(
   if (route.body === 'json') chain.use(bodySizeLimit).use(httpJsonBodyParser());
 
   return chain.handler(async (event, context) => {
-    const organizationId = invocations.get(context)?.organizationId;
-    if (organizationId === undefined) throw new Error('the caller was not identified');
+    const state = invocations.get(context);
+    if (state?.organizationId === undefined) throw new Error('the caller was not identified');
     const result = await run({
-      organizationId,
+      organizationId: state.organizationId,
+      subject: state.subject ?? null,
       requestId: event.requestContext.requestId,
       body: route.body === 'json' ? event.body : undefined,
+      pathParameters: event.pathParameters ?? {},
+      query: event.queryStringParameters ?? {},
+      headers: event.headers ?? {},
     });
     return result as unknown as HttpResult;
   });

@@ -30,3 +30,9 @@ export function organizationOf(event: HttpApiEvent, orgClaim: string): string {
   if (!isValidOrganizationId(value)) throw new UnauthorizedError(`The token's '${orgClaim}' claim is not a valid organization id.`);
   return value;
 }
+
+/** Who made the request, for audit events: the token's `sub`, or null when it has none. */
+export function subjectOf(event: HttpApiEvent): string | null {
+  const subject = event.requestContext.authorizer?.jwt?.claims?.sub;
+  return typeof subject === 'string' && subject !== '' ? subject.slice(0, 256) : null;
+}

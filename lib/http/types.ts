@@ -8,6 +8,8 @@ export interface HttpApiEvent {
   headers?: Record<string, string | undefined>;
   body?: unknown;
   isBase64Encoded?: boolean;
+  pathParameters?: Record<string, string | undefined>;
+  queryStringParameters?: Record<string, string | undefined>;
   requestContext: {
     requestId: string;
     http?: { method: string; path: string };

@@ -25,7 +25,12 @@ export interface ProviderEntry {
   stored: v.GenericSchema;
   /** Paths of the fields that hold secrets. */
   secretFields: readonly string[];
-  /** Paths of the fields that name where the secret is sent: change one and the secret must be given again. */
+  /**
+   * Paths of the fields that name where the secret is sent, and how it is protected on the way
+   * (TLS settings): change one and the secret must be given again (it is sealed bound to them,
+   * lib/connections/definition-parts.ts). `credentials.*` stands for every non-secret field of
+   * `credentials`.
+   */
   destinationFields: readonly string[];
   /** The steps of a test, in order (each verdict reports how far it got). */
   stages: readonly StageName[];
@@ -41,7 +46,7 @@ export const PROVIDERS = {
     request: postgresConnection,
     stored: postgresStored,
     secretFields: ['credentials.password'],
-    destinationFields: ['credentials.host', 'credentials.port', 'credentials.database', 'credentials.username'],
+    destinationFields: ['credentials.*'],
     stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
     auth: 'username and password; `ssl_mode` `disable`, `require`, `verify-ca`, `verify-full` with a CA certificate',
     checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',
@@ -52,7 +57,9 @@ export const PROVIDERS = {
     request: snowflakeConnection,
     stored: snowflakeStored,
     secretFields: ['credentials.password', 'credentials.private_key', 'credentials.private_key_passphrase'],
-    destinationFields: ['project_id', 'credentials.account', 'credentials.username'],
+    // project_id is the account (derived from it); warehouse, database, schema and role are where
+    // the session works once signed in to the same account as the same user.
+    destinationFields: ['credentials.account', 'credentials.username', 'credentials.auth_method'],
     stages: ['sign_in', 'query', 'schema_access'],
     auth: 'password, or key pair (PKCS#8, optionally encrypted)',
     checks: "one login, then the session's role, warehouse, database and schema",
@@ -63,7 +70,8 @@ export const PROVIDERS = {
     request: bigqueryConnection,
     stored: bigqueryStored,
     secretFields: ['credentials.private_key'],
-    destinationFields: ['project_id', 'credentials.client_email', 'credentials.private_key_id'],
+    // The whole key file: the service account, its key id, its project.
+    destinationFields: ['project_id', 'credentials.*'],
     stages: ['sign_in', 'query', 'dataset_access'],
     auth: 'service-account key (self-signed JWT, no token exchange)',
     checks: '`SELECT 1` with a bytes cap, then the dataset in `dataset_id`',
@@ -74,7 +82,7 @@ export const PROVIDERS = {
     request: mysqlConnection,
     stored: mysqlStored,
     secretFields: ['credentials.password'],
-    destinationFields: ['credentials.host', 'credentials.port', 'credentials.database', 'credentials.username'],
+    destinationFields: ['credentials.*'],
     stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
     auth: 'username and password (MySQL and MariaDB); `ssl_mode` as for `postgres`; LOCAL INFILE and multiple statements always off',
     checks: 'connect, `SELECT 1`, then `USE` of the schema (database) in `dataset_id`: it exists and the user holds a privilege on it',
@@ -85,17 +93,7 @@ export const PROVIDERS = {
     request: redshiftConnection,
     stored: redshiftStored,
     secretFields: ['credentials.password'],
-    destinationFields: [
-      'credentials.host',
-      'credentials.port',
-      'credentials.database',
-      'credentials.username',
-      'credentials.role_arn',
-      'credentials.region',
-      'credentials.cluster_identifier',
-      'credentials.db_user',
-      'credentials.workgroup_name',
-    ],
+    destinationFields: ['credentials.*'],
     stages: ['resolve', 'assume_role', 'credentials', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
     auth: 'username and password; or IAM role: the service assumes `role_arn` with your external id, then gets a temporary password (`GetClusterCredentials` for a cluster, `GetCredentials` for Serverless); `ssl_mode` as for `postgres`',
     checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',

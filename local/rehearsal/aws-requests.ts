@@ -51,6 +51,7 @@ export function dynamoDbCall(target: string, input: Input, tableArn: (tableName:
     case 'GetItem':
     case 'DeleteItem':
     case 'UpdateItem':
+    case 'Query':
       return { operation, calls: [single(operation, input, input.TableName)] };
     case 'PutItem':
       return { operation, calls: [single(operation, input, input.TableName, Object.keys((input.Item as Input | undefined) ?? {}))] };
@@ -86,14 +87,24 @@ export function dynamoDbCall(target: string, input: Input, tableArn: (tableName:
 function itemCall(action: string, resource: string, request: Input, itemAttributes: string[]): AuthorizedCall {
   const names = (request.ExpressionAttributeNames as Names | undefined) ?? {};
   const attributes = new Set([...Object.keys((request.Key as Input | undefined) ?? {}), ...itemAttributes]);
-  for (const expression of ['UpdateExpression', 'ConditionExpression', 'ProjectionExpression']) {
+  for (const expression of [
+    'UpdateExpression',
+    'ConditionExpression',
+    'ProjectionExpression',
+    'KeyConditionExpression',
+    'FilterExpression',
+  ]) {
     for (const name of expressionNames(request[expression], names)) attributes.add(name);
   }
   for (const name of (request.AttributesToGet as string[] | undefined) ?? []) attributes.add(name);
   const context: Record<string, string | string[]> = { 'dynamodb:Attributes': [...attributes] };
-  if (/GetItem$/.test(action)) {
+  if (/GetItem$|:Query$|:Scan$/.test(action)) {
     context['dynamodb:Select'] =
-      request.ProjectionExpression !== undefined || request.AttributesToGet !== undefined ? 'SPECIFIC_ATTRIBUTES' : 'ALL_ATTRIBUTES';
+      typeof request.Select === 'string'
+        ? request.Select
+        : request.ProjectionExpression !== undefined || request.AttributesToGet !== undefined
+          ? 'SPECIFIC_ATTRIBUTES'
+          : 'ALL_ATTRIBUTES';
   }
   if (typeof request.ReturnValues === 'string') context['dynamodb:ReturnValues'] = request.ReturnValues;
   return { action, resource, context };

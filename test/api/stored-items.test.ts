@@ -1,18 +1,16 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { additionalData, EnvelopeCipher } from '../../lib/crypto/envelope.js';
-import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
-import { itemKey, newWriteStamp, stateKey, toItem } from '../../lib/store/connection-item.js';
-import { postgresBody } from '../helpers/bodies.js';
-import { useTestApi } from '../helpers/transports.js';
+import { randomUUID } from 'node:crypto';
 import { ROUTE } from '../../lib/routes.js';
+import { stateKey } from '../../lib/store/connection-item.js';
+import { postgresBody } from '../helpers/bodies.js';
+import { activeItemKey, legacyItem, putRawItem, rawActiveItem, rawItem, type Item } from '../helpers/stored-items.js';
+import { useTestApi } from '../helpers/transports.js';
 
 /**
  * What happens when the table is changed behind the service's back: an older item put back after a
- * replace or a delete, plain attributes edited into something the service never writes, items of
- * the format before write stamps. Nothing of it is used as if it were the current connection, and
+ * replace, an edit or a delete, plain attributes edited into something the service never writes,
+ * items of the earlier formats. Nothing of it is used as if it were the current connection, and
  * nothing crashes a request.
  */
 const { transport } = useTestApi();
@@ -23,149 +21,152 @@ const tableName = process.env.TABLE_NAME!;
 afterAll(() => dynamoDb.destroy());
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
-const rawItem = async (org: string) =>
-  (await dynamoDb.send(new GetItemCommand({ TableName: tableName, Key: itemKey(org), ConsistentRead: true }))).Item!;
-const putItem = (item: Record<string, AttributeValue>) => dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: item }));
+const { provider, dataset_id, credentials } = postgresBody();
+const POSTGRES_DEFINITION = { provider, project_id: null, dataset_id, credentials, settings: {} };
 
 describe('an older connection item put back in place', () => {
-  test('after a replace: neither read nor tested (connection_unreadable)', async () => {
+  test('after a replace: the replaced connection is never read or tested, the current one is', async () => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody({}, { password: 'first-password-canary' }) });
-    const older = await rawItem(org);
-    await handler.call({ org, method: 'POST', body: postgresBody() });
-    await putItem(older);
+    const older = await rawActiveItem(org);
+    const current = await handler.call({ org, method: 'POST', body: postgresBody() });
+    await putRawItem(older);
+
+    expect((await handler.call({ org, method: 'GET' })).body).toMatchObject({ connection: { id: current.body!.id } });
+    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true });
+    expect((await rawItem({ pk: older.pk!, sk: older.sk! }))!.status).toBeUndefined(); // nothing was tested with the old credentials
+  });
+
+  test('after an edit that sealed a new secret: the older version of the same connection is refused (connection_unreadable)', async () => {
+    const org = newOrg();
+    await handler.call({ org, method: 'POST', body: postgresBody({}, { password: 'first-password-canary' }) });
+    const older = await rawActiveItem(org);
+    const patched = await handler.call({ org, method: 'PATCH', body: { credentials: { password: credentials.password } } });
+    expect(patched.status).toBe(200);
+    await putRawItem(older);
 
     for (const response of [await handler.call({ org, method: 'GET' }), await handler.call({ org, method: 'POST', path: TEST_PATH })]) {
       expect(response.status).toBe(500);
       expect(response.body).toMatchObject({ code: 'connection_unreadable', error: expect.stringContaining('Save the connection again') });
     }
-    expect((await rawItem(org)).status).toBeUndefined(); // nothing was tested with the old credentials
+    expect((await rawActiveItem(org)).status).toBeUndefined();
   });
 
   test('after a delete: the organization still has no connection', async () => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody() });
-    const deletedItem = await rawItem(org);
+    const deletedItem = await rawActiveItem(org);
     expect((await handler.call({ org, method: 'DELETE' })).status).toBe(204);
-    await putItem(deletedItem);
+    await putRawItem(deletedItem);
 
     expect((await handler.call({ org, method: 'GET' })).body).toMatchObject({ connection: null });
     expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).status).toBe(404);
-  });
-
-  test('a newer write makes the organization whole again', async () => {
-    const org = newOrg();
-    await handler.call({ org, method: 'POST', body: postgresBody() });
-    const older = await rawItem(org);
-    await handler.call({ org, method: 'POST', body: postgresBody() });
-    await putItem(older);
-    const created = await handler.call({ org, method: 'POST', body: postgresBody() });
-    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: created.body!.id });
-    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true });
   });
 });
 
 describe('plain attributes the service never writes', () => {
   test.each([
-    ['settings that are not JSON', (item: Record<string, AttributeValue>) => ({ ...item, settings: { S: '{not json' } })],
-    ['settings that are a JSON array', (item: Record<string, AttributeValue>) => ({ ...item, settings: { S: '[1]' } })],
-    ['no id', ({ id: _id, ...item }: Record<string, AttributeValue>) => item],
-    ['an unknown provider', (item: Record<string, AttributeValue>) => ({ ...item, provider: { S: 'oracle' } })],
-    ['a latency that is not a number', (item: Record<string, AttributeValue>) => ({ ...item, latency_ms: { S: 'fast' } })],
+    ['settings that are not JSON', (item: Item) => ({ ...item, settings: { S: '{not json' } })],
+    ['settings that are a JSON array', (item: Item) => ({ ...item, settings: { S: '[1]' } })],
+    ['credentials that are not JSON', (item: Item) => ({ ...item, credentials: { S: '{"host"' } })],
+    ['no id', ({ id: _id, ...item }: Item) => item],
+    ['an unknown provider', (item: Item) => ({ ...item, provider: { S: 'oracle' } })],
+    ['a latency that is not a number', (item: Item) => ({ ...item, latency_ms: { S: 'fast' } })],
+    ['another connection id than its key names', (item: Item) => ({ ...item, id: { S: randomUUID() } })],
   ])('%s: GET and test answer 500 connection_unreadable, never a crash', async (_, edit) => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody() });
-    await putItem(edit(await rawItem(org)));
+    await putRawItem(edit(await rawActiveItem(org)));
     for (const response of [await handler.call({ org, method: 'GET' }), await handler.call({ org, method: 'POST', path: TEST_PATH })]) {
       expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
     }
   });
-});
 
-describe('items written before write stamps (format 1)', () => {
-  /** An item as the previous version of the service wrote it: no write stamp, no state item. */
-  async function legacyItem(org: string): Promise<Record<string, AttributeValue>> {
-    const id = randomUUID();
-    const context = { organization_id: org, connection_id: id };
-    const dataKey = await new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!).generateDataKey(context);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv, { authTagLength: 16 });
-    cipher.setAAD(additionalData(1, context, undefined));
-    const { provider, dataset_id, credentials } = postgresBody();
-    const ciphertext = Buffer.concat([
-      cipher.update(JSON.stringify({ provider, project_id: null, dataset_id, credentials, settings: {} })),
-      cipher.final(),
-    ]);
-    return {
-      ...itemKey(org),
-      id: { S: id },
-      provider: { S: provider },
-      project_id: { NULL: true },
-      dataset_id: { S: dataset_id },
-      settings: { S: '{}' },
-      created_at: { S: new Date().toISOString() },
-      format_version: { N: '1' },
-      key_id: { S: dataKey.keyId },
-      encrypted_data_key: { B: dataKey.encrypted },
-      iv: { B: iv },
-      auth_tag: { B: cipher.getAuthTag() },
-      ciphertext: { B: ciphertext },
-    };
-  }
-
-  test('keep working until the organization writes again', async () => {
+  test('a secret field list edited to name another field: the test refuses the item (connection_unreadable)', async () => {
     const org = newOrg();
-    const legacy = await legacyItem(org);
-    await putItem(legacy);
-    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: legacy.id!.S });
-    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true, code: 'ok' });
-  });
-
-  test('put back after a newer write, they are refused like any older item', async () => {
-    const org = newOrg();
-    const legacy = await legacyItem(org);
     await handler.call({ org, method: 'POST', body: postgresBody() });
-    await putItem(legacy);
-    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ code: 'connection_unreadable' });
-  });
-
-  test('without its state item (removed by hand), the stored connection reads as current, as before write stamps', async () => {
-    const org = newOrg();
-    const created = await handler.call({ org, method: 'POST', body: postgresBody() });
-    await dynamoDb.send(new DeleteItemCommand({ TableName: tableName, Key: stateKey(org) }));
-    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: created.body!.id });
-  });
-});
-
-describe('a sealed definition of a shape this version does not read', () => {
-  test('is refused (connection_unreadable), not cast and tested', async () => {
-    const org = newOrg();
-    const item = await sealedItem(org, { provider: 'postgres', dataset_id: 'public', credentials: { host: '127.0.0.1' }, settings: {} });
-    await putItem(item);
+    await putRawItem({ ...(await rawActiveItem(org)), stored_secrets: { S: '["credentials.host"]' } });
     const response = await handler.call({ org, method: 'POST', path: TEST_PATH });
     expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
   });
 });
 
-/** A connection item sealed by the service's own cipher around any definition. */
-async function sealedItem(org: string, definition: Record<string, unknown>): Promise<Record<string, AttributeValue>> {
-  const id = randomUUID();
-  const stamp = newWriteStamp(Date.now(), id);
-  const cipher = new EnvelopeCipher(new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!));
-  const sealed = await cipher.seal(Buffer.from(JSON.stringify(definition)), { organization_id: org, connection_id: id }, stamp);
-  return toItem({
-    organizationId: org,
-    id,
-    provider: 'postgres',
-    projectId: null,
-    datasetId: 'public',
-    settings: {},
-    createdAt: new Date().toISOString(),
-    status: null,
-    lastTestedAt: null,
-    latencyMs: null,
-    lastStages: null,
-    writeStamp: stamp,
-    sealed,
+describe('items of the earlier formats (the whole definition sealed, at CONNECTION#ACTIVE)', () => {
+  test.each([1, 2] as const)('format %i: read and tested until the organization writes again', async (format) => {
+    const org = newOrg();
+    const legacy = await legacyItem(org, POSTGRES_DEFINITION, format);
+    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: legacy.id!.S });
+    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true, code: 'ok' });
+    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ status: 'connected' });
   });
-}
+
+  test('format 2 put back after the connection was replaced: never used', async () => {
+    const org = newOrg();
+    const legacy = await legacyItem(org, POSTGRES_DEFINITION, 2);
+    const replacement = await handler.call({ org, method: 'POST', body: postgresBody() });
+    expect(await rawItem({ pk: legacy.pk!, sk: legacy.sk! })).toBeUndefined(); // the replaced item is removed
+    await putRawItem(legacy);
+    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: replacement.body!.id });
+  });
+
+  test('format 2 put back after the state moved on, before any named connection existed: refused as before', async () => {
+    const org = newOrg();
+    const legacy = await legacyItem(org, POSTGRES_DEFINITION, 2);
+    // A newer write of the earlier version, then the older item put back.
+    await legacyItem(org, POSTGRES_DEFINITION, 2);
+    await putRawItem(legacy);
+    const response = await handler.call({ org, method: 'POST', path: TEST_PATH });
+    expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
+  });
+
+  test('a named connection created beside it leaves it active, listed, and tested at its old key', async () => {
+    const org = newOrg();
+    const legacy = await legacyItem(org, POSTGRES_DEFINITION, 2);
+    const named = await handler.call({ org, method: 'POST', path: ROUTE.createNamed.path, body: { name: 'Second', ...postgresBody() } });
+    expect(named.status).toBe(201);
+    const list = await handler.call({ org, method: 'GET', path: ROUTE.list.path });
+    expect(list.body!.connections).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: legacy.id!.S, active: true, name: null }),
+        expect.objectContaining({ name: 'Second', active: false }),
+      ]),
+    );
+    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true });
+    expect(await activeItemKey(org)).toEqual({ pk: legacy.pk, sk: legacy.sk });
+    expect((await rawActiveItem(org)).status).toEqual({ S: 'connected' });
+  });
+
+  test('editing it needs its credentials in full once (409 full_credentials_required), then it is stored the new way', async () => {
+    const org = newOrg();
+    await legacyItem(org, POSTGRES_DEFINITION, 2);
+    const partial = await handler.call({ org, method: 'PATCH', body: { dataset_id: 'analytics' } });
+    expect({ status: partial.status, code: partial.body!.code, field: partial.body!.field }).toEqual({
+      status: 409,
+      code: 'full_credentials_required',
+      field: 'credentials',
+    });
+    const full = await handler.call({ org, method: 'PATCH', body: { credentials } });
+    expect(full.status).toBe(200);
+    expect(full.body!.connection).toMatchObject({ credentials: { host: credentials.host }, stored_secrets: ['credentials.password'] });
+    expect((await rawActiveItem(org)).format_version).toEqual({ N: '3' });
+    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).body).toMatchObject({ success: true });
+  });
+});
+
+describe('the state item', () => {
+  test('removed by hand: no connection is listed any more (the state is the list), and nothing crashes', async () => {
+    const org = newOrg();
+    await handler.call({ org, method: 'POST', body: postgresBody() });
+    await dynamoDb.send(new DeleteItemCommand({ TableName: tableName, Key: stateKey(org) }));
+    expect((await handler.call({ org, method: 'GET' })).body).toMatchObject({ connection: null });
+    expect((await handler.call({ org, method: 'GET', path: ROUTE.list.path })).body).toMatchObject({ connections: [] });
+  });
+
+  test('edited into something the service never writes: 500 connection_unreadable', async () => {
+    const org = newOrg();
+    await handler.call({ org, method: 'POST', body: postgresBody() });
+    await putRawItem({ ...(await rawItem(stateKey(org)))!, live: { S: 'not a map' } });
+    const response = await handler.call({ org, method: 'GET' });
+    expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { bigqueryBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
 import type { Transport } from '../helpers/transports.js';
-import { ROUTE } from '../../lib/routes.js';
+import { pathFor, ROUTE } from '../../lib/routes.js';
 
 /**
  * The end-to-end scenarios, written once and run against the local runtime (test/api) and against
@@ -17,6 +17,11 @@ export interface ScenarioTarget {
   postgres: () => { body: Record<string, unknown>; verdict: Verdict };
   /** Snowflake and BigQuery connections the target can test against stand-ins, when it has them. */
   standIns?: () => { provider: string; body: Record<string, unknown>; verdict: Verdict }[];
+  /**
+   * A second address of the Postgres server, with a count of the connections that arrived there,
+   * when the target's test function can reach one (the local runtime and the rehearsal).
+   */
+  secondPostgresAddress?: () => { host: string; port: number; arrivals: () => number };
 }
 
 type Verdict = { success: true; code: 'ok' } | { success: false; code: string };
@@ -156,6 +161,103 @@ export function connectionScenarios(target: ScenarioTarget): void {
       expect(again.body!.external_id).toBe(a.body!.external_id);
       const statement = (a.body!.trust_policy as { Statement: { Condition: { StringEquals: Record<string, string> } }[] }).Statement[0]!;
       expect(statement.Condition.StringEquals['sts:ExternalId']).toBe(a.body!.external_id);
+    });
+
+    test('the collection: named connections listed by page, edited without secrets, never to a new destination, activated and deleted', async () => {
+      const api = transport();
+      const [org, otherOrg] = await target.organizations();
+      const { body, verdict } = target.postgres();
+      const at = (template: string, id: string) => pathFor(template, { connection_id: id });
+
+      const first = await api.call({ org, method: 'POST', path: ROUTE.createNamed.path, body: { name: 'Warehouse (prod)', ...body } });
+      const second = await api.call({ org, method: 'POST', path: ROUTE.createNamed.path, body: { name: 'Warehouse (staging)', ...body } });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const [firstId, secondId] = [(first.body!.connection as { id: string }).id, (second.body!.connection as { id: string }).id];
+      expect(second.body!.connection).toMatchObject({
+        name: 'Warehouse (staging)',
+        active: false,
+        version: 1,
+        stored_secrets: ['credentials.password'],
+      });
+      const duplicate = await api.call({ org, method: 'POST', path: ROUTE.createNamed.path, body: { name: 'WAREHOUSE (PROD)', ...body } });
+      expect({ status: duplicate.status, code: duplicate.body!.code, field: duplicate.body!.field }).toEqual({
+        status: 409,
+        code: 'name_taken',
+        field: 'name',
+      });
+
+      // Newest first, one per page, the cursor carrying on; another organization's cursor refused.
+      const page1 = await api.call({ org, method: 'GET', path: `${ROUTE.list.path}?limit=1` });
+      expect(page1.body).toMatchObject({ connections: [{ id: secondId }], next_cursor: expect.any(String) });
+      const cursor = encodeURIComponent(page1.body!.next_cursor as string);
+      const page2 = await api.call({ org, method: 'GET', path: `${ROUTE.list.path}?limit=1&cursor=${cursor}` });
+      expect(page2.body).toMatchObject({ connections: [{ id: firstId }] });
+      const stolen = await api.call({ org: otherOrg, method: 'GET', path: `${ROUTE.list.path}?limit=1&cursor=${cursor}` });
+      expect({ status: stolen.status, code: stolen.body!.code, field: stolen.body!.field }).toEqual({
+        status: 400,
+        code: 'invalid_cursor',
+        field: 'query.cursor',
+      });
+      for (const page of [page1, page2]) expect(page.rawBody).not.toMatch(/credentials|password/);
+
+      // A new name; then a new host without the password (refused), then with it.
+      const renamed = await api.call({
+        org,
+        method: 'PATCH',
+        path: at(ROUTE.patchNamed.path, firstId),
+        body: { name: 'Warehouse (production)' },
+      });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body!.connection).toMatchObject({ name: 'Warehouse (production)', version: 2 });
+      const credentials = body.credentials as Record<string, unknown>;
+      const second_address = target.secondPostgresAddress?.() ?? {
+        host: credentials.host as string,
+        port: credentials.port as number,
+        arrivals: () => 0,
+      };
+      const moved = { credentials: { host: second_address.host, port: second_address.port } };
+      const refused = await api.call({ org, method: 'PATCH', path: at(ROUTE.patchNamed.path, firstId), body: moved });
+      if (target.secondPostgresAddress) {
+        expect(refused.status).toBe(400);
+        expect(refused.body).toMatchObject({ code: 'secret_required', field: 'credentials.password' });
+      }
+      const withSecret = { credentials: { ...moved.credentials, password: credentials.password } };
+      const patched = await api.call({
+        org,
+        method: 'PATCH',
+        path: at(ROUTE.patchNamed.path, firstId),
+        body: withSecret,
+        headers: { 'if-match': '"2"' },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body!.connection).toMatchObject({ version: 3, credentials: { host: second_address.host, port: second_address.port } });
+      const stale = await api.call({
+        org,
+        method: 'PATCH',
+        path: at(ROUTE.patchNamed.path, firstId),
+        body: { dataset_id: 'x' },
+        headers: { 'if-match': '"2"' },
+      });
+      expect({ status: stale.status, code: stale.body!.code }).toEqual({ status: 412, code: 'version_mismatch' });
+
+      // Activated, it is what the seed routes address; its test reaches the new address.
+      const activated = await api.call({ org, method: 'POST', path: at(ROUTE.activate.path, firstId) });
+      expect(activated.body!.connection).toMatchObject({ id: firstId, active: true });
+      expect((await api.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id: firstId });
+      const arrivalsBefore = second_address.arrivals();
+      const tested = await api.call({ org, method: 'POST', path: TEST_PATH });
+      expect(tested.body).toMatchObject(verdict);
+      if (target.secondPostgresAddress) expect(second_address.arrivals()).toBeGreaterThan(arrivalsBefore);
+      const testedById = await api.call({ org, method: 'POST', path: at(ROUTE.test.alsoServes[0].path, secondId) });
+      expect(testedById.body).toMatchObject(verdict);
+
+      // Deleting the active one leaves none active; the other stays.
+      expect((await api.call({ org, method: 'DELETE', path: at(ROUTE.deleteNamed.path, firstId) })).status).toBe(204);
+      expect((await api.call({ org, method: 'GET' })).body).toMatchObject({ connection: null });
+      expect((await api.call({ org, method: 'GET', path: at(ROUTE.getNamed.path, firstId) })).status).toBe(404);
+      const rest = await api.call({ org, method: 'GET', path: ROUTE.list.path });
+      expect(rest.body).toMatchObject({ connections: [{ id: secondId, active: false }], next_cursor: null });
+      expect((await api.call({ org, method: 'DELETE', path: at(ROUTE.deleteNamed.path, secondId) })).status).toBe(204);
     });
 
     test('a request without an identity is refused with 401', async () => {

@@ -1,22 +1,28 @@
-import { describe, expect, test } from '@jest/globals';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { assertProbeFitsTimeout } from '../../infra/function-environment.js';
+import { ENCRYPTION_CONTEXT_KEYS, routePermissions } from '../../infra/route-permissions.js';
+import { activateConnection } from '../../lib/connections/activate.js';
+import { createConnection, createNamedConnection } from '../../lib/connections/create.js';
+import { deleteConnection } from '../../lib/connections/delete.js';
+import { getConnection, getNamedConnection } from '../../lib/connections/get.js';
+import { listConnections } from '../../lib/connections/list.js';
+import { patchConnection } from '../../lib/connections/patch.js';
+import { testConnection } from '../../lib/connections/test.js';
 import { EnvelopeCipher } from '../../lib/crypto/envelope.js';
 import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
-import { ROUTES } from '../../lib/routes.js';
+import { ROUTES, type Route } from '../../lib/routes.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
-import { assertProbeFitsTimeout } from '../../infra/function-environment.js';
-import {
-  ENCRYPTION_CONTEXT_KEYS,
-  STATE_UPDATE_ATTRIBUTES,
-  STATUS_UPDATE_ATTRIBUTES,
-  SUMMARY_READ_ATTRIBUTES,
-  TEST_LIMIT_ATTRIBUTES,
-} from '../../infra/route-permissions.js';
+import { dynamoDbCall } from '../../local/rehearsal/aws-requests.js';
+import { authorize, type PolicyStatement as IamStatement } from '../../local/rehearsal/iam-policy.js';
+import { postgresBody } from '../helpers/bodies.js';
 
 /**
- * The IAM conditions name attributes and context keys; these checks run the real store and
- * cipher against recording clients, so a change in the code that the policy would refuse fails here.
+ * The IAM conditions name attributes and context keys; these checks run the real use cases and
+ * store (against the test table) and evaluate every request under the route's policy, so a change
+ * in the code that the policy would refuse fails here, before a synth or the rehearsal.
  */
 function recordingClient<T>(answer: Record<string, unknown> = {}) {
   const sent: { name: string; input: Record<string, unknown> }[] = [];
@@ -29,98 +35,127 @@ function recordingClient<T>(answer: Record<string, unknown> = {}) {
   return { client, sent };
 }
 
-describe('the status update stays inside dynamodb:Attributes', () => {
-  test('recordTestOutcome touches only the allowed attributes', async () => {
-    const { client, sent } = recordingClient<DynamoDBClient>();
-    await new ConnectionStore(client, 'table').recordTestOutcome('org-1', 'connection-1', {
-      status: 'connected',
-      testedAt: new Date(0).toISOString(),
-      latencyMs: 12,
-      stages: [{ name: 'query', ok: true, ms: 3 }],
-    });
-    expect(sent.map((command) => command.name)).toEqual(['UpdateItemCommand']);
-    const input = sent[0]?.input as {
-      Key: Record<string, unknown>;
-      ExpressionAttributeNames: Record<string, string>;
-      ReturnValues?: string;
-    };
-    const touched = [...Object.keys(input.Key), ...Object.values(input.ExpressionAttributeNames)];
-    expect(STATUS_UPDATE_ATTRIBUTES).toEqual(expect.arrayContaining(touched));
-    expect(input.ReturnValues).toBeUndefined();
-  });
+const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:111122223333:table/connections';
+const RESOURCES = { tableArn: TABLE_ARN, keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k' };
+const realDynamoDb = new DynamoDBClient({});
+const realKms = new KMSClient({});
+afterAll(() => {
+  realDynamoDb.destroy();
+  realKms.destroy();
 });
 
-type Sent = { name: string; input: Record<string, unknown> };
-
-/** Every attribute a DynamoDB request names: key, placeholders and projection (all placeholders here). */
-function attributesOf(command: Sent): string[] {
-  const input = command.input as {
-    Key?: Record<string, unknown>;
-    ExpressionAttributeNames?: Record<string, string>;
-    RequestItems?: Record<string, { Keys: Record<string, unknown>[]; ExpressionAttributeNames?: Record<string, string> }>;
-  };
-  const batch = Object.values(input.RequestItems ?? {});
-  return [
-    ...Object.keys(input.Key ?? {}),
-    ...Object.values(input.ExpressionAttributeNames ?? {}),
-    ...batch.flatMap((request) => [
-      ...request.Keys.flatMap((key) => Object.keys(key)),
-      ...Object.values(request.ExpressionAttributeNames ?? {}),
-    ]),
-  ];
+/** A DynamoDB client that sends to the test table and keeps every request it sent. */
+function recordingDynamoDb() {
+  const sent: { name: string; input: Record<string, unknown> }[] = [];
+  const client = {
+    send: (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      return realDynamoDb.send(command as never);
+    },
+  } as unknown as DynamoDBClient;
+  return { client, sent };
 }
 
-describe('every store write and the summary read stay inside the attributes IAM grants', () => {
-  const connection = {
-    organizationId: 'org-1',
-    id: 'connection-1',
-    provider: 'postgres' as const,
-    projectId: null,
-    datasetId: 'public',
-    settings: {},
-    createdAt: new Date(0).toISOString(),
-    status: null,
-    lastTestedAt: null,
-    latencyMs: null,
-    lastStages: null,
-    writeStamp: '000001764000000000#connection-1',
-    sealed: {
-      formatVersion: 2,
-      writtenAt: '000001764000000000#connection-1',
-      keyId: 'k',
-      encryptedDataKey: new Uint8Array(1),
-      iv: new Uint8Array(12),
-      tag: new Uint8Array(16),
-      ciphertext: new Uint8Array(1),
-    },
-  };
+/** IAM's decision on each request `fn` sent, under the route's own policy statements. */
+function decisions(route: Route, sent: { name: string; input: Record<string, unknown> }[]) {
+  const policy = { Statement: routePermissions(route, RESOURCES).map((statement) => statement.toStatementJson() as IamStatement) };
+  return sent.flatMap((command) =>
+    dynamoDbCall(`DynamoDB_20120810.${command.name.replace(/Command$/, '')}`, command.input, () => TABLE_ARN).calls.map((call) => ({
+      call: `${call.action} ${JSON.stringify(call.context)}`,
+      allowed: authorize(
+        {
+          principalArn: 'arn:aws:iam::111122223333:role/fn',
+          sessionArn: 'arn:aws:sts::111122223333:assumed-role/fn/s',
+          account: '111122223333',
+          ...call,
+        },
+        [policy],
+      ).allowed,
+    })),
+  );
+}
 
-  test('GET projects the summary and state attributes only, never the sealed secret', async () => {
-    const { client, sent } = recordingClient<DynamoDBClient>();
-    await new ConnectionStore(client, 'table').getSummary('org-1');
-    expect(sent.map((command) => command.name)).toEqual(['BatchGetItemCommand']);
-    const names = attributesOf(sent[0]!);
-    expect(SUMMARY_READ_ATTRIBUTES).toEqual(expect.arrayContaining(names));
-    expect(names).not.toEqual(expect.arrayContaining(['ciphertext']));
-    for (const sealed of ['ciphertext', 'encrypted_data_key', 'iv', 'auth_tag', 'key_id'])
-      expect(SUMMARY_READ_ATTRIBUTES).not.toContain(sealed);
+const cipher = new EnvelopeCipher(new KmsDataKeys(realKms, process.env.KMS_KEY_ID!));
+const openStore = () => new ConnectionStore(realDynamoDb, process.env.TABLE_NAME!);
+const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
+
+/** Each route's use cases, run against data the unrestricted store prepared. */
+const EXERCISES: Record<string, (store: ConnectionStore, org: string) => Promise<unknown>> = {
+  'create-connection': async (store, org) => {
+    await createConnection({ store, cipher }, org, postgresBody());
+    await createConnection({ store, cipher }, org, postgresBody());
+  },
+  'get-connection': (store, org) => getConnection(store, org),
+  'test-connection': async (store, org) => {
+    const deps = {
+      store,
+      cipher,
+      limits: { connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000 },
+      loadProbe: async () => async () => undefined,
+    };
+    await testConnection({ ...deps, testLimit: { tests: 100, windowSeconds: 10 } }, org);
+    const named = (await openStore().list(org)).records.find((record) => record.name !== null)!;
+    await testConnection({ ...deps, testLimit: undefined }, org, named.id);
+  },
+  'delete-connection': (store, org) => deleteConnection(store, org),
+  'get-aws-identity': async () => undefined,
+  'patch-connection': (store, org) =>
+    patchConnection({ store, cipher }, org, {
+      target: undefined,
+      body: { name: 'Renamed', dataset_id: 'public' },
+      ifMatch: undefined,
+      subject: null,
+    }),
+  'create-named-connection': (store, org) => createNamedConnection({ store, cipher }, org, { name: 'Another', ...postgresBody() }, null),
+  'list-connections': async (store, org) => {
+    const page = await listConnections(store, org, { limit: '1' });
+    await listConnections(store, org, { cursor: page.next_cursor! });
+  },
+  'get-named-connection': async (store, org) => getNamedConnection(store, org, (await openStore().list(org)).records[0]!.id),
+  'patch-named-connection': async (store, org) => {
+    const { id } = (await openStore().list(org)).records.find((record) => record.name === 'Named')!;
+    await patchConnection({ store, cipher }, org, { target: id, body: { name: 'Named 2' }, ifMatch: '*', subject: null });
+    await patchConnection({ store, cipher }, org, {
+      target: id,
+      body: { credentials: { host: 'localhost', password: 'p' } },
+      ifMatch: undefined,
+      subject: null,
+    });
+  },
+  'delete-named-connection': async (store, org) => {
+    const { id, version } = (await openStore().list(org)).records.find((record) => record.name === 'Named')!;
+    await deleteConnection(store, org, { target: id, ifMatch: [version] });
+  },
+  'activate-connection': async (store, org) => {
+    await activateConnection(store, org, (await openStore().list(org)).records.find((record) => record.name === 'Named')!.id, null);
+  },
+};
+
+describe('every call a function makes is one its role allows (the route policy, evaluated as IAM does)', () => {
+  test('every route is exercised', () => {
+    expect(Object.keys(EXERCISES).sort()).toEqual(ROUTES.map((route) => route.functionName).sort());
   });
 
-  test('create and delete update the state item within its attributes', async () => {
-    const { client, sent } = recordingClient<DynamoDBClient>();
-    const store = new ConnectionStore(client, 'table');
-    await store.put(connection);
-    await store.delete('org-1', '000001764000000001#x');
-    expect(sent.map((command) => command.name)).toEqual(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'UpdateItemCommand']);
-    for (const update of sent.filter((command) => command.name === 'UpdateItemCommand'))
-      expect(STATE_UPDATE_ATTRIBUTES).toEqual(expect.arrayContaining(attributesOf(update)));
+  test.each(ROUTES.map((route) => [route.functionName, route] as const))('%s', async (_, route) => {
+    const org = newOrg();
+    await createConnection({ store: openStore(), cipher }, org, postgresBody());
+    await createNamedConnection({ store: openStore(), cipher }, org, { name: 'Named', ...postgresBody() }, null);
+    const { client, sent } = recordingDynamoDb();
+    await EXERCISES[route.functionName]!(new ConnectionStore(client, process.env.TABLE_NAME!), org);
+    const refused = decisions(route, sent).filter((decision) => !decision.allowed);
+    expect(refused).toEqual([]);
+    if (route.table !== 'none') expect(sent.length).toBeGreaterThan(0);
   });
 
-  test('the test admission counts within the rate-limit attributes', async () => {
-    const { client, sent } = recordingClient<DynamoDBClient>();
-    await new ConnectionStore(client, 'table').admitTest('org-1', { tests: 5, windowSeconds: 10 }, 0);
-    expect(sent.map((command) => command.name)).toEqual(['UpdateItemCommand']);
-    expect(TEST_LIMIT_ATTRIBUTES).toEqual(expect.arrayContaining(attributesOf(sent[0]!)));
+  test('a read of the sealed secret is refused to every function but the test function', async () => {
+    const org = newOrg();
+    await createConnection({ store: openStore(), cipher }, org, postgresBody());
+    const { client, sent } = recordingDynamoDb();
+    await new ConnectionStore(client, process.env.TABLE_NAME!).getWithSecret(org);
+    for (const route of ROUTES) {
+      const allowed = decisions(route, sent).every((decision) => decision.allowed);
+      expect({ function: route.functionName, allowed }).toEqual({ function: route.functionName, allowed: route.key === 'decrypt' });
+    }
   });
 });
 

@@ -46,10 +46,25 @@ const steps: Step[] = [
     operation: 'PutItem',
     okStatus: 201,
   },
-  { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
+  { endpoint: 'get', request: { method: 'GET' }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
   { endpoint: 'delete', request: { method: 'DELETE' }, proxy: () => dynamoDbProxy, operation: 'DeleteItem', okStatus: 204 },
-  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'BatchGetItem', okStatus: 200 },
+  { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => dynamoDbProxy, operation: 'GetItem', okStatus: 200 },
   { endpoint: 'test', request: { method: 'POST', path: TEST_PATH }, proxy: () => kmsProxy, operation: 'Decrypt', okStatus: 200 },
+  {
+    endpoint: 'patch',
+    request: { method: 'PATCH', body: { name: 'Faulty' } },
+    proxy: () => dynamoDbProxy,
+    operation: 'UpdateItem',
+    okStatus: 200,
+  },
+  {
+    endpoint: 'create named',
+    request: { method: 'POST', path: ROUTE.createNamed.path, body: { name: 'Faulty', ...postgresBody() } },
+    proxy: () => dynamoDbProxy,
+    operation: 'PutItem',
+    okStatus: 201,
+  },
+  { endpoint: 'list', request: { method: 'GET', path: ROUTE.list.path }, proxy: () => dynamoDbProxy, operation: 'Query', okStatus: 200 },
 ];
 
 describe.each(faults)('%s', (_, fault) => {
@@ -96,19 +111,27 @@ describe.each(faults)('%s', (_, fault) => {
   });
 });
 
-describe('when the state item cannot be written after the connection was', () => {
-  test.each([
-    ['create', { method: 'POST', body: postgresBody() } as const, 201],
-    ['delete', { method: 'DELETE' } as const, 204],
-  ])('%s still answers what happened; the missed record is logged', async (_, request, status) => {
+describe('when the state item cannot be written after the connection item was', () => {
+  test('create answers 503 and changes nothing: the state never listed the new item, which is removed', async () => {
+    const { org, id } = await orgWithConnection(handler);
+    dynamoDbProxy.inject('UpdateItem', { kind: 'server-error' }, ATTEMPTS);
+    const response = await handler.call({ org, method: 'POST', body: postgresBody() });
+    dynamoDbProxy.clear();
+    expect(response.status).toBe(503);
+    expect((await handler.call({ org, method: 'GET' })).body!.connection).toMatchObject({ id });
+    const listed = (await handler.call({ org, method: 'GET', path: ROUTE.list.path })).body!.connections as { id: string }[];
+    expect(listed.map((connection) => connection.id)).toEqual([id]);
+  });
+
+  test('delete answers 204 (the item is gone); the missed record is logged and the connection reads as deleted', async () => {
     const { org } = await orgWithConnection(handler);
     dynamoDbProxy.inject('UpdateItem', { kind: 'server-error' }, ATTEMPTS);
-    const response = await handler.call({ org, ...request });
+    const response = await handler.call({ org, method: 'DELETE' });
     dynamoDbProxy.clear();
-    expect(response.status).toBe(status);
-    expect(capturedLogLines().some((line) => line.includes('"event":"connection.write_not_recorded"') && line.includes(org))).toBe(true);
-    const read = await handler.call({ org, method: 'GET' });
-    expect(read.body!.connection === null).toBe(request.method === 'DELETE');
+    expect(response.status).toBe(204);
+    expect(capturedLogLines().some((line) => line.includes('"event":"connection.state_not_recorded"') && line.includes(org))).toBe(true);
+    expect((await handler.call({ org, method: 'GET' })).body).toMatchObject({ connection: null });
+    expect((await handler.call({ org, method: 'POST', path: TEST_PATH })).status).toBe(404);
   });
 });
 
@@ -128,7 +151,7 @@ describe('when KMS succeeded and the write failed', () => {
 describe('when the function is about to reach its Lambda timeout', () => {
   test('the caller gets a JSON 503 with Retry-After, not a bare gateway error', async () => {
     const { org } = await orgWithConnection(handler);
-    dynamoDbProxy.inject('BatchGetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
+    dynamoDbProxy.inject('GetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
     const fn = testApi().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
     const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
 

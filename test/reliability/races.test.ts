@@ -1,10 +1,11 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { EnvelopeCipher } from '../../lib/crypto/envelope.js';
 import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
-import { itemKey, toStoredConnection } from '../../lib/store/connection-item.js';
+import { openDefinition } from '../../lib/connections/sealing.js';
+import { STATE_SORT_KEY, toStoredConnection } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
+import { activeItemKey, rawItem } from '../helpers/stored-items.js';
 import { handlerTransportFor, type ApiResponse, type Transport } from '../helpers/transports.js';
 import { startProxiedApi, type ProxiedApi } from './support/proxied-api.js';
 import { scaled } from './support/scale.js';
@@ -35,7 +36,6 @@ const INVOCATION_BUDGET_MS = IN_FLIGHT * PER_REQUEST_BUDGET_MS;
 const STORM_BUDGET_MS = Math.ceil(REQUESTS / IN_FLIGHT) * INVOCATION_BUDGET_MS;
 let proxied: ProxiedApi;
 let handler: Transport;
-let rawDynamoDb: DynamoDBClient;
 let cipher: EnvelopeCipher;
 
 beforeAll(async () => {
@@ -44,11 +44,9 @@ beforeAll(async () => {
   const invoke = handlerTransportFor(proxied.testApi.functions, { timeoutSeconds: INVOCATION_BUDGET_MS / 1000 });
   const slot = concurrencyLimit(IN_FLIGHT);
   handler = { name: 'handler', call: (request) => slot(() => invoke.call(request)) };
-  rawDynamoDb = new DynamoDBClient({});
   cipher = new EnvelopeCipher(new KmsDataKeys(new KMSClient({}), process.env.KMS_KEY_ID!));
 });
 afterAll(async () => {
-  rawDynamoDb.destroy();
   await proxied.close();
 });
 
@@ -71,19 +69,38 @@ function concurrencyLimit(limit: number) {
 
 const bodyNumber = (n: number) => postgresBody({ dataset_id: `schema_${n}` }, { password: `race-password-${n}` });
 
-/** Reads the raw item and checks it is one whole version: ciphertext, id and fields from one create. */
+/** Reads the active connection's raw item and checks it is one whole version: secret, id and fields from one create. */
 async function snapshot(): Promise<{ id: string; schema: string; password: string } | null> {
-  const { Item } = await rawDynamoDb.send(
-    new GetItemCommand({ TableName: process.env.TABLE_NAME!, Key: itemKey(ORG), ConsistentRead: true }),
-  );
-  if (!Item) return null;
-  const stored = toStoredConnection(ORG, Item);
-  const sealed = JSON.parse((await cipher.open(stored.sealed, { organization_id: ORG, connection_id: stored.id })).toString()) as {
-    dataset_id: string;
-    credentials: { password: string };
+  const item = await rawItem(await activeItemKey(ORG));
+  if (!item) return null;
+  const stored = toStoredConnection(ORG, item);
+  // The secret opens only for the destination and connection it was sealed for.
+  const definition = (await openDefinition(cipher, stored)) as { dataset_id: string; credentials: { password: string } };
+  return { id: stored.id, schema: definition.dataset_id, password: definition.credentials.password };
+}
+
+type Call = { operation: string; status: number | string; requestBody: string };
+
+/** What a landed update of the state item set: attribute name -> value (placeholders resolved). */
+function stateAssignments(call: Call): Map<string, { S?: string; NULL?: boolean }> | undefined {
+  const request = JSON.parse(call.requestBody) as {
+    Key: { sk: { S: string } };
+    UpdateExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, { S?: string; NULL?: boolean }>;
   };
-  expect(sealed.dataset_id).toBe(stored.datasetId); // the sealed definition and the plain attributes agree
-  return { id: stored.id, schema: stored.datasetId!, password: sealed.credentials.password };
+  if (call.operation !== 'UpdateItem' || call.status !== 200 || request.Key.sk.S !== STATE_SORT_KEY) return undefined;
+  const set = /SET (.*?)(?: REMOVE |$)/.exec(request.UpdateExpression)?.[1] ?? '';
+  const assigned = new Map<string, { S?: string; NULL?: boolean }>();
+  for (const clause of set.split(', ')) {
+    const [path, value] = clause.split(' = ');
+    const name = path!
+      .split('.')
+      .map((part) => request.ExpressionAttributeNames[part])
+      .join('.');
+    assigned.set(name, request.ExpressionAttributeValues?.[value!] ?? {});
+  }
+  return assigned;
 }
 
 describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN_FLIGHT} in flight)`, () => {
@@ -129,25 +146,21 @@ describe(`${CREATES} concurrent creates mixed with gets, tests and deletes (${IN
         expect(connection.dataset_id).toBe(`schema_${createdBy.get(connection.id)}`);
       }
 
-      // Every 201 id was put, and landed unless a newer write had already replaced it (writes only move
-      // forward: an older stamp is refused). The final state is the write with the newest stamp.
-      type Write = { requestBody: string };
-      const body = (write: Write) =>
-        JSON.parse(write.requestBody) as {
-          Item?: { id: { S: string }; write_stamp: { S: string } };
-          ExpressionAttributeValues?: Record<string, { S?: string }>;
-        };
-      const stampOf = (write: Write) => body(write).Item?.write_stamp.S ?? body(write).ExpressionAttributeValues?.[':stamp']?.S ?? '';
+      // Every 201 id was put. Changes of the active connection only move forward (an older stamp is
+      // refused), so the final state is the change with the newest stamp: a create's id, or none.
       const puts = dynamoDbProxy.calls.filter((call) => call.operation === 'PutItem');
-      const putIds = new Set(puts.map((put) => body(put).Item!.id.S));
+      const putIds = new Set(puts.map((put) => (JSON.parse(put.requestBody) as { Item: { id: { S: string } } }).Item.id.S));
       expect([...createdBy.keys()].every((id) => putIds.has(id))).toBe(true);
-      const landed = dynamoDbProxy.calls.filter(
-        (call) => (call.operation === 'PutItem' || call.operation === 'DeleteItem') && call.status === 200,
+      const activeChanges = dynamoDbProxy.calls
+        .map((call) => stateAssignments(call))
+        .filter((assigned) => assigned?.has('active_connection_id') && assigned.has('write_stamp'));
+      const newest = activeChanges.reduce((latest, change) =>
+        change!.get('write_stamp')!.S! > latest!.get('write_stamp')!.S! ? change : latest,
       );
-      const newest = landed.reduce((latest, write) => (stampOf(write) > stampOf(latest) ? write : latest));
       const final = await handler.call({ org: ORG, method: 'GET' });
-      if (newest.operation === 'DeleteItem') expect(final.body!.connection).toBeNull();
-      else expect(final.body!.connection).toMatchObject({ id: body(newest).Item!.id.S });
+      const activeId = newest!.get('active_connection_id')!.S;
+      if (activeId === undefined) expect(final.body!.connection).toBeNull();
+      else expect(final.body!.connection).toMatchObject({ id: activeId });
     },
     STORM_BUDGET_MS + 30_000,
   );

@@ -1,0 +1,14 @@
+import { composeEndpoint, connectionStore } from '../lib/composition.js';
+import { loadConfig } from '../lib/config.js';
+import { activateConnection } from '../lib/connections/activate.js';
+import { httpEndpoint } from '../lib/http/endpoint.js';
+import { connectionIdOf } from '../lib/http/path-parameters.js';
+import { ROUTE } from '../lib/routes.js';
+
+const config = loadConfig(process.env);
+const store = connectionStore(config);
+
+export const handler = httpEndpoint(ROUTE.activate, composeEndpoint(config), async (request) => ({
+  statusCode: 200,
+  body: { connection: await activateConnection(store, request.organizationId, connectionIdOf(request), request.subject) },
+}));
