@@ -19,7 +19,7 @@ export function composeEndpoint(config: ServiceConfig): EndpointSettings {
 }
 
 export function connectionStore(config: ServiceConfig): ConnectionStore {
-  return new ConnectionStore(dynamoDbClient(config.aws), config.tableName);
+  return new ConnectionStore(dynamoDbClient(config.aws), config.tableName, { maxConnections: config.maxConnections });
 }
 
 export function credentialCipher(config: ServiceConfig): EnvelopeCipher {

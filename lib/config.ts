@@ -31,6 +31,8 @@ export interface ServiceConfig {
   probe: ProbeLimits;
   /** Connection tests per organization and window; none when the rate is 0. */
   testLimit: TestLimit | undefined;
+  /** Connections an organization may keep (named and not). */
+  maxConnections: number;
   /** Names this deployment in the external ids it presents to customers' AWS roles (lib/aws/external-id.ts). */
   deploymentId: string;
   /** The role the service's tests run as: what a customer's role trusts. Unknown on one machine. */
@@ -45,6 +47,7 @@ export const DEFAULTS = {
   /** 30 tests a minute in bursts of 5: 5 tests per 10 s window. */
   testRatePerMinute: 30,
   testBurst: 5,
+  maxConnections: 200,
   /** The stack sets its name; one machine is `local`. */
   deploymentId: 'local',
 } as const;
@@ -88,6 +91,7 @@ export function loadConfig(env: Environment): ServiceConfig {
       ...optionalEntry('bigqueryApiEndpoint', read.optional('WAREHOUSE_BIGQUERY_API_ENDPOINT')),
     },
     testLimit: testRatePerMinute === 0 ? undefined : { tests: testBurst, windowSeconds: Math.ceil((testBurst * 60) / testRatePerMinute) },
+    maxConnections: read.integer('WAREHOUSE_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000),
     deploymentId: read.optional('DEPLOYMENT_ID') ?? DEFAULTS.deploymentId,
     probeRoleArn: read.optional('PROBE_ROLE_ARN'),
   };

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { isTransientAwsFailure } from '../aws/failures.js';
+import { DEFAULTS } from '../config.js';
 import type { ConnectionRepository, ConnectionTarget, RecordChanges } from '../connections/ports.js';
 import {
   ConnectionLimitError,
@@ -74,7 +75,6 @@ export interface StoreOptions {
   maxConnections: number;
 }
 
-export const DEFAULT_MAX_CONNECTIONS = 200;
 /** A name reservation older than this whose holder does not carry the name was left by a failed rename. */
 const STALE_RESERVATION_MS = 60_000;
 /** Conditional writes retried after another writer changed the state first. */
@@ -97,7 +97,7 @@ export class ConnectionStore implements ConnectionRepository {
     private readonly tableName: string,
     options: Partial<StoreOptions> = {},
   ) {
-    this.options = { maxConnections: DEFAULT_MAX_CONNECTIONS, ...options };
+    this.options = { maxConnections: DEFAULTS.maxConnections, ...options };
   }
 
   // Reads

@@ -84,6 +84,16 @@ describe('GCM binds the context itself, whatever the key service does', () => {
     expect(JSON.parse(additionalData(2, context, STAMP).toString())).toEqual(['warehouse-connections', 2, 'org-a', 'c-1', STAMP]);
   });
 
+  test('format 3 binds the destination: it opens only with the digest it was sealed for, and never without one', async () => {
+    const blind = new EnvelopeCipher(contextBlindKeys());
+    const sealed = await blind.seal(Buffer.from('secret'), context, STAMP, 'digest-of-db.example.com');
+    expect(sealed.formatVersion).toBe(3);
+    expect((await blind.open(sealed, context, 'digest-of-db.example.com')).toString()).toBe('secret');
+    await expect(blind.open(sealed, context, 'digest-of-attacker.example.net')).rejects.toBeInstanceOf(SealedSecretCorruptError);
+    await expect(blind.open(sealed, context)).rejects.toBeInstanceOf(SealedSecretCorruptError);
+    expect(JSON.parse(additionalData(3, context, STAMP, 'd').toString())).toEqual(['warehouse-connections', 3, 'org-a', 'c-1', STAMP, 'd']);
+  });
+
   test('format 1 secrets (before write stamps) still open', async () => {
     const keys = contextBlindKeys();
     const key = Buffer.from(await keys.decryptDataKey(Buffer.alloc(0), context));
