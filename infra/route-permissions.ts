@@ -97,18 +97,20 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
     });
   const updateOnly = (attributes: readonly string[]) =>
     allow('UpdateItem', { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] } });
-  // Every writer may start the organization's state (ConnectionStore.collection) and read it.
-  const stateWrites = [allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES)), updateOnly(EDIT_UPDATE_ATTRIBUTES)];
+  // Every writer reads the state and may start it (ConnectionStore.collection); only an edit updates
+  // a connection's item in place, the others change the state alone.
+  const readRecords = allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES));
+  const updateState = updateOnly(STATE_UPDATE_ATTRIBUTES);
   switch (access) {
     case 'write':
     case 'create-named':
-      return [...stateWrites, allow('PutItem'), allow('DeleteItem')];
+      return [readRecords, updateState, allow('PutItem'), allow('DeleteItem')];
     case 'update':
-      return stateWrites;
+      return [readRecords, updateOnly(EDIT_UPDATE_ATTRIBUTES)];
     case 'delete':
-      return [...stateWrites, allow('DeleteItem')];
+      return [readRecords, updateState, allow('DeleteItem')];
     case 'activate':
-      return stateWrites;
+      return [readRecords, updateState];
     case 'read':
       return [allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES))];
     case 'list':

@@ -29,53 +29,80 @@ const CONTEXT_CONDITION = {
 };
 
 const attributesOnly = (attributes: string[]) => ({ 'ForAllValues:StringEquals': { 'dynamodb:Attributes': attributes } });
-const STATE_UPDATE = attributesOnly(['pk', 'sk', 'active_connection_id', 'write_stamp']);
+const projectedTo = (attributes: string[]) => ({
+  ...attributesOnly(attributes),
+  StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+});
+
+const KEYS = ['pk', 'sk'];
+const STATE = ['active_connection_id', 'write_stamp', 'live', 'names', 'legacy_id', 'cursor_key'];
+const STATUS = ['status', 'last_tested_at', 'latency_ms', 'last_stages'];
+/** What a list shows: no credentials of any kind, no sealed secret. */
+const LISTED = ['id', 'name', 'provider', 'project_id', 'dataset_id', 'settings', 'created_at', 'updated_at', 'version'];
+const STAMPS = ['write_stamp', 'sealed_stamp', 'format_version'];
+const SEALED = ['key_id', 'encrypted_data_key', 'iv', 'auth_tag', 'ciphertext'];
+/** A reader's view: the state without the cursor key, a connection without its sealed secret. */
+const RECORD_READ = [
+  ...KEYS,
+  ...LISTED,
+  ...STAMPS,
+  ...STATUS,
+  'credentials',
+  'stored_secrets',
+  'active_connection_id',
+  'live',
+  'names',
+  'legacy_id',
+];
+const LIST_READ = [...KEYS, ...LISTED, ...STAMPS, ...STATUS, 'active_connection_id', 'live', 'names', 'legacy_id', 'cursor_key'];
+const STATE_UPDATE = attributesOnly([...KEYS, ...STATE]);
+/** An edit: the connection's plain attributes, stamps and seal (conditioned on id and version), and the state. */
+const EDIT_UPDATE = [
+  ...KEYS,
+  'id',
+  'name',
+  'project_id',
+  'dataset_id',
+  'settings',
+  'credentials',
+  'stored_secrets',
+  'updated_at',
+  'version',
+  'write_stamp',
+  'sealed_stamp',
+  'format_version',
+  ...SEALED,
+  ...STATUS,
+  'active_connection_id',
+  'live',
+  'names',
+  'legacy_id',
+  'cursor_key',
+];
+
+const readRecords: Statement = { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table, Condition: projectedTo(RECORD_READ) };
+const updateState: Statement = { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE };
+const putAndDelete: Statement = { Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: table };
+const generateDataKey: Statement = { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: CONTEXT_CONDITION };
+const editItems: Statement = { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(EDIT_UPDATE) };
 
 const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
-  'create-connection': [
-    { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: table },
-    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE },
-    { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: CONTEXT_CONDITION },
+  'create-connection': [readRecords, updateState, putAndDelete, generateDataKey],
+  'create-named-connection': [readRecords, updateState, putAndDelete, generateDataKey],
+  'get-connection': [readRecords],
+  'get-named-connection': [readRecords],
+  'list-connections': [
+    { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: table, Condition: projectedTo(LIST_READ) },
   ],
-  'get-connection': [
-    {
-      Effect: 'Allow',
-      Action: 'dynamodb:BatchGetItem',
-      Resource: table,
-      Condition: {
-        ...attributesOnly([
-          'pk',
-          'sk',
-          'id',
-          'provider',
-          'project_id',
-          'dataset_id',
-          'settings',
-          'created_at',
-          'status',
-          'last_tested_at',
-          'latency_ms',
-          'last_stages',
-          'write_stamp',
-          'active_connection_id',
-        ]),
-        StringEqualsIfExists: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
-      },
-    },
-  ],
-  'delete-connection': [
-    { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table },
-    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE },
-  ],
+  'patch-connection': [readRecords, editItems, generateDataKey],
+  'patch-named-connection': [readRecords, editItems, generateDataKey],
+  'delete-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
+  'delete-named-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
+  'activate-connection': [readRecords, updateState],
   'test-connection': [
-    { Effect: 'Allow', Action: 'dynamodb:BatchGetItem', Resource: table },
-    {
-      Effect: 'Allow',
-      Action: 'dynamodb:UpdateItem',
-      Resource: table,
-      Condition: attributesOnly(['pk', 'sk', 'id', 'status', 'last_tested_at', 'latency_ms', 'last_stages']),
-    },
-    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(['pk', 'sk', 'tests', 'expires_at']) },
+    { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly([...KEYS, 'id', 'version', ...STATUS]) },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly([...KEYS, 'tests', 'expires_at']) },
     { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: CONTEXT_CONDITION },
     {
       Effect: 'Allow',

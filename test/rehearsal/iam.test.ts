@@ -1,10 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROUTES } from '../../lib/routes.js';
+import { randomUUID } from 'node:crypto';
+import { addressesOf, ROUTE, ROUTES, routeKey } from '../../lib/routes.js';
 import { functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
 import { startRehearsal, type Rehearsal } from '../../local/rehearsal/rehearsal.js';
 import { postgresBody } from '../helpers/bodies.js';
@@ -80,15 +88,26 @@ describe('KMS: the roles and the key policy', () => {
     expect(message).toContain('kms:GenerateDataKey');
   });
 
-  test.each(['get-connection', 'create-connection', 'delete-connection'])('the %s role may not decrypt', async (functionName) => {
-    const { CiphertextBlob } = await kmsAs('create-connection').send(
-      new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }),
-    );
-    const message = await denial(
-      kmsAs(functionName).send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: CONTEXT })),
-    );
-    expect(message).toContain('kms:Decrypt');
+  test('exactly one function may decrypt: the test function, which serves both test routes', () => {
+    expect(ROUTES.filter((route) => route.key === 'decrypt').map((route) => route.functionName)).toEqual(['test-connection']);
+    expect(addressesOf(ROUTE.test).map(routeKey)).toEqual([
+      'POST /api/v2/warehouse/connections/test',
+      'POST /api/v2/warehouse/connections/named/{connection_id}/test',
+    ]);
   });
+
+  test.each(ROUTES.filter((route) => route.functionName !== 'test-connection').map((route) => route.functionName))(
+    'the %s role may not decrypt',
+    async (functionName) => {
+      const { CiphertextBlob } = await kmsAs('create-connection').send(
+        new GenerateDataKeyCommand({ KeyId: keyArn(), KeySpec: 'AES_256', EncryptionContext: CONTEXT }),
+      );
+      const message = await denial(
+        kmsAs(functionName).send(new DecryptCommand({ KeyId: keyArn(), CiphertextBlob, EncryptionContext: CONTEXT })),
+      );
+      expect(message).toContain('kms:Decrypt');
+    },
+  );
 
   test('the test function decrypts with the context, and not without it', async () => {
     const { CiphertextBlob, Plaintext } = await kmsAs('create-connection').send(
@@ -105,7 +124,7 @@ describe('KMS: the roles and the key policy', () => {
 });
 
 describe('DynamoDB: attribute-level grants', () => {
-  const key = { pk: { S: 'ORG#org-iam' }, sk: { S: 'CONNECTION#ACTIVE' } };
+  const key = { pk: { S: 'ORG#org-iam' }, sk: { S: `CONNECTION#${randomUUID()}` } };
 
   test('the test function may not touch the sealed secret in its status update', async () => {
     const message = await denial(
@@ -122,20 +141,39 @@ describe('DynamoDB: attribute-level grants', () => {
     expect(message).toContain('dynamodb:UpdateItem');
   });
 
-  test('the get function reads the summary attributes only, never the whole item', async () => {
-    const get = dynamoDbAs('get-connection');
-    const read = (projection: Record<string, unknown>) =>
-      new BatchGetItemCommand({ RequestItems: { [tableName()]: { Keys: [key], ...projection } } });
-    await get.send(read({ ProjectionExpression: '#i, #p', ExpressionAttributeNames: { '#i': 'id', '#p': 'provider' } }));
-    expect(await denial(get.send(read({})))).toContain('dynamodb:BatchGetItem');
-    await denial(get.send(read({ ProjectionExpression: 'ciphertext' })));
-    await denial(get.send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'id' })));
+  const read = (projection: Record<string, unknown>) => new GetItemCommand({ TableName: tableName(), Key: key, ...projection });
+
+  test.each(ROUTES.filter((route) => route.key !== 'decrypt' && route.table !== 'none').map((route) => route.functionName))(
+    'the %s role reads plain attributes only, never the whole item or the sealed secret',
+    async (functionName) => {
+      const client = dynamoDbAs(functionName);
+      await client.send(read({ ProjectionExpression: '#i, #p', ExpressionAttributeNames: { '#i': 'id', '#p': 'provider' } }));
+      expect(await denial(client.send(read({})))).toContain('dynamodb:GetItem');
+      await denial(client.send(read({ ProjectionExpression: 'ciphertext' })));
+      await denial(client.send(read({ ProjectionExpression: 'encrypted_data_key' })));
+    },
+  );
+
+  test('the list function reads no credentials of any kind', async () => {
+    await denial(dynamoDbAs('list-connections').send(read({ ProjectionExpression: 'credentials' })));
+    await denial(
+      dynamoDbAs('list-connections').send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'ORG#org-iam' } },
+        }),
+      ),
+    );
   });
 
-  test('the delete function may not read', async () => {
-    await denial(
-      dynamoDbAs('delete-connection').send(new GetItemCommand({ TableName: tableName(), Key: key, ProjectionExpression: 'id' })),
-    );
+  test('no function but the writers may put or delete items, and readers may not write', async () => {
+    for (const functionName of ['get-connection', 'get-named-connection', 'list-connections', 'test-connection']) {
+      await denial(dynamoDbAs(functionName).send(new DeleteItemCommand({ TableName: tableName(), Key: key })));
+    }
+    for (const functionName of ['patch-connection', 'activate-connection', 'delete-connection', 'test-connection']) {
+      await denial(dynamoDbAs(functionName).send(new PutItemCommand({ TableName: tableName(), Item: { ...key, id: { S: 'x' } } })));
+    }
   });
 });
 
@@ -157,7 +195,11 @@ describe('a template missing a needed permission', () => {
     const policies = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::Policy');
     for (const policy of policies) {
       const document = policy.Properties.PolicyDocument!;
-      document.Statement = document.Statement.filter((statement) => statement.Action !== 'dynamodb:PutItem');
+      // CDK merges statements that differ only in their actions: take PutItem out of each list.
+      document.Statement = document.Statement.flatMap((statement) => {
+        const actions = ([] as unknown[]).concat(statement.Action).filter((action) => action !== 'dynamodb:PutItem');
+        return actions.length === 0 ? [] : [{ ...statement, Action: actions.length === 1 ? actions[0] : actions }];
+      });
     }
     writeFileSync(join(dir, templateFile), JSON.stringify(template));
 

@@ -17,6 +17,7 @@ describe('configuration', () => {
       aws: { requestTimeoutMs: 2_000, connectTimeoutMs: 1_000, maxAttempts: 3 },
       probe: { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000, allowedCidrs: [] },
       testLimit: { tests: 5, windowSeconds: 10 },
+      maxConnections: 200,
       deploymentId: 'local',
     });
     expect(DEFAULTS.probe).toEqual({ connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 });
@@ -45,6 +46,7 @@ describe('configuration', () => {
       WAREHOUSE_BIGQUERY_API_ENDPOINT: 'http://127.0.0.1:2',
       WAREHOUSE_TEST_RATE_PER_MINUTE: '6',
       WAREHOUSE_TEST_BURST: '3',
+      WAREHOUSE_MAX_CONNECTIONS: '20',
     });
     expect(config).toMatchObject({
       orgClaim: 'custom:org_id',
@@ -59,6 +61,7 @@ describe('configuration', () => {
         bigqueryApiEndpoint: 'http://127.0.0.1:2',
       },
       testLimit: { tests: 3, windowSeconds: 30 },
+      maxConnections: 20,
     });
     expect(loadConfig({ ...REQUIRED, WAREHOUSE_TEST_RATE_PER_MINUTE: '0' }).testLimit).toBeUndefined();
   });
@@ -70,6 +73,7 @@ describe('configuration', () => {
     ['LOG_LEVEL', 'verbose'],
     ['WAREHOUSE_ALLOWED_CIDRS', '10.0.0.0/33'],
     ['WAREHOUSE_TEST_BURST', '0'],
+    ['WAREHOUSE_MAX_CONNECTIONS', '0'],
   ])('%s=%s is refused, naming the variable', (variable, value) => {
     expect(() => loadConfig({ ...REQUIRED, [variable]: value })).toThrow(InvalidConfigurationError);
     expect(() => loadConfig({ ...REQUIRED, [variable]: value })).toThrow(variable);
