@@ -9,6 +9,8 @@ import { remoteTransports } from '../helpers/deployed-transports.js';
 import type { Transport } from '../helpers/transports.js';
 import { startWarehouseStandIns, type WarehouseStandIns } from '../helpers/warehouse-stand-ins.js';
 import { synthesizedAssembly } from '../setup/synthesized-assembly.js';
+import { testPostgresAddress } from '../setup/test-postgres-fixture.js';
+import { startForwarder, type Forwarder } from '../fakes/tcp-forwarder.js';
 
 /**
  * The deployment rehearsal (`npm run rehearse`): the shared end-to-end scenarios against the stack
@@ -18,10 +20,11 @@ import { synthesizedAssembly } from '../setup/synthesized-assembly.js';
  */
 let rehearsal: Rehearsal;
 let standIns: WarehouseStandIns;
+let forwarder: Forwarder;
 let remote: { transports: Transport[]; close(): void };
 
 beforeAll(async () => {
-  standIns = await startWarehouseStandIns();
+  [standIns, forwarder] = await Promise.all([startWarehouseStandIns(), startForwarder('127.0.0.1', testPostgresAddress())]);
   rehearsal = await startRehearsal({ assemblyDir: await synthesizedAssembly(), environment: standIns.environment });
   const { outputs } = rehearsal;
   remote = remoteTransports({
@@ -42,6 +45,7 @@ afterAll(async () => {
   if (rehearsal) console.log(`Deployment rehearsal\n${formatReport(rehearsal.report())}`);
   await rehearsal?.close();
   await standIns?.close();
+  await forwarder?.close();
 });
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
@@ -92,6 +96,7 @@ connectionScenarios({
   transports: () => remote.transports,
   organizations: async () => [newOrg(), newOrg()],
   postgres: () => ({ body: postgresBody(), verdict: { success: true, code: 'ok' } }),
+  secondPostgresAddress: () => ({ host: '127.0.0.1', port: forwarder.port, arrivals: () => forwarder.arrivals.length }),
   standIns: () => [
     { provider: 'snowflake', body: snowflakeBody(), verdict: { success: true, code: 'ok' } },
     { provider: 'bigquery', body: bigqueryBody(), verdict: { success: true, code: 'ok' } },
