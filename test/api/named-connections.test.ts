@@ -13,6 +13,7 @@ import { startBlackholeServer } from '../fakes/blackhole-server.js';
 import type { LoopbackServer } from '../fakes/loopback-server.js';
 import { bigqueryBody, postgresBody, SEED_BODIES, snowflakeBody } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
+import { redshiftIamBody } from '../helpers/redshift-iam.js';
 import { putRawItem, rawConnectionItem } from '../helpers/stored-items.js';
 import { useTestApi, type ApiResponse } from '../helpers/transports.js';
 
@@ -217,6 +218,26 @@ describe('edits', () => {
     const moved = await patch(org, id, { credentials: { client_email: 'other@acme-analytics-123.iam.gserviceaccount.com' } });
     expect(outcome(moved)).toEqual({ status: 400, code: 'secret_required', field: 'credentials.private_key' });
     expect(edited.rawBody).not.toMatch(/BEGIN PRIVATE KEY/);
+  });
+});
+
+describe('a connection with no secret (Redshift with an IAM role)', () => {
+  const world = {
+    names: { cluster: 'analytics', workgroup: 'reporting', dbUser: 'looker_ro', roleName: 'reader' },
+    roleArn: () => 'arn:aws:iam::123456789012:role/reader',
+  };
+
+  test('a new role changes without a secret to give, and its empty seal is bound to the new destination', async () => {
+    const org = newOrg();
+    const { id } = await createNamed(org, 'Redshift', redshiftIamBody(world, 'provisioned'));
+    const sealed = await sealedBytes(org, id);
+    const moved = await patch(org, id, { credentials: { role_arn: 'arn:aws:iam::123456789012:role/other-reader' } });
+    expect(moved.status).toBe(200);
+    expect(moved.body!.connection).toMatchObject({
+      stored_secrets: [],
+      credentials: { role_arn: 'arn:aws:iam::123456789012:role/other-reader' },
+    });
+    expect(await sealedBytes(org, id)).not.toEqual(sealed);
   });
 });
 
