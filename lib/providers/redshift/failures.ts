@@ -1,8 +1,9 @@
 import type { ProviderDefinition } from '../../schema/connection.js';
+import { awsErrorFacts, classifyCommonAwsFailure, isAccessDenied, unclassifiedAwsFailure } from '../aws/failures.js';
+import { accountOf, partitionOf } from '../aws/fields.js';
 import type { OwnCodes } from '../pg-wire/failures.js';
-import { classifyTransport, type Endpoint } from '../transport-failures.js';
-import { ProbeFailure, seconds, type FailureCode, type ProbeLimits } from '../verdict.js';
-import { partitionOf } from './schema.js';
+import type { Endpoint } from '../transport-failures.js';
+import { ProbeFailure, type FailureCode, type ProbeLimits } from '../verdict.js';
 
 export type RedshiftDefinition = ProviderDefinition<'redshift'>;
 
@@ -48,26 +49,6 @@ export function redshiftCodes(definition: RedshiftDefinition): OwnCodes {
 /** The AWS calls of IAM auth. */
 export type AwsCall = 'assume_role' | 'cluster_credentials' | 'serverless_credentials';
 
-interface AwsError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const SERVICE_CREDENTIALS_REFUSED = new Set([
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'ExpiredToken',
-  'ExpiredTokenException',
-  'UnrecognizedClientException',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'InvalidSignatureException',
-  'CredentialsProviderError',
-]);
-const BUSY = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalServerException']);
-
 export interface AwsFailureContext {
   target: IamTarget;
   database: string;
@@ -81,40 +62,17 @@ export interface AwsFailureContext {
  * SDK's message (which may quote ARNs and policies) is never passed on, only matched by its code.
  */
 export function classifyAwsFailure(error: unknown, call: AwsCall, context: AwsFailureContext): ProbeFailure {
-  if (error instanceof ProbeFailure) return error;
-  const awsError = (typeof error === 'object' && error !== null ? error : {}) as AwsError;
-  const code = awsError.code ?? errnoInText(awsError.message) ?? awsError.name ?? '';
-  const status = awsError.$metadata?.httpStatusCode;
   const { target, endpoint } = context;
+  const common = classifyCommonAwsFailure(error, call === 'assume_role' ? 'assume_role' : 'as_role', {
+    ...context,
+    roleArn: target.roleArn,
+  });
+  if (common) return common;
+  const facts = awsErrorFacts(error);
+  const { code, status } = facts;
   const fail = (failure: FailureCode, message: string, hint?: string) =>
     new ProbeFailure(failure, message, { cause: error, ...(hint === undefined ? {} : { hint }) });
-
-  const transport = classifyTransport(code, endpoint, context.limits.connectTimeoutMs, error);
-  if (transport) return transport;
-  if (code === 'TimeoutError' || code === 'RequestTimeout') {
-    return fail('timeout', `No answer from ${endpoint.where} (${endpoint.service}) within ${seconds(context.limits.connectTimeoutMs)}.`);
-  }
-  if (SERVICE_CREDENTIALS_REFUSED.has(code)) {
-    return fail(
-      'warehouse_error',
-      call === 'assume_role'
-        ? `${endpoint.service} refused the service's own AWS credentials: the operator must check the test function's role.`
-        : `${endpoint.service} refused the credentials of the assumed role '${target.roleArn}'.`,
-    );
-  }
-  if (BUSY.has(code) || status === 429 || (status !== undefined && status >= 500)) {
-    return fail('warehouse_unavailable', `${endpoint.service} is busy or unavailable right now; test again in a moment.`);
-  }
-  const denied = code === 'AccessDenied' || code === 'AccessDeniedException' || status === 403;
-  if (call === 'assume_role' && denied) {
-    return fail(
-      'permission_denied',
-      `The service may not assume role '${target.roleArn}': check that the role exists, that its trust policy names the service's ` +
-        "principal, and that the policy's sts:ExternalId condition holds your organization's external id.",
-      `In the trust policy of ${target.roleArn}, allow sts:AssumeRole for the service's principal with the condition ` +
-        `{"StringEquals": {"sts:ExternalId": "${context.externalId}"}}.`,
-    );
-  }
+  const denied = isAccessDenied(facts);
   if (target.kind === 'provisioned' && call === 'cluster_credentials') {
     if (denied) {
       return fail(
@@ -154,17 +112,7 @@ export function classifyAwsFailure(error: unknown, call: AwsCall, context: AwsFa
       );
     }
   }
-  // An AWS error code is an identifier; anything else (a message, a stack) is not repeated.
-  const named = /^[A-Za-z]{1,64}$/.test(code) ? ` (${code})` : '';
-  return fail('warehouse_error', `${endpoint.service} refused the request${named}.`);
-}
-
-/**
- * The errno code in an error's text, for a socket error the SDK's retry layer wrapped: it keeps only
- * the text of an error that is not an `Error` of its own realm (as in a VM context). Only matched.
- */
-function errnoInText(message: string | undefined): string | undefined {
-  return /\b(E[A-Z]{4,}|ERR_[A-Z_]+)\b/.exec(message ?? '')?.[1];
+  return unclassifiedAwsFailure(error, endpoint);
 }
 
 function clusterCredentialsHint(target: Extract<IamTarget, { kind: 'provisioned' }>, database: string): string {
@@ -174,9 +122,4 @@ function clusterCredentialsHint(target: Extract<IamTarget, { kind: 'provisioned'
     `Allow ${actions} on ${arn}:dbuser:${target.cluster}/${target.dbUser} and ${arn}:dbname:${target.cluster}/${database} ` +
     `in a policy of role ${target.roleArn}.`
   );
-}
-
-/** The account id of a role ARN (the schema checked its form). */
-function accountOf(roleArn: string): string {
-  return roleArn.split(':')[4] ?? '';
 }

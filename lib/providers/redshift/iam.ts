@@ -1,9 +1,17 @@
 import { GetClusterCredentialsCommand, RedshiftClient } from '@aws-sdk/client-redshift';
 import { GetCredentialsCommand, RedshiftServerlessClient } from '@aws-sdk/client-redshift-serverless';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { bounded } from '../bounded.js';
+import {
+  assumeCustomerRole,
+  awsEndpoint,
+  boundedCall,
+  clientConfig,
+  DURATION_SECONDS,
+  externalIdOf,
+  type AwsEndpoint,
+  type RoleCredentials,
+} from '../aws/role-session.js';
 import type { Endpoint } from '../transport-failures.js';
-import { ProbeFailure, seconds, type ProbeLimits, type StageClock } from '../verdict.js';
+import { ProbeFailure, type ProbeLimits, type StageClock } from '../verdict.js';
 import {
   classifyAwsFailure,
   iamTargetOf,
@@ -12,14 +20,14 @@ import {
   type IamTarget,
   type RedshiftDefinition,
 } from './failures.js';
-import { partitionOf } from './schema.js';
 
 /**
  * IAM auth, loaded only for connections that use it (the AWS clients stay out of a password test):
- * the service assumes the customer's role with STS, presenting the organization's external id, then
- * asks Redshift (GetClusterCredentials) or Redshift Serverless (GetCredentials) for a temporary
- * database password with the role's credentials. Each call is one attempt, bounded by the connect
- * timeout and the test's deadline; every client is closed after its call.
+ * the service assumes the customer's role with STS, presenting the organization's external id
+ * (lib/providers/aws/role-session.ts), then asks Redshift (GetClusterCredentials) or Redshift
+ * Serverless (GetCredentials) for a temporary database password with the role's credentials. Each
+ * call is one attempt, bounded by the connect timeout and the test's deadline; every client is
+ * closed after its call.
  */
 
 /** A database login the temporary credentials allow, and who a missing grant should go to. */
@@ -30,17 +38,6 @@ export interface TemporaryLogin {
   grantee: string;
 }
 
-/** The shortest lifetime AWS allows (15 minutes): a test needs seconds. */
-const DURATION_SECONDS = 900;
-/** Names the service's sessions in the customer's CloudTrail. */
-const ROLE_SESSION_NAME = 'warehouse-connections-test';
-
-interface RoleCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
-
 export async function temporaryLogin(
   definition: RedshiftDefinition,
   limits: ProbeLimits,
@@ -48,15 +45,16 @@ export async function temporaryLogin(
   stages: StageClock,
 ): Promise<TemporaryLogin> {
   const target = iamTargetOf(definition.credentials);
-  // Set by the test use case from the verified organization; a probe without one must not call AWS.
-  const externalId = limits.externalId;
-  if (externalId === undefined) throw new Error('IAM auth needs the external id of the organization');
+  const externalId = externalIdOf(limits);
   const database = definition.credentials.database;
   const context = (endpoint: Endpoint): AwsFailureContext => ({ target, database, externalId, limits, endpoint });
 
   stages.begin('assume_role');
-  const sts = awsEndpoint('sts', 'AWS STS', target.region, limits.awsEndpoints?.sts);
-  const role = await step('assume_role', context(sts), signal, () => assumeRole(target, externalId, limits, sts, signal));
+  const role = await assumeCustomerRole(
+    { roleArn: target.roleArn, region: target.region, actions: sessionActions(target) },
+    limits,
+    signal,
+  );
 
   stages.begin('credentials');
   if (target.kind === 'provisioned') {
@@ -73,45 +71,10 @@ export async function temporaryLogin(
 
 /** One AWS call: at most the connect timeout, never past the deadline, its failure classified. */
 async function step<T>(call: AwsCall, context: AwsFailureContext, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  const { endpoint, limits } = context;
   try {
-    return await bounded(work(), {
-      ms: limits.connectTimeoutMs,
-      signal,
-      onTimeout: () =>
-        new ProbeFailure('timeout', `No answer from ${endpoint.where} (${endpoint.service}) within ${seconds(limits.connectTimeoutMs)}.`),
-    });
+    return await boundedCall(work(), context.endpoint, context.limits, signal);
   } catch (error) {
     throw classifyAwsFailure(error, call, context);
-  }
-}
-
-async function assumeRole(
-  target: IamTarget,
-  externalId: string,
-  limits: ProbeLimits,
-  endpoint: AwsEndpoint,
-  signal: AbortSignal,
-): Promise<RoleCredentials> {
-  const client = new STSClient(clientConfig(target.region, endpoint, limits, limits.awsCredentials));
-  try {
-    const { Credentials: credentials } = await client.send(
-      new AssumeRoleCommand({
-        RoleArn: target.roleArn,
-        RoleSessionName: ROLE_SESSION_NAME,
-        ExternalId: externalId,
-        DurationSeconds: DURATION_SECONDS,
-        // A session policy: whatever else the role may do, this session can only fetch the database password.
-        Policy: sessionPolicy(target),
-      }),
-      { abortSignal: signal },
-    );
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
-      throw new ProbeFailure('warehouse_error', `AWS STS returned no credentials for role '${target.roleArn}'.`);
-    }
-    return { accessKeyId: credentials.AccessKeyId, secretAccessKey: credentials.SecretAccessKey, sessionToken: credentials.SessionToken };
-  } finally {
-    client.destroy();
   }
 }
 
@@ -168,37 +131,9 @@ async function serverlessCredentials(
   }
 }
 
-function sessionPolicy(target: IamTarget): string {
-  const actions =
-    target.kind === 'serverless'
-      ? ['redshift-serverless:GetCredentials']
-      : ['redshift:GetClusterCredentials', ...(target.autoCreate ? ['redshift:CreateClusterUser'] : [])];
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
-}
-
-type AwsEndpoint = Endpoint & { url: string | undefined };
-
-/** AWS's regional endpoint of a service, or the override the tests set (limits.awsEndpoints). */
-function awsEndpoint(prefix: string, service: string, region: string, override: string | undefined): AwsEndpoint {
-  if (override !== undefined) {
-    const url = new URL(override);
-    return { service, host: url.hostname, where: url.host, url: override };
-  }
-  const host = `${prefix}.${region}.amazonaws.com${partitionOf(region) === 'aws-cn' ? '.cn' : ''}`;
-  return { service, host, where: `${host}:443`, url: undefined };
-}
-
-function clientConfig(region: string, endpoint: AwsEndpoint, limits: ProbeLimits, credentials: ProbeLimits['awsCredentials']) {
-  return {
-    region,
-    ...(endpoint.url === undefined ? {} : { endpoint: endpoint.url }),
-    ...(credentials === undefined ? {} : { credentials }),
-    maxAttempts: 1,
-    requestHandler: {
-      connectionTimeout: limits.connectTimeoutMs,
-      requestTimeout: limits.connectTimeoutMs,
-      // Without this the SDK only warns when requestTimeout passes and keeps waiting.
-      throwOnRequestTimeout: true,
-    },
-  };
+/** The one call the session makes after AssumeRole. */
+function sessionActions(target: IamTarget): string[] {
+  return target.kind === 'serverless'
+    ? ['redshift-serverless:GetCredentials']
+    : ['redshift:GetClusterCredentials', ...(target.autoCreate ? ['redshift:CreateClusterUser'] : [])];
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { host, port, secret, text } from '../../schema/fields.js';
+import { region, roleArn, rolePartitionProblem } from '../aws/fields.js';
 import { caCertificate, caCertificateUsed, SSL_MODES, sslMode } from '../pg-wire/ssl-mode.js';
 
 export const DEFAULT_REDSHIFT_PORT = 5439;
@@ -9,10 +10,6 @@ const IDENTIFIER_MAX = 127;
 
 export const REDSHIFT_AUTH_METHODS = ['password', 'iam'] as const;
 
-/** An IAM role in the commercial, China or GovCloud partition: `arn:aws:iam::123456789012:role/path/name`. */
-const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role\/(?:[\w+=,.@-]+\/){0,32}[\w+=,.@-]{1,64}$/;
-/** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. */
-const REGION = /^[a-z]{2}(?:-gov)?-[a-z]+-\d{1,2}$/;
 /** Lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen (Redshift's rule). */
 const CLUSTER_IDENTIFIER = /^[a-z](?:-?[a-z0-9])*$/;
 /** GetClusterCredentials' DbUser: a letter, then letters, digits, `_ + . @ -`; never `:` or `/`. */
@@ -20,13 +17,6 @@ const DB_USER = /^[A-Za-z][A-Za-z0-9_+.@-]{0,63}$/;
 const WORKGROUP_NAME = /^[a-z0-9-]{3,64}$/;
 /** The region inside a Redshift endpoint name: `<cluster>.<id>.<region>.redshift.amazonaws.com`, Serverless alike. */
 const ENDPOINT_REGION = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d{1,2})\.redshift(?:-serverless)?\.amazonaws\.com(?:\.cn)?\.?$/i;
-
-/** The IAM partition of a region, as its ARNs name it. */
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 /** The region a Redshift endpoint name carries, when the host is one. */
 export function regionInHost(hostname: string): string | undefined {
@@ -42,14 +32,8 @@ const fields = v.strictObject({
   username: v.optional(text(IDENTIFIER_MAX)),
   password: v.optional(secret(1_024)),
   // auth_method 'iam'
-  role_arn: v.optional(
-    v.pipe(
-      v.string(),
-      v.maxLength(2_048, 'must be at most 2048 characters'),
-      v.regex(ROLE_ARN, "must be an IAM role ARN such as 'arn:aws:iam::123456789012:role/warehouse-reader'"),
-    ),
-  ),
-  region: v.optional(v.pipe(v.string(), v.regex(REGION, "must be an AWS region such as 'us-east-1'"))),
+  role_arn: v.optional(roleArn),
+  region: v.optional(region),
   cluster_identifier: v.optional(
     v.pipe(
       v.string(),
@@ -87,11 +71,7 @@ const RULES: Record<RuleField, (input: Fields) => string | undefined> = {
   role_arn: (input) => {
     if (input.auth_method === 'password') return input.role_arn === undefined ? undefined : ONLY_IAM;
     if (input.role_arn === undefined) return "is required when auth_method is 'iam': the role the service assumes";
-    if (input.region === undefined) return undefined;
-    const partition = partitionOf(input.region);
-    return input.role_arn.startsWith(`arn:${partition}:`)
-      ? undefined
-      : `must be a role of the region's partition (arn:${partition}:iam::…)`;
+    return input.region === undefined ? undefined : rolePartitionProblem(input.role_arn, input.region);
   },
   region: (input) => {
     if (input.auth_method === 'password') return input.region === undefined ? undefined : ONLY_IAM;
