@@ -14,6 +14,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   bigquery: async () => (await import('./bigquery/probe.js')).probeBigQuery,
   redshift: async () => (await import('./redshift/probe.js')).probeRedshift,
   mysql: async () => (await import('./mysql/probe.js')).probeMysql,
+  trino: async () => (await import('./trino/probe.js')).probeTrino,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

@@ -4,6 +4,7 @@ import { postgresConnection, postgresStored } from './postgres/schema.js';
 import { redshiftConnection, redshiftStored } from './redshift/schema.js';
 import { mysqlConnection, mysqlStored } from './mysql/schema.js';
 import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
+import { trinoConnection, trinoStored } from './trino/schema.js';
 import { PROVIDER_IDS, type ProviderId } from './ids.js';
 import type { StageName } from './verdict.js';
 
@@ -97,6 +98,25 @@ export const PROVIDERS = {
     stages: ['resolve', 'assume_role', 'credentials', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
     auth: 'username and password; or IAM role: the service assumes `role_arn` with your external id, then gets a temporary password (`GetClusterCredentials` for a cluster, `GetCredentials` for Serverless); `ssl_mode` as for `postgres`',
     checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',
+  },
+  trino: {
+    label: 'Trino',
+    driver: 'trino-client',
+    request: trinoConnection,
+    stored: trinoStored,
+    secretFields: ['credentials.password'],
+    // catalog (and dataset_id, the schema) only choose what to look at once signed in.
+    destinationFields: [
+      'credentials.host',
+      'credentials.port',
+      'credentials.username',
+      'credentials.ssl_mode',
+      'credentials.ca_certificate',
+    ],
+    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password over HTTPS (HTTP Basic; `ssl_mode` as for `postgres`, default `verify-full`); a username alone where the cluster has no authentication, also over plain HTTP',
+    checks:
+      '`SELECT 1` over the statement protocol, then `SHOW TABLES FROM` the `catalog` and the schema in `dataset_id`: the user may list it, and both exist',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

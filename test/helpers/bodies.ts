@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { ProviderId } from '../../lib/providers/ids.js';
 import { TEST_POSTGRES, testPostgresAddress } from '../setup/test-postgres-fixture.js';
 import { TEST_MYSQL, testMysqlAddress } from '../setup/test-mysql-fixture.js';
+import { TEST_TRINO, testTrinoPort, testTrinoTls } from '../setup/trino-fixture.js';
 
 /**
  * Request bodies as customers send them. Every secret is a canary: a unique string that must
@@ -16,7 +17,13 @@ const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
 
-export const SECRETS = [TEST_POSTGRES.password, TEST_MYSQL.password, CANARY.snowflakePassword, serviceAccountKey.split('\n')[5]!];
+export const SECRETS = [
+  TEST_POSTGRES.password,
+  TEST_MYSQL.password,
+  TEST_TRINO.password,
+  CANARY.snowflakePassword,
+  serviceAccountKey.split('\n')[5]!,
+];
 
 export function postgresBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
   const { host, port } = testPostgresAddress();
@@ -115,6 +122,28 @@ export function redshiftBody(overrides: Record<string, unknown> = {}, credential
   };
 }
 
+/**
+ * Trino over HTTPS with a password, checked against the stand-in the global setup starts
+ * (test/setup/trino-stand-in.ts): `localhost`, whose certificate it holds, verified with its CA.
+ */
+export function trinoBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'trino',
+    dataset_id: TEST_TRINO.schema,
+    credentials: {
+      host: 'localhost',
+      port: testTrinoPort(),
+      username: TEST_TRINO.username,
+      password: TEST_TRINO.password,
+      ssl_mode: 'verify-full',
+      ca_certificate: testTrinoTls().ca,
+      catalog: TEST_TRINO.catalog,
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
 export const SEED_BODIES = {
   postgres: postgresBody,
@@ -122,4 +151,5 @@ export const SEED_BODIES = {
   bigquery: bigqueryBody,
   mysql: mysqlBody,
   redshift: redshiftBody,
+  trino: trinoBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;

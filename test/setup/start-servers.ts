@@ -6,6 +6,7 @@ import { asSuperuser, startTestPostgres } from './postgres-server.js';
 import { TEST_POSTGRES } from './test-postgres-fixture.js';
 import { startTestMariadb } from './mariadb-server.js';
 import { TEST_MYSQL_SETUP_SQL } from './test-mysql-fixture.js';
+import { startSeedTrino } from './trino-stand-in.js';
 
 /**
  * Starts what every test talks to: dynalite and the local KMS (in memory), and a private
@@ -22,10 +23,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL ??= 'info';
   // Whatever loads snowflake-sdk in the tests must not make it probe cloud metadata or call STS.
   process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION = 'true';
-  const [backends, postgres, mariadb] = await Promise.all([
+  const [backends, postgres, mariadb, trino] = await Promise.all([
     startLocalBackends({ tableName: 'warehouse-connections-test' }),
     startTestPostgres({ tls: true }),
     startTestMariadb({ tls: true, initSql: TEST_MYSQL_SETUP_SQL }),
+    startSeedTrino(),
   ]);
   await asSuperuser(postgres, 'postgres', async (client) => {
     await client.query(`CREATE ROLE ${TEST_POSTGRES.username} LOGIN PASSWORD '${TEST_POSTGRES.password}'`);
@@ -55,5 +57,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.MYSQL_TEST_PORT = String(mariadb.port);
   process.env.MYSQL_TEST_CA_CERT = mariadb.certificates!.caCertificate;
   process.env.MYSQL_TEST_OTHER_CA_CERT = mariadb.certificates!.otherCaCertificate;
-  (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres, mariadb };
+  (globalThis as Record<string, unknown>).__warehouseTestServers = { backends, postgres, mariadb, trino };
 }
