@@ -119,6 +119,7 @@ export interface RecordedStatement {
 }
 
 export interface FakeDatabricks {
+  readonly address: string;
   readonly port: number;
   readonly requests: DatabricksRequest[];
   readonly statements: RecordedStatement[];
@@ -140,6 +141,8 @@ interface Operation {
   readyAt: number;
   outcome: { columns: ColumnSpec[]; rows: unknown[][] } | { errorClass: string; sqlState: string; message: string };
   closed: boolean;
+  /** The fetch cursor: FETCH_FIRST starts over, FETCH_NEXT goes on (an empty row set is the end). */
+  fetched: number;
 }
 
 interface ColumnSpec {
@@ -168,7 +171,15 @@ function databricksError(errorClass: string, sqlState: string, text: string) {
   return { errorClass, sqlState, message: `[${errorClass}] ${text} SQLSTATE: ${sqlState}` };
 }
 
-export async function startFakeDatabricks(model: FakeWorkspaceModel, certificates: WorkspaceCertificates): Promise<FakeDatabricks> {
+/**
+ * `listenHost` is a loopback address of its own (127.0.0.9 by default, which nothing else here
+ * uses), so that only a client that connects to the address it was told (the vetted one) finds it.
+ */
+export async function startFakeDatabricks(
+  model: FakeWorkspaceModel,
+  certificates: WorkspaceCertificates,
+  listenHost = '127.0.0.9',
+): Promise<FakeDatabricks> {
   const requests: DatabricksRequest[] = [];
   const statements: RecordedStatement[] = [];
   const sessions = new Map<string, Session>();
@@ -322,6 +333,7 @@ export async function startFakeDatabricks(model: FakeWorkspaceModel, certificate
           readyAt: Date.now() + (behaviour.statementDelayMs ?? 0),
           outcome,
           closed: false,
+          fetched: 0,
         };
         operations.set(key(operationId), operation);
         const operationHandle = { operationId, operationType: TOperationType.EXECUTE_STATEMENT, hasResultSet: true };
@@ -331,6 +343,7 @@ export async function startFakeDatabricks(model: FakeWorkspaceModel, certificate
           return { status: SUCCESS, operationHandle, directResults: { operationStatus } };
         }
         const rows = outcome.rows.slice(0, maxRows ?? outcome.rows.length);
+        operation.fetched = rows.length;
         const hasMoreRows = rows.length < outcome.rows.length;
         // All rows fit: Databricks closes the operation itself and says so.
         if (!hasMoreRows) operation.closed = true;
@@ -354,10 +367,21 @@ export async function startFakeDatabricks(model: FakeWorkspaceModel, certificate
         if (!operation || !('columns' in operation.outcome)) return { status: invalidHandle('operation') };
         return metadataOf(operation.outcome);
       },
-      FetchResults: (request: { operationHandle?: { operationId?: { guid?: Buffer } } }) => {
+      FetchResults: (request: {
+        operationHandle?: { operationId?: { guid?: Buffer } };
+        orientation?: number;
+        maxRows?: { valueOf(): number };
+      }) => {
         const operation = operationFor(request);
         if (!operation || !('columns' in operation.outcome)) return { status: invalidHandle('operation') };
-        return { status: SUCCESS, hasMoreRows: false, results: rowSet(operation.outcome, operation.outcome.rows) };
+        if (request.orientation === types.TFetchOrientation!.FETCH_FIRST) operation.fetched = 0;
+        const rows = operation.outcome.rows.slice(operation.fetched, operation.fetched + Number(request.maxRows?.valueOf() ?? 100));
+        operation.fetched += rows.length;
+        return {
+          status: SUCCESS,
+          hasMoreRows: operation.fetched < operation.outcome.rows.length,
+          results: rowSet(operation.outcome, rows),
+        };
       },
       CancelOperation: (request: { operationHandle?: { operationId?: { guid?: Buffer } } }) => {
         const operation = operationFor(request);
@@ -417,7 +441,7 @@ export async function startFakeDatabricks(model: FakeWorkspaceModel, certificate
       method: request.method ?? '',
       path,
       host: request.headers.host,
-      servername: (request.socket as TLSSocket).servername,
+      servername: (request.socket as TLSSocket).servername ?? undefined,
       call: isOidc ? (path.endsWith('/token') ? 'token' : 'discovery') : thriftMethod(body),
       authorization,
     };
@@ -499,11 +523,12 @@ export async function startFakeDatabricks(model: FakeWorkspaceModel, certificate
     socket.on('close', () => sockets.delete(socket));
   });
   server.on('tlsClientError', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
 
   return {
+    address: listenHost,
     port: address.port,
     requests,
     statements,

@@ -1,7 +1,7 @@
 import { Agent, type AgentOptions } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { pinAgent } from '../pinned-agent.js';
+import { DestinationRefusedError, pinAgent } from '../pinned-agent.js';
 
 /** Databricks workspaces serve HTTPS on 443 only. */
 export const WORKSPACE_PORT = 443;
@@ -26,7 +26,7 @@ export interface WorkspaceAgentOptions {
  * before a byte is sent, which is what stops a redirect, or OAuth metadata naming a token endpoint
  * elsewhere, from taking the token or the client secret to another server.
  */
-export function workspaceAgent(options: WorkspaceAgentOptions): Agent {
+export function workspaceAgent(options: WorkspaceAgentOptions): { agent: Agent; close(): void } {
   const family = isIP(options.address);
   const lookup: LookupFunction = (_hostname, lookupOptions, callback) => {
     if (lookupOptions.all)
@@ -44,11 +44,27 @@ export function workspaceAgent(options: WorkspaceAgentOptions): Agent {
   type CreateConnection = (connection: { port?: number | string | null }, callback?: unknown) => TLSSocket | undefined;
   const internals = agent as unknown as { createConnection: CreateConnection };
   const createConnection = internals.createConnection.bind(agent);
+  let closed = false;
   internals.createConnection = (connection, callback) => {
+    if (closed) {
+      // The probe is over: a poll or close the driver still has queued opens nothing new.
+      const refused = new DestinationRefusedError('The connection test is over');
+      if (typeof callback === 'function') {
+        (callback as (error: Error) => void)(refused);
+        return undefined;
+      }
+      throw refused;
+    }
     const socket = createConnection({ ...connection, port: options.connectPort }, callback);
     if (socket) options.onSocket(socket);
     return socket;
   };
   // Pinned last, so its check runs first: a refused destination never reaches the lines above.
-  return pinAgent(agent, { host: options.host, port: WORKSPACE_PORT });
+  return {
+    agent: pinAgent(agent, { host: options.host, port: WORKSPACE_PORT }),
+    close: () => {
+      closed = true;
+      agent.destroy();
+    },
+  };
 }

@@ -18,6 +18,16 @@ import type { ConnectionOptions } from '@databricks/sql/dist/contracts/IDBSQLCli
  */
 const SILENT = { log: () => undefined };
 
+/**
+ * One attempt per request. The driver's own policy retries 429 and 5xx answers with backoff (at least
+ * the Retry-After, up to 15 minutes in all) and then reports only a status code in its text; with no
+ * retries the answer itself reaches the classifier, Retry-After and all, and the test's limits hold.
+ */
+const ONE_ATTEMPT = {
+  shouldRetry: () => Promise.resolve({ shouldRetry: false as const }),
+  invokeWithRetry: <T>(operation: () => Promise<T>) => operation(),
+};
+
 export class WorkspaceClient extends DBSQLClient {
   /** Whether the client has its Authorization header (for OAuth: the token came back). */
   private signedIn = false;
@@ -35,8 +45,10 @@ export class WorkspaceClient extends DBSQLClient {
 
   override async getConnectionProvider(): ReturnType<DBSQLClient['getConnectionProvider']> {
     const provider = await super.getConnectionProvider();
-    // The driver's HttpConnection calls this.getAgent() for its Thrift connection too.
-    (provider as unknown as { getAgent: () => Promise<Agent> }).getAgent = () => Promise.resolve(this.agent);
+    // The driver's HttpConnection calls these on itself for its Thrift connection too.
+    const internals = provider as unknown as { getAgent: () => Promise<Agent>; getRetryPolicy: () => Promise<typeof ONE_ATTEMPT> };
+    internals.getAgent = () => Promise.resolve(this.agent);
+    internals.getRetryPolicy = () => Promise.resolve(ONE_ATTEMPT);
     return provider;
   }
 
@@ -52,8 +64,8 @@ export class WorkspaceClient extends DBSQLClient {
 }
 
 /**
- * Options for one probe: no retries of the driver's own (one deadline holds: the probe bounds
- * every step, and a retry would wait out a Retry-After of minutes), and nothing free-form.
+ * Options for one probe: nothing free-form, and the driver's retry settings at one attempt too
+ * (ONE_ATTEMPT above replaces its policy; these hold should that ever not take).
  */
 export function connectionOptions(
   settings: { host: string; path: string; socketTimeoutMs: number; retriesTimeoutMs: number },

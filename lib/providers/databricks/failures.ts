@@ -82,6 +82,8 @@ export function classifyDatabricksFailure(error: unknown, context: DatabricksCon
   if (driverError.name === 'OPError' || driverError.name === 'RPError') return oauthFailure(driverError, context, fail);
   if (isOperationStateError(driverError)) return operationFailure(driverError, context, fail);
   if (driverError.name === 'Status Error') return sqlFailure(errorClassOf(driverError.message), undefined, context, fail);
+  const driverStatus = hiveDriverStatus(driverError.message);
+  if (driverStatus !== undefined) return httpFailure({ status: driverStatus }, context, fail);
   if (driverError.name === 'AuthenticationError') {
     return fail(
       'warehouse_error',
@@ -101,6 +103,15 @@ type Fail = (code: FailureCode, message: string, hint?: string) => ProbeFailure;
 interface FetchResponse {
   status?: number;
   headers?: { get(name: string): string | null };
+}
+
+/**
+ * The driver's own template for a call it stopped retrying (hive/Commands/BaseCommand): its status
+ * code is all it keeps of the answer. The probe allows no retries, so this is a fallback only.
+ */
+function hiveDriverStatus(message: unknown): number | undefined {
+  const status = typeof message === 'string' ? /^Hive driver: (\d{3}) when connecting to resource\./.exec(message)?.[1] : undefined;
+  return status === undefined ? undefined : Number(status);
 }
 
 function isRetryError(error: DriverError): boolean {
@@ -316,7 +327,10 @@ function transportFailure(error: DriverError, context: DatabricksContext, fail: 
     );
   }
   if (transport) return transport;
-  return code === '' && error.type === undefined
-    ? fail('warehouse_error', `The workspace ${endpoint.where} answered the test in a way the service did not expect.`)
-    : fail('network_error', `The exchange with ${endpoint.where} (${endpoint.service}) failed.`);
+  // node-fetch's network failures, or an errno; anything else is the driver choking on an answer.
+  if (error.type === 'system' || /^E[A-Z0-9]+$/.test(code))
+    return fail('network_error', `The exchange with ${endpoint.where} (${endpoint.service}) failed.`);
+  return context.step === 'credentials'
+    ? fail('warehouse_error', `The workspace ${endpoint.where} answered the OAuth sign-in with something that is not an access token.`)
+    : fail('warehouse_error', `The workspace ${endpoint.where} answered the test in a way the service did not expect.`);
 }

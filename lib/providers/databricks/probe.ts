@@ -29,15 +29,15 @@ export const probeDatabricks: Probe = async (definition, limits, signal, stages)
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   stages.begin('connect');
   const progress = new Progress(stages, definition.credentials.auth_method === 'oauth_m2m', context);
-  const agent = workspaceAgent({
+  const workspace = workspaceAgent({
     host,
     address,
     connectPort,
     ...(test ? { ca: test.caCertificate } : {}),
     onSocket: (socket) => progress.follow(socket),
   });
-  const client = new WorkspaceClient(agent, () => progress.signedIn());
-  const abort = () => agent.destroy();
+  const client = new WorkspaceClient(workspace.agent, () => progress.signedIn());
+  const abort = () => workspace.close();
   signal.addEventListener('abort', abort, { once: true });
   let session: Session | undefined;
   try {
@@ -75,7 +75,7 @@ export const probeDatabricks: Probe = async (definition, limits, signal, stages)
   } finally {
     signal.removeEventListener('abort', abort);
     await closeSession(session, limits, signal);
-    agent.destroy();
+    workspace.close();
   }
 };
 
