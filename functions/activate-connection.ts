@@ -1,4 +1,4 @@
-import { composeEndpoint, connectionStore } from '../lib/composition.js';
+import { auditLog, composeEndpoint, connectionStore } from '../lib/composition.js';
 import { loadConfig } from '../lib/config.js';
 import { activateConnection } from '../lib/connections/activate.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -6,9 +6,9 @@ import { connectionIdOf } from '../lib/http/path-parameters.js';
 import { ROUTE } from '../lib/routes.js';
 
 const config = loadConfig(process.env);
-const store = connectionStore(config);
+const deps = { store: connectionStore(config), audit: auditLog(config) };
 
 export const handler = httpEndpoint(ROUTE.activate, composeEndpoint(config), async (request) => ({
   statusCode: 200,
-  body: { connection: await activateConnection(store, request.organizationId, connectionIdOf(request), request.subject) },
+  body: { connection: await activateConnection(deps, request.organizationId, connectionIdOf(request), request.subject) },
 }));

@@ -8,5 +8,5 @@ const config = loadConfig(process.env);
 
 export const handler = httpEndpoint(ROUTE.awsIdentity, composeEndpoint(config), async ({ organizationId }) => ({
   statusCode: 200,
-  body: awsIdentity(organizationId, config.deploymentId, config.probeRoleArn),
+  body: awsIdentity(organizationId, config.deploymentId, config.probeRoleArn, config.resolverRoleArn),
 }));

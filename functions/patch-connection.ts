@@ -1,4 +1,4 @@
-import { composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
+import { auditLog, composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
 import { loadConfig } from '../lib/config.js';
 import { patchConnection } from '../lib/connections/patch.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -6,7 +6,7 @@ import { parseIfMatch } from '../lib/http/if-match.js';
 import { ROUTE } from '../lib/routes.js';
 
 const config = loadConfig(process.env);
-const deps = { store: connectionStore(config), cipher: credentialCipher(config) };
+const deps = { store: connectionStore(config), cipher: credentialCipher(config), audit: auditLog(config) };
 
 /** PATCH of the active connection (the seed's single-connection users). */
 export const handler = httpEndpoint(ROUTE.patch, composeEndpoint(config), async ({ organizationId, subject, body, headers }) => {

@@ -1,4 +1,4 @@
-import { composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
+import { auditLog, composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
 import { loadConfig } from '../lib/config.js';
 import { patchConnection } from '../lib/connections/patch.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -7,7 +7,7 @@ import { connectionIdOf } from '../lib/http/path-parameters.js';
 import { ROUTE } from '../lib/routes.js';
 
 const config = loadConfig(process.env);
-const deps = { store: connectionStore(config), cipher: credentialCipher(config) };
+const deps = { store: connectionStore(config), cipher: credentialCipher(config), audit: auditLog(config) };
 
 export const handler = httpEndpoint(ROUTE.patchNamed, composeEndpoint(config), async (request) => {
   const connection = await patchConnection(deps, request.organizationId, {

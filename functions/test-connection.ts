@@ -1,4 +1,4 @@
-import { composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
+import { auditLog, composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
 import { loadConfig } from '../lib/config.js';
 import { testConnection } from '../lib/connections/test.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -12,6 +12,7 @@ const deps = {
   limits: config.probe,
   testLimit: config.testLimit,
   deploymentId: config.deploymentId,
+  audit: auditLog(config),
 };
 
 /**
@@ -20,6 +21,6 @@ const deps = {
  */
 export const handler = httpEndpoint(ROUTE.test, composeEndpoint(config), async (request) => {
   const target = request.pathParameters.connection_id === undefined ? undefined : connectionIdOf(request);
-  const result = await testConnection(deps, request.organizationId, target);
+  const result = await testConnection(deps, request.organizationId, target, request.subject);
   return { statusCode: result.success ? 200 : 400, body: { ...result } };
 });

@@ -4,7 +4,7 @@ import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type 
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { addressesOf, routeKey } from '../lib/routes.js';
+import { addressesOf, isRoute, routeKey } from '../lib/routes.js';
 import type { ServiceFunction } from './service-function.js';
 import type { Throttle } from './service-settings.js';
 
@@ -73,6 +73,8 @@ export class ConnectionsApi extends Construct {
     const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const fn of props.functions) {
       const { route } = fn;
+      // The resolve function has no route: only Lambda Invoke reaches it.
+      if (!isRoute(route)) continue;
       const integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn);
       const throttle = props.routeThrottles[route.functionName];
       for (const address of addressesOf(route)) {

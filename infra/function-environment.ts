@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../lib/config.js';
-import type { Route } from '../lib/routes.js';
+import type { FunctionSpec } from '../lib/routes.js';
 import type { LogLevel } from './service-settings.js';
 
 /** What every function is told about the service around it (names as read by lib/config.ts). */
@@ -14,6 +14,10 @@ export interface SharedEnvironment {
   deploymentId: string;
   /** The role tests run as, which customers' roles trust (shown by GET .../aws-identity). */
   probeRoleArn: string;
+  /** The resolve function's role, which customers' roles trust too (Redshift with IAM, Athena). */
+  resolverRoleArn: string;
+  auditTableName: string;
+  auditRetentionDays: number;
 }
 
 /** Per-attempt timeout and attempts of every DynamoDB and KMS call: the service's defaults (lib/config.ts). */
@@ -25,7 +29,7 @@ const PROBE_LIMITS = DEFAULTS.probe;
 /** Time kept free in the test function for init and response once its AWS calls and probe are done. */
 const INIT_AND_RESPONSE_MARGIN_MS = 2_000;
 
-export function functionEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
+export function functionEnvironment(route: FunctionSpec, shared: SharedEnvironment): Record<string, string> {
   return {
     TABLE_NAME: shared.tableName,
     KMS_KEY_ID: shared.keyArn,
@@ -34,12 +38,13 @@ export function functionEnvironment(route: Route, shared: SharedEnvironment): Re
     AWS_REQUEST_TIMEOUT_MS: String(AWS_REQUEST_TIMEOUT_MS),
     AWS_MAX_ATTEMPTS: String(AWS_MAX_ATTEMPTS),
     DEPLOYMENT_ID: shared.deploymentId,
-    ...(route.table === 'none' ? { PROBE_ROLE_ARN: shared.probeRoleArn } : {}),
+    ...(route.table === 'none' ? { PROBE_ROLE_ARN: shared.probeRoleArn, RESOLVER_ROLE_ARN: shared.resolverRoleArn } : {}),
+    ...(route.audit === 'none' ? {} : { AUDIT_TABLE_NAME: shared.auditTableName, AUDIT_RETENTION_DAYS: String(shared.auditRetentionDays) }),
     ...(route.probes ? probeEnvironment(route, shared) : {}),
   };
 }
 
-function probeEnvironment(route: Route, shared: SharedEnvironment): Record<string, string> {
+function probeEnvironment(route: FunctionSpec, shared: SharedEnvironment): Record<string, string> {
   assertProbeFitsTimeout(route);
   return {
     ...(shared.allowedNetworks.length > 0 ? { WAREHOUSE_ALLOWED_CIDRS: shared.allowedNetworks.join(',') } : {}),
@@ -60,7 +65,7 @@ function probeEnvironment(route: Route, shared: SharedEnvironment): Record<strin
  * would end in a Lambda timeout (a 5xx) instead of a verdict. Retries can exceed this; they
  * are the rare case, and the deadline is what a slow warehouse hits.
  */
-export function assertProbeFitsTimeout(route: Route): void {
+export function assertProbeFitsTimeout(route: Pick<FunctionSpec, 'functionName' | 'timeoutSeconds'>): void {
   const awsCalls = 3;
   const neededMs = PROBE_LIMITS.deadlineMs + awsCalls * AWS_REQUEST_TIMEOUT_MS + INIT_AND_RESPONSE_MARGIN_MS;
   if (route.timeoutSeconds * 1_000 < neededMs) {

@@ -1,6 +1,7 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { EncryptionContext } from '../lib/crypto/envelope.js';
-import type { KeyAccess, Route, TableAccess } from '../lib/routes.js';
+import type { AuditAccess, FunctionSpec, KeyAccess, TableAccess } from '../lib/routes.js';
+import { AUDIT_ATTRIBUTES } from '../lib/store/audit-log.js';
 import { LIST_ATTRIBUTES, RECORD_ATTRIBUTES, STATUS_ATTRIBUTES, UPDATE_ATTRIBUTES } from '../lib/store/connection-item.js';
 import { STATE_ATTRIBUTES, STATE_READ_ATTRIBUTES } from '../lib/store/organization-state.js';
 import { TABLE_KEYS } from '../lib/store/table.js';
@@ -49,6 +50,7 @@ export const EDIT_UPDATE_ATTRIBUTES = [...new Set([...KEYS, 'id', ...UPDATE_ATTR
  * writes it). List reads no credentials of any kind, and is the one reader of the cursor key.
  */
 export const RECORD_READ_ATTRIBUTES = [...new Set([...KEYS, ...RECORD_ATTRIBUTES, ...STATE_READ_ATTRIBUTES])];
+export const CURSOR_KEY_ATTRIBUTES = [...KEYS, 'cursor_key'];
 export const LIST_READ_ATTRIBUTES = [...new Set([...KEYS, ...LIST_ATTRIBUTES, ...STATE_ATTRIBUTES])];
 const projectedTo = (attributes: readonly string[]) => ({
   'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
@@ -58,6 +60,7 @@ const projectedTo = (attributes: readonly string[]) => ({
 export interface ProtectedResources {
   tableArn: string;
   keyArn: string;
+  auditTableArn: string;
 }
 
 /**
@@ -65,12 +68,37 @@ export interface ProtectedResources {
  * `table` and `key` modes name (lib/store/connection-store.ts, lib/crypto/kms-data-keys.ts), on
  * the one table and the one key, and nothing else.
  */
-export function routePermissions(route: Pick<Route, 'table' | 'key' | 'probes'>, resources: ProtectedResources): PolicyStatement[] {
+export function routePermissions(
+  route: Pick<FunctionSpec, 'table' | 'key' | 'probes' | 'audit'>,
+  resources: ProtectedResources,
+): PolicyStatement[] {
   return [
     ...tableStatements(route.table, resources.tableArn),
     ...keyStatements(route.key, resources.keyArn),
+    ...auditStatements(route.audit, resources.auditTableArn),
     ...(route.probes ? [ASSUME_CUSTOMER_ROLE] : []),
   ];
+}
+
+/** An audit record's attributes (lib/store/audit-log.ts): appends are puts of those only. */
+export const AUDIT_PUT_ATTRIBUTES = [...KEYS, ...AUDIT_ATTRIBUTES];
+
+function auditStatements(access: AuditAccess, auditTableArn: string): PolicyStatement[] {
+  switch (access) {
+    case 'append':
+      return [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:PutItem'],
+          resources: [auditTableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': AUDIT_PUT_ATTRIBUTES } },
+        }),
+      ];
+    case 'read':
+      return [new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: [auditTableArn] })];
+    case 'none':
+      return [];
+  }
 }
 
 /**
@@ -115,6 +143,12 @@ function tableStatements(access: TableAccess, tableArn: string): PolicyStatement
       return [allow('GetItem', projectedTo(RECORD_READ_ATTRIBUTES))];
     case 'list':
       return [allow('GetItem', projectedTo(LIST_READ_ATTRIBUTES)), allow('Query', projectedTo(LIST_READ_ATTRIBUTES))];
+    case 'resolve':
+      // The whole item, sealed secret included: what it decrypts. It writes nothing to this table.
+      return [allow('GetItem')];
+    case 'cursor-key':
+      // The organization's list-cursor key, made on first use (ConnectionStore.cursorKey).
+      return [allow('GetItem', projectedTo(CURSOR_KEY_ATTRIBUTES)), updateOnly(CURSOR_KEY_ATTRIBUTES)];
     case 'read-and-record-status':
       return [allow('GetItem'), updateOnly(STATUS_UPDATE_ATTRIBUTES), updateOnly(TEST_LIMIT_ATTRIBUTES)];
     case 'none':

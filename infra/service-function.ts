@@ -11,7 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { routeKey, type Route } from '../lib/routes.js';
+import { isRoute, routeKey, type FunctionSpec } from '../lib/routes.js';
 import { BUNDLE_FILE_NAME } from './bundling.js';
 import { lambdaCode } from './lambda-bundling.js';
 
@@ -26,7 +26,7 @@ const RUNTIME_ENVIRONMENT = {
 };
 
 export interface ServiceFunctionProps {
-  route: Route;
+  route: FunctionSpec;
   /** The service's settings for this function (function-environment.ts); runtime settings are added here. */
   environment: Record<string, string>;
   /** The function's whole access to data (route-permissions.ts); log writing is added here. */
@@ -44,7 +44,7 @@ export interface ServiceFunctionProps {
  * must not depend on the key in turn (CloudFormation refuses the cycle).
  */
 export class ServiceFunction extends LambdaFunction {
-  readonly route: Route;
+  readonly route: FunctionSpec;
   readonly executionRole: Role;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
@@ -56,7 +56,7 @@ export class ServiceFunction extends LambdaFunction {
     });
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.route.functionName}: ${routeKey(props.route)}`,
+      description: `${props.route.functionName}: ${describe(props.route)}`,
       // Inline and explicit instead of AWSLambdaBasicExecutionRole, which may write to any log group.
       inlinePolicies: { logs: new PolicyDocument({ statements: [writeLogs(logGroup)] }) },
     });
@@ -64,7 +64,7 @@ export class ServiceFunction extends LambdaFunction {
     if (props.permissions.length > 0) new Policy(role, 'DataAccess', { statements: props.permissions, roles: [role] });
 
     super(scope, id, {
-      description: routeKey(props.route),
+      description: describe(props.route),
       code: lambdaCode(`${PROJECT_ROOT}${props.route.entry}`),
       handler: `${BUNDLE_FILE_NAME.replace(/\.mjs$/, '')}.handler`,
       runtime: Runtime.NODEJS_24_X,
@@ -85,6 +85,11 @@ export class ServiceFunction extends LambdaFunction {
     this.route = props.route;
     this.executionRole = role;
   }
+}
+
+/** What the function serves: its route, or who invokes it. */
+function describe(spec: FunctionSpec): string {
+  return isRoute(spec) ? routeKey(spec) : 'Lambda Invoke by the named consumer principals';
 }
 
 function writeLogs(logGroup: LogGroup): PolicyStatement {

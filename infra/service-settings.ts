@@ -1,5 +1,5 @@
 import type { Node } from 'constructs';
-import { parseCidrList } from '../lib/config.js';
+import { DEFAULTS, parseCidrList } from '../lib/config.js';
 import { identitySettingsFromContext, type IdentitySettings } from './identity-settings.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -29,6 +29,19 @@ export interface ServiceSettings {
   allowedNetworks: string[];
   /** Where alarm notifications go: an email subscription to the alarm topic; `-c alarmEmail=ops@example.com`. */
   alarmEmail: string | undefined;
+  /**
+   * The AWS principals (role or account ARNs) allowed to invoke the resolve function, which hands
+   * out decrypted credentials; none by default. `-c consumerPrincipals=arn:aws:iam::111122223333:role/worker,...`
+   */
+  consumerPrincipals: string[];
+  /** Days an audit record is kept (the audit table's TTL); `-c auditRetentionDays=730`. */
+  auditRetentionDays: number;
+  /**
+   * Records every invocation of the resolve function in CloudTrail (Lambda data events, to a bucket
+   * of the stack's): who invoked it, authoritatively, which the function itself cannot know.
+   * `-c resolveDataEvents=true`; off by default (data events are billed per event).
+   */
+  resolveDataEvents: boolean;
 }
 
 /** Per-account protection of a personal deployment (requests per second, burst). */
@@ -43,6 +56,9 @@ export function serviceSettingsFromContext(node: Node): ServiceSettings {
     testThrottle: throttleFromContext(node, 'testThrottle', DEFAULT_TEST_THROTTLE),
     allowedNetworks: allowedNetworksFromContext(node),
     alarmEmail: emailFromContext(node, 'alarmEmail'),
+    consumerPrincipals: principalsFromContext(node, 'consumerPrincipals'),
+    auditRetentionDays: positiveIntegerFromContext(node, 'auditRetentionDays', DEFAULTS.auditRetentionDays),
+    resolveDataEvents: booleanFromContext(node, 'resolveDataEvents'),
   };
 }
 
@@ -85,4 +101,25 @@ function emailFromContext(node: Node, key: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) throw new Error(`Context ${key} must be an email address`);
   return value;
+}
+
+/** IAM role, user or account-root ARNs, any partition: `arn:aws:iam::123456789012:role/worker`. */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512})$/;
+
+function principalsFromContext(node: Node, key: string): string[] {
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === '') return [];
+  if (typeof value !== 'string') throw new Error(`Context ${key} must be a comma-separated list of IAM principal ARNs`);
+  return value.split(',').map((entry) => {
+    const arn = entry.trim();
+    if (!PRINCIPAL_ARN.test(arn)) throw new Error(`Context ${key}: "${arn}" is not an IAM role, user or account-root ARN`);
+    return arn;
+  });
+}
+
+function booleanFromContext(node: Node, key: string): boolean {
+  const value: unknown = node.tryGetContext(key) ?? false;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`Context ${key} must be true or false, got "${String(value)}"`);
 }

@@ -1,4 +1,4 @@
-import type { Route } from '../lib/routes.js';
+import type { FunctionSpec } from '../lib/routes.js';
 
 /**
  * What the deployed stack promises to scripts and people: its default name, its output keys and
@@ -15,6 +15,7 @@ export const OUTPUT_KEYS = {
   apiUrl: 'ApiUrl',
   tableName: 'TableName',
   keyArn: 'KeyArn',
+  auditTableName: 'AuditTableName',
   jwtIssuer: 'JwtIssuer',
   orgClaim: 'OrgClaim',
   userPoolId: 'UserPoolId',
@@ -24,7 +25,7 @@ export const OUTPUT_KEYS = {
 } as const;
 
 /** `create-connection` -> `FunctionNameCreateConnection`. */
-export function functionNameOutputKey(route: Pick<Route, 'functionName'>): string {
+export function functionNameOutputKey(route: Pick<FunctionSpec, 'functionName'>): string {
   return `FunctionName${pascalCase(route.functionName)}`;
 }
 

@@ -1,8 +1,9 @@
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
-import type { IRole } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ROUTES } from '../lib/routes.js';
+import { FUNCTIONS, isRoute, RESOLVER, ROUTE, routeKey } from '../lib/routes.js';
+import { AuditTable } from './audit-table.js';
 import { ConnectionsApi } from './connections-api.js';
 import { ConnectionsTable } from './connections-table.js';
 import { CredentialsKey } from './credentials-key.js';
@@ -12,6 +13,7 @@ import { routePermissions } from './route-permissions.js';
 import { ServiceAlarms } from './service-alarms.js';
 import { ServiceDashboard } from './service-dashboard.js';
 import { ServiceFunction } from './service-function.js';
+import { ResolveDataEvents } from './resolve-data-events.js';
 import { serviceIdentity } from './service-identity.js';
 import type { ServiceSettings } from './service-settings.js';
 import { functionNameOutputKey, OUTPUT_KEYS, pascalCase } from './stack-contract.js';
@@ -25,6 +27,7 @@ const LOG_RETENTION = RetentionDays.ONE_MONTH;
 /** The whole service: data, identity, one function per route, the HTTP API, alarms and outputs. */
 export class WarehouseConnectionsStack extends Stack {
   readonly table: ConnectionsTable;
+  readonly auditTable: AuditTable;
   readonly key: CredentialsKey;
   readonly functions: ServiceFunction[];
   readonly api: ConnectionsApi;
@@ -34,6 +37,7 @@ export class WarehouseConnectionsStack extends Stack {
     const { settings } = props;
 
     this.table = new ConnectionsTable(this, 'Connections');
+    this.auditTable = new AuditTable(this, 'Audit');
     this.key = new CredentialsKey(this, 'CredentialsKey');
     const identity = serviceIdentity(this, settings.identity);
 
@@ -44,11 +48,14 @@ export class WarehouseConnectionsStack extends Stack {
       logLevel: settings.logLevel,
       allowedNetworks: settings.allowedNetworks,
       deploymentId: this.stackName,
-      // Known once the probing function's role exists (below); customers' roles trust it.
-      probeRoleArn: Lazy.string({ produce: () => this.probeRole().roleArn }),
+      // Known once the functions' roles exist (below); customers' roles trust them.
+      probeRoleArn: Lazy.string({ produce: () => this.functionNamed(ROUTE.test.functionName).executionRole.roleArn }),
+      resolverRoleArn: Lazy.string({ produce: () => this.functionNamed(RESOLVER.functionName).executionRole.roleArn }),
+      auditTableName: this.auditTable.tableName,
+      auditRetentionDays: settings.auditRetentionDays,
     };
-    const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn };
-    this.functions = ROUTES.map(
+    const resources = { tableArn: this.table.tableArn, keyArn: this.key.keyArn, auditTableArn: this.auditTable.tableArn };
+    this.functions = FUNCTIONS.map(
       (route) =>
         new ServiceFunction(this, pascalCase(route.functionName), {
           route,
@@ -60,13 +67,19 @@ export class WarehouseConnectionsStack extends Stack {
 
     this.key.restrictDecryptTo(this.functions.filter((fn) => fn.route.key === 'decrypt').map((fn) => fn.executionRole));
     const probingFunctions = this.functions.filter((fn) => fn.route.probes);
-    this.probeRole();
+    const testFunction = this.functionNamed(ROUTE.test.functionName);
+    const resolver = this.functionNamed(RESOLVER.functionName);
+    // Only Lambda Invoke reaches the resolver, and only for the principals the deployer names.
+    settings.consumerPrincipals.forEach((arn, index) =>
+      resolver.addPermission(`Consumer${index + 1}`, { principal: new ArnPrincipal(arn), action: 'lambda:InvokeFunction' }),
+    );
+    if (settings.resolveDataEvents) new ResolveDataEvents(this, 'ResolveDataEvents', { resolver });
 
     this.api = new ConnectionsApi(this, 'Api', {
       functions: this.functions,
       authorizer: identity.authorizer,
       throttle: settings.throttle,
-      routeThrottles: Object.fromEntries(probingFunctions.map((fn) => [fn.route.functionName, settings.testThrottle])),
+      routeThrottles: { [testFunction.route.functionName]: settings.testThrottle },
       logRetention: LOG_RETENTION,
     });
     const alarms = new ServiceAlarms(this, 'Alarms', {
@@ -75,11 +88,16 @@ export class WarehouseConnectionsStack extends Stack {
       serverErrorRatePercent: 5,
       alarmEmail: settings.alarmEmail,
     });
-    const dashboard = new ServiceDashboard(this, 'Dashboard', { api: this.api.api, functions: this.functions, probingFunctions });
+    const dashboard = new ServiceDashboard(this, 'Dashboard', {
+      api: this.api.api,
+      functions: this.functions,
+      probingFunctions: [testFunction],
+    });
 
     this.output(OUTPUT_KEYS.apiUrl, this.api.url, 'Base URL of the API; routes live under /api/v2/warehouse/connections');
     this.output(OUTPUT_KEYS.tableName, this.table.tableName, 'DynamoDB table holding the connections (retained on delete)');
     this.output(OUTPUT_KEYS.keyArn, this.key.keyArn, 'KMS key wrapping the credentials data keys (retained on delete)');
+    this.output(OUTPUT_KEYS.auditTableName, this.auditTable.tableName, 'DynamoDB table of audit records (retained on delete)');
     this.output(OUTPUT_KEYS.jwtIssuer, identity.issuer, 'Issuer whose tokens the API accepts');
     this.output(OUTPUT_KEYS.orgClaim, identity.orgClaim, 'Token claim naming the caller organization');
     this.output(OUTPUT_KEYS.dashboardUrl, dashboard.url, 'CloudWatch dashboard: requests, errors, latency, throttles, test verdicts');
@@ -89,7 +107,8 @@ export class WarehouseConnectionsStack extends Stack {
       this.output(OUTPUT_KEYS.userPoolClientId, identity.userPool.client.userPoolClientId, 'App client whose ID tokens the API accepts');
     }
     for (const fn of this.functions) {
-      this.output(functionNameOutputKey(fn.route), fn.functionName, `Lambda function behind ${fn.route.method} ${fn.route.path}`);
+      const serves = isRoute(fn.route) ? `behind ${routeKey(fn.route)}` : 'for consumers (Lambda Invoke only)';
+      this.output(functionNameOutputKey(fn.route), fn.functionName, `Lambda function ${serves}`);
     }
 
     acknowledgeNagFindings(
@@ -99,11 +118,10 @@ export class WarehouseConnectionsStack extends Stack {
     );
   }
 
-  /** The one role connection tests run as: the principal customers' roles trust (Redshift with IAM, Athena). */
-  private probeRole(): IRole {
-    const probing = this.functions.filter((fn) => fn.route.probes);
-    if (probing.length !== 1) throw new Error(`Expected exactly one function that tests connections, found ${probing.length}`);
-    return probing[0]!.executionRole;
+  private functionNamed(functionName: string): ServiceFunction {
+    const found = this.functions.find((fn) => fn.route.functionName === functionName);
+    if (!found) throw new Error(`The stack has no function ${functionName}`);
+    return found;
   }
 
   private output(key: string, value: string, description: string): void {

@@ -4,6 +4,7 @@ import { EnvelopeCipher } from './crypto/envelope.js';
 import { KmsDataKeys } from './crypto/kms-data-keys.js';
 import type { EndpointSettings } from './http/endpoint.js';
 import { setLogLevel } from './log.js';
+import { AuditLog } from './store/audit-log.js';
 import { ConnectionStore } from './store/connection-store.js';
 
 /**
@@ -24,4 +25,11 @@ export function connectionStore(config: ServiceConfig): ConnectionStore {
 
 export function credentialCipher(config: ServiceConfig): EnvelopeCipher {
   return new EnvelopeCipher(new KmsDataKeys(kmsClient(config.aws), config.kmsKeyId));
+}
+
+/** The audit table, for a function that appends to it or reads it; undefined when it has none. */
+export function auditLog(config: ServiceConfig): AuditLog | undefined {
+  return config.auditTableName === undefined
+    ? undefined
+    : new AuditLog(dynamoDbClient(config.aws), config.auditTableName, config.auditRetentionDays);
 }

@@ -21,6 +21,10 @@ export interface AwsClientSettings {
 export interface ServiceConfig {
   /** DynamoDB table holding the organizations' connections. */
   tableName: string;
+  /** DynamoDB table of audit records; functions without audit access have none. */
+  auditTableName: string | undefined;
+  /** How long an audit record is kept (the audit table's TTL). */
+  auditRetentionDays: number;
   /** KMS key (id, ARN or alias) that wraps data keys; Decrypt is pinned to it. */
   kmsKeyId: string;
   /** JWT claim that carries the organization id. */
@@ -37,6 +41,8 @@ export interface ServiceConfig {
   deploymentId: string;
   /** The role the service's tests run as: what a customer's role trusts. Unknown on one machine. */
   probeRoleArn: string | undefined;
+  /** The resolve function's role, which a customer's role trusts too. Unknown on one machine. */
+  resolverRoleArn: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -48,6 +54,7 @@ export const DEFAULTS = {
   testRatePerMinute: 30,
   testBurst: 5,
   maxConnections: 200,
+  auditRetentionDays: 365,
   /** The stack sets its name; one machine is `local`. */
   deploymentId: 'local',
 } as const;
@@ -73,6 +80,8 @@ export function loadConfig(env: Environment): ServiceConfig {
   const testBurst = read.integer('WAREHOUSE_TEST_BURST', DEFAULTS.testBurst, 1, 10_000);
   return {
     tableName: read.required('TABLE_NAME'),
+    auditTableName: read.optional('AUDIT_TABLE_NAME'),
+    auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 1, 3_650),
     kmsKeyId: read.required('KMS_KEY_ID'),
     orgClaim: read.optional('ORG_CLAIM') ?? DEFAULTS.orgClaim,
     logLevel: read.choice('LOG_LEVEL', LOG_LEVELS, DEFAULTS.logLevel),
@@ -94,6 +103,7 @@ export function loadConfig(env: Environment): ServiceConfig {
     maxConnections: read.integer('WAREHOUSE_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000),
     deploymentId: read.optional('DEPLOYMENT_ID') ?? DEFAULTS.deploymentId,
     probeRoleArn: read.optional('PROBE_ROLE_ARN'),
+    resolverRoleArn: read.optional('RESOLVER_ROLE_ARN'),
   };
 }
 

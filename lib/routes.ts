@@ -7,7 +7,18 @@
  * What a function does with the table; infra/route-permissions.ts turns each into the DynamoDB
  * calls and attributes its role may use (lib/store/connection-store.ts makes them).
  */
-export type TableAccess = 'write' | 'read' | 'delete' | 'read-and-record-status' | 'create-named' | 'list' | 'update' | 'activate' | 'none';
+export type TableAccess =
+  | 'write'
+  | 'read'
+  | 'delete'
+  | 'read-and-record-status'
+  | 'create-named'
+  | 'list'
+  | 'update'
+  | 'activate'
+  | 'resolve'
+  | 'cursor-key'
+  | 'none';
 export type KeyAccess = 'generate-data-key' | 'decrypt' | 'none';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -18,20 +29,29 @@ export interface RouteAddress {
   path: string;
 }
 
-export interface Route extends RouteAddress {
+/** What a function does with the audit table (lib/store/audit-log.ts). */
+export type AuditAccess = 'append' | 'read' | 'none';
+
+/** One Lambda function: what infra deploys and the local runtime loads. */
+export interface FunctionSpec {
   functionName: string;
-  /** Further addresses the same function serves (the test function serves both test routes). */
-  alsoServes?: readonly RouteAddress[];
   /** Handler module, relative to the project root. */
   entry: string;
-  /** `json`: the request carries a JSON body (content type checked, size limited, parsed). */
-  body: 'json' | 'none';
-  /** Whether the function connects to warehouses: it gets the probe's limits and network settings. */
+  /** Whether the function connects to warehouses (or vets their addresses): it gets the probe's limits and network settings. */
   probes: boolean;
   table: TableAccess;
   key: KeyAccess;
+  audit: AuditAccess;
   memoryMb: number;
   timeoutSeconds: number;
+}
+
+/** A function behind the HTTP API. */
+export interface Route extends FunctionSpec, RouteAddress {
+  /** Further addresses the same function serves (the test function serves both test routes). */
+  alsoServes?: readonly RouteAddress[];
+  /** `json`: the request carries a JSON body (content type checked, size limited, parsed). */
+  body: 'json' | 'none';
 }
 
 export const API_BASE_PATH = '/api/v2/warehouse/connections';
@@ -49,6 +69,7 @@ export const ROUTE = {
     probes: false,
     table: 'write',
     key: 'generate-data-key',
+    audit: 'append',
     memoryMb: 256,
     // Three AWS calls of at most about 7 s each with retries (lib/aws/clients.ts).
     timeoutSeconds: 15,
@@ -62,6 +83,7 @@ export const ROUTE = {
     probes: false,
     table: 'read',
     key: 'none',
+    audit: 'none',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -75,6 +97,7 @@ export const ROUTE = {
     probes: true,
     table: 'read-and-record-status',
     key: 'decrypt',
+    audit: 'append',
     // For CPU, which Lambda allocates in proportion to memory: drivers, TLS and signing are CPU-bound.
     memoryMb: 1024,
     timeoutSeconds: 25,
@@ -88,6 +111,7 @@ export const ROUTE = {
     probes: false,
     table: 'delete',
     key: 'none',
+    audit: 'append',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -100,6 +124,7 @@ export const ROUTE = {
     probes: false,
     table: 'none',
     key: 'none',
+    audit: 'none',
     memoryMb: 128,
     timeoutSeconds: 5,
   },
@@ -113,6 +138,7 @@ export const ROUTE = {
     table: 'update',
     // A PATCH that carries secrets seals them anew; one without never touches the key.
     key: 'generate-data-key',
+    audit: 'append',
     memoryMb: 256,
     timeoutSeconds: 15,
   },
@@ -125,6 +151,7 @@ export const ROUTE = {
     probes: false,
     table: 'create-named',
     key: 'generate-data-key',
+    audit: 'append',
     memoryMb: 256,
     timeoutSeconds: 15,
   },
@@ -137,6 +164,7 @@ export const ROUTE = {
     probes: false,
     table: 'list',
     key: 'none',
+    audit: 'none',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -149,6 +177,7 @@ export const ROUTE = {
     probes: false,
     table: 'read',
     key: 'none',
+    audit: 'none',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -161,6 +190,7 @@ export const ROUTE = {
     probes: false,
     table: 'update',
     key: 'generate-data-key',
+    audit: 'append',
     memoryMb: 256,
     timeoutSeconds: 15,
   },
@@ -173,6 +203,20 @@ export const ROUTE = {
     probes: false,
     table: 'delete',
     key: 'none',
+    audit: 'append',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  audit: {
+    functionName: 'list-audit',
+    method: 'GET',
+    path: `${API_BASE_PATH}/audit`,
+    entry: 'functions/list-audit.ts',
+    body: 'none',
+    probes: false,
+    table: 'cursor-key',
+    key: 'none',
+    audit: 'read',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -185,6 +229,7 @@ export const ROUTE = {
     probes: false,
     table: 'activate',
     key: 'none',
+    audit: 'append',
     memoryMb: 256,
     timeoutSeconds: 10,
   },
@@ -203,7 +248,32 @@ export const ROUTES: readonly Route[] = [
   ROUTE.patchNamed,
   ROUTE.deleteNamed,
   ROUTE.activate,
+  ROUTE.audit,
 ];
+
+/**
+ * The function the platform's own workers invoke (Lambda Invoke only, no HTTP route): it hands a
+ * connection's driver options, secrets included, to the principals the deployer names, and audits
+ * every call (lib/connections/resolve.ts).
+ */
+export const RESOLVER: FunctionSpec = {
+  functionName: 'resolve-connection',
+  entry: 'functions/resolve-connection.ts',
+  probes: true,
+  table: 'resolve',
+  key: 'decrypt',
+  audit: 'append',
+  // As the test function: signing and TLS are CPU-bound, and a Redshift IAM resolve calls STS and Redshift.
+  memoryMb: 512,
+  timeoutSeconds: 15,
+};
+
+/** Every function the stack deploys: the routes' and the resolver. */
+export const FUNCTIONS: readonly FunctionSpec[] = [...ROUTES, RESOLVER];
+
+export function isRoute(spec: FunctionSpec): spec is Route {
+  return 'method' in spec;
+}
 
 export function routeKey(address: RouteAddress): string {
   return `${address.method} ${address.path}`;
@@ -269,6 +339,13 @@ export function pathFor(template: string, parameters: Record<string, string>): s
     if (value === undefined) throw new Error(`No value for path parameter ${name} of ${template}`);
     return encodeURIComponent(value);
   });
+}
+
+/** A function, by its name. */
+export function functionOf(functionName: string): FunctionSpec {
+  const spec = FUNCTIONS.find((candidate) => candidate.functionName === functionName);
+  if (!spec) throw new Error(`No function is named ${functionName}`);
+  return spec;
 }
 
 /** The route a function serves, by its name. */

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS } from '../lib/config.js';
 import { MAX_BODY_BYTES } from '../lib/http/endpoint.js';
-import { matchRoute, routeKey, type Route } from '../lib/routes.js';
+import { isRoute, matchRoute, RESOLVER, routeKey, type FunctionSpec, type Route } from '../lib/routes.js';
 import { httpApiEvent, lambdaContext } from './http-api-event.js';
 import { loadHandler, type LambdaHandler } from './load-handler.js';
 import { TokenRejectedError, type TokenVerifier } from './jwt.js';
@@ -16,7 +16,7 @@ import { checkSigV4Header, SigV4Error, verifySigV4 } from './sigv4.js';
 export type { LambdaHandler };
 
 export interface LocalFunction {
-  route: Route;
+  route: FunctionSpec;
   handler: LambdaHandler;
 }
 
@@ -37,6 +37,12 @@ export interface LocalApiOptions {
   invokeCredentials?: InvokeCredentials[];
   /** The claim naming the organization (default: the functions' default, org_id); a non-string value is refused. */
   orgClaim?: string;
+  /**
+   * The principals (access key ids, on one machine) that may invoke the resolve function, as the
+   * deployed function's resource policy names consumer roles; they may invoke nothing else.
+   * Default: WAREHOUSE_CONSUMER_PRINCIPALS (comma-separated; none set: nobody may resolve).
+   */
+  consumers?: string[];
 }
 
 export interface LocalApi {
@@ -59,8 +65,8 @@ const LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024;
 const MAX_DISCARDED_BYTES = 1024 * 1024;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-/** Imports each route's handler module, as Lambda would load the function's entry file. */
-export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunction[]> {
+/** Imports each function's handler module, as Lambda would load the function's entry file. */
+export async function loadFunctions(routes: readonly FunctionSpec[]): Promise<LocalFunction[]> {
   const functions: LocalFunction[] = [];
   // One at a time: jest's ESM loader fails on concurrent imports of shared modules.
   for (const route of routes) {
@@ -72,7 +78,8 @@ export async function loadFunctions(routes: readonly Route[]): Promise<LocalFunc
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const byName = new Map(options.functions.map((fn) => [fn.route.functionName, fn]));
   const settings: GatewaySettings = {
-    routes: options.functions.map((fn) => fn.route),
+    routes: options.functions.map((fn) => fn.route).filter(isRoute),
+    consumers: new Set(options.consumers ?? environmentConsumers()),
     byName,
     verifier: options.verifier,
     invokeSecrets: new Map(
@@ -98,15 +105,28 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
 
 interface GatewaySettings {
   routes: Route[];
+  consumers: Set<string>;
   byName: Map<string, LocalFunction>;
   verifier: TokenVerifier;
   invokeSecrets: Map<string, string>;
   orgClaim: string;
 }
 
+/** The runtime's own key, and each consumer's: one machine has one secret, AWS_SECRET_ACCESS_KEY. */
 function environmentCredentials(): InvokeCredentials[] {
   const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
-  return AWS_ACCESS_KEY_ID && AWS_SECRET_ACCESS_KEY ? [{ accessKeyId: AWS_ACCESS_KEY_ID, secretAccessKey: AWS_SECRET_ACCESS_KEY }] : [];
+  if (!AWS_SECRET_ACCESS_KEY) return [];
+  return [...(AWS_ACCESS_KEY_ID ? [AWS_ACCESS_KEY_ID] : []), ...environmentConsumers()].map((accessKeyId) => ({
+    accessKeyId,
+    secretAccessKey: AWS_SECRET_ACCESS_KEY,
+  }));
+}
+
+function environmentConsumers(): string[] {
+  return (process.env.WAREHOUSE_CONSUMER_PRINCIPALS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 /**
@@ -204,8 +224,9 @@ async function invokeFunction(
     const secretAccessKey = settings.invokeSecrets.get(accessKeyId);
     return secretAccessKey === undefined ? undefined : { secretAccessKey };
   };
+  let caller: string;
   try {
-    checkSigV4Header(request.headersDistinct, credentialsFor, { service: 'lambda' });
+    caller = checkSigV4Header(request.headersDistinct, credentialsFor, { service: 'lambda' }).accessKeyId;
   } catch (error) {
     if (error instanceof SigV4Error) return lambdaError(error.statusCode, error.code, error.message);
     throw error;
@@ -215,6 +236,15 @@ async function invokeFunction(
   const name = nameOrArn?.replace(/^arn:aws:lambda:[^:]+:\d+:function:/, '').split(':')[0] ?? '';
   const target = settings.byName.get(name);
   if (!target) return lambdaError(404, 'ResourceNotFoundException', `Function not found: ${nameOrArn ?? rawName}`);
+  // The resolver's resource policy names its consumers; consumers hold no other permission.
+  const isConsumer = settings.consumers.has(caller);
+  if ((target.route.functionName === RESOLVER.functionName) !== isConsumer) {
+    return lambdaError(
+      403,
+      'AccessDeniedException',
+      `User: ${caller} is not authorized to perform: lambda:InvokeFunction on resource: ${target.route.functionName}`,
+    );
+  }
   const tooLarge = () => lambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${LAMBDA_MAX_PAYLOAD} bytes`);
   if (declaredLength(request) > LAMBDA_MAX_PAYLOAD) return tooLarge();
   const body = await readBody(request, LAMBDA_MAX_PAYLOAD);

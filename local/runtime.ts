@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { DEFAULTS } from '../lib/config.js';
-import { ROUTES } from '../lib/routes.js';
+import { FUNCTIONS } from '../lib/routes.js';
 import { loadFunctions, startLocalApi } from './api-gateway.js';
 import { ensureTable, startLocalDynamoDb } from './dynamodb.js';
 import { localIssuer, remoteVerifier, type LocalIssuer, type TokenVerifier } from './jwt.js';
@@ -32,11 +32,13 @@ export async function startLocalBackends(options: { dataDir?: string; tableName?
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
   process.env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
   process.env.TABLE_NAME = options.tableName ?? process.env.TABLE_NAME ?? 'warehouse-connections';
+  process.env.AUDIT_TABLE_NAME ??= `${process.env.TABLE_NAME}-audit`;
   process.env.KMS_KEY_ID = kms.aliasName;
   // On one machine the warehouses under test usually are on this machine too (see README).
   process.env.WAREHOUSE_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
   const client = new DynamoDBClient({});
   await ensureTable(client, process.env.TABLE_NAME);
+  await ensureTable(client, process.env.AUDIT_TABLE_NAME);
   client.destroy();
   return {
     dynamodb,
@@ -53,7 +55,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const backends = await startLocalBackends(options);
   const issuer = await localIssuer(options.dataDir ? { dataDir: options.dataDir } : {});
   const api = await startLocalApi({
-    functions: await loadFunctions(ROUTES),
+    functions: await loadFunctions(FUNCTIONS),
     verifier: configuredVerifier(issuer),
     // The functions read the same variable (lib/config.ts).
     orgClaim: process.env.ORG_CLAIM || DEFAULTS.orgClaim,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectionNotFoundError } from '../errors.js';
 import { newWriteStamp } from '../store/connection-item.js';
-import { audit } from './audit.js';
+import { audit, type AuditTrail } from './audit.js';
 import type { ConnectionRepository } from './ports.js';
 import { connectionDetail } from './view.js';
 
@@ -10,16 +10,17 @@ import { connectionDetail } from './view.js';
  * conditional write of the state. The previously active connection stays, named or not.
  */
 export async function activateConnection(
-  store: ConnectionRepository,
+  deps: { store: ConnectionRepository; audit?: AuditTrail; now?: () => Date },
   organizationId: string,
   connectionId: string,
   subject: string | null,
-  now: () => Date = () => new Date(),
 ) {
-  if (!(await store.activate(organizationId, connectionId, newWriteStamp(now().getTime(), randomUUID())))) {
+  const { store } = deps;
+  const now = deps.now?.() ?? new Date();
+  if (!(await store.activate(organizationId, connectionId, newWriteStamp(now.getTime(), randomUUID())))) {
     throw new ConnectionNotFoundError(connectionId);
   }
-  audit('connection.activated', { organization_id: organizationId, connection_id: connectionId, subject });
+  await audit(deps.audit, { organizationId, event: 'connection.activated', connectionId, actor: subject, outcome: 'ok' });
   const found = await store.getDetail(organizationId, connectionId);
   if (!found) throw new ConnectionNotFoundError(connectionId);
   return connectionDetail(found.record, found.activeId);

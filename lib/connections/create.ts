@@ -6,7 +6,7 @@ import { parseConnectionRequest } from '../schema/connection.js';
 import { connectionName } from '../schema/connection-name.js';
 import { toFieldIssues } from '../schema/issues.js';
 import { newWriteStamp, type StoredConnection } from '../store/connection-item.js';
-import { audit } from './audit.js';
+import { audit, type AuditTrail } from './audit.js';
 import { splitDefinition } from './definition-parts.js';
 import type { ConnectionRepository } from './ports.js';
 import { sealSecrets } from './sealing.js';
@@ -15,6 +15,7 @@ import { connectionDetail } from './view.js';
 export interface CreateDependencies {
   store: ConnectionRepository;
   cipher: EnvelopeCipher;
+  audit?: AuditTrail;
   now?: () => Date;
 }
 
@@ -26,13 +27,7 @@ export interface CreateDependencies {
 export async function createConnection(deps: CreateDependencies, organizationId: string, body: unknown, subject: string | null = null) {
   const { connection } = await prepare(deps, organizationId, body, null);
   await deps.store.insertActive(connection);
-  audit('connection.saved', {
-    organization_id: organizationId,
-    connection_id: connection.id,
-    provider: connection.provider,
-    subject,
-    active: true,
-  });
+  await audit(deps.audit, { organizationId, event: 'connection.saved', connectionId: connection.id, actor: subject, outcome: 'ok' });
   return {
     id: connection.id,
     provider: connection.provider,
@@ -53,13 +48,7 @@ export async function createNamedConnection(deps: CreateDependencies, organizati
   const now = deps.now?.() ?? new Date();
   const { connection } = await prepare(deps, organizationId, rest, name);
   await deps.store.insertNamed({ ...connection, name }, now.getTime());
-  audit('connection.saved', {
-    organization_id: organizationId,
-    connection_id: connection.id,
-    provider: connection.provider,
-    subject,
-    active: false,
-  });
+  await audit(deps.audit, { organizationId, event: 'connection.saved', connectionId: connection.id, actor: subject, outcome: 'ok' });
   return connectionDetail(connection, null);
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConnectionNotFoundError, VersionMismatchError } from '../errors.js';
 import { ifMatchAdmits } from '../http/if-match.js';
 import { newWriteStamp } from '../store/connection-item.js';
-import { audit } from './audit.js';
+import { audit, type AuditTrail } from './audit.js';
 import type { ConnectionRepository, ConnectionTarget } from './ports.js';
 
 /**
@@ -13,7 +13,13 @@ import type { ConnectionRepository, ConnectionTarget } from './ports.js';
 export async function deleteConnection(
   store: ConnectionRepository,
   organizationId: string,
-  options: { target?: ConnectionTarget; ifMatch?: number[] | '*' | undefined; subject?: string | null; now?: () => Date } = {},
+  options: {
+    target?: ConnectionTarget;
+    ifMatch?: number[] | '*' | undefined;
+    subject?: string | null;
+    audit?: AuditTrail;
+    now?: () => Date;
+  } = {},
 ): Promise<void> {
   const now = options.now?.() ?? new Date();
   let expectedVersion: number | undefined;
@@ -26,5 +32,11 @@ export async function deleteConnection(
   }
   const deleted = await store.remove(organizationId, options.target, expectedVersion, newWriteStamp(now.getTime(), randomUUID()));
   if (deleted === null) throw new ConnectionNotFoundError(options.target);
-  audit('connection.deleted', { organization_id: organizationId, connection_id: deleted, subject: options.subject ?? null });
+  await audit(options.audit, {
+    organizationId,
+    event: 'connection.deleted',
+    connectionId: deleted,
+    actor: options.subject ?? null,
+    outcome: 'ok',
+  });
 }

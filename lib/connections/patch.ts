@@ -13,7 +13,7 @@ import { connectionName } from '../schema/connection-name.js';
 import { parseConnectionRequest } from '../schema/connection.js';
 import { toFieldIssues } from '../schema/issues.js';
 import { newWriteStamp, type ConnectionRecord } from '../store/connection-item.js';
-import { audit } from './audit.js';
+import { audit, type AuditTrail } from './audit.js';
 import {
   changedDestinationFields,
   readPath,
@@ -32,6 +32,7 @@ import { connectionDetail } from './view.js';
 export interface PatchDependencies {
   store: ConnectionRepository;
   cipher: EnvelopeCipher;
+  audit?: AuditTrail;
   now?: () => Date;
 }
 
@@ -94,12 +95,13 @@ export async function patchConnection(deps: PatchDependencies, organizationId: s
       if (error instanceof VersionMismatchError && request.ifMatch === undefined) continue;
       throw error;
     }
-    audit('connection.updated', {
-      organization_id: organizationId,
-      connection_id: before.id,
-      subject: request.subject,
-      changed_fields: edit.changedFields,
-      sealed_anew: edit.secrets !== undefined,
+    await audit(deps.audit, {
+      organizationId,
+      event: 'connection.updated',
+      connectionId: before.id,
+      actor: request.subject,
+      outcome: 'ok',
+      changedFields: edit.changedFields,
     });
     return connectionDetail(edited(before, changes), found.activeId);
   }

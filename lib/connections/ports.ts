@@ -35,6 +35,8 @@ export interface ConnectionRepository {
   /** The connection with its sealed secret, or null. */
   getWithSecret(organizationId: string, target?: ConnectionTarget): Promise<StoredConnection | null>;
   list(organizationId: string): Promise<{ records: ConnectionRecord[]; activeId: string | null; cursorKey: Uint8Array | undefined }>;
+  /** The organization's key for list cursors, made on first use. */
+  cursorKey(organizationId: string): Promise<Uint8Array>;
   update(before: ConnectionRecord, changes: RecordChanges, now: number): Promise<void>;
   /** The id of the deleted connection, or null when there was none. */
   remove(organizationId: string, target: ConnectionTarget, expectedVersion: number | undefined, stamp: string): Promise<string | null>;

@@ -8,6 +8,7 @@ import type { ProbeLimits, Verdict } from '../providers/verdict.js';
 import type { Provider } from '../schema/connection.js';
 import type { TestLimit } from '../store/connection-store.js';
 import type { ConnectionRepository, ConnectionTarget } from './ports.js';
+import { audit, type AuditTrail } from './audit.js';
 import { openDefinition } from './sealing.js';
 
 export interface TestDependencies {
@@ -20,6 +21,7 @@ export interface TestDependencies {
   testLimit: TestLimit | undefined;
   /** This deployment's name in the external ids presented to customers' roles. */
   deploymentId?: string;
+  audit?: AuditTrail;
   now?: () => Date;
 }
 
@@ -31,7 +33,12 @@ export type TestResult = Verdict & { latency_ms: number };
  * update, two reads (state, item), one KMS Decrypt, one conditional status update. Without a
  * target, the active connection (the seed route).
  */
-export async function testConnection(deps: TestDependencies, organizationId: string, target?: ConnectionTarget): Promise<TestResult> {
+export async function testConnection(
+  deps: TestDependencies,
+  organizationId: string,
+  target?: ConnectionTarget,
+  subject: string | null = null,
+): Promise<TestResult> {
   const limit = deps.testLimit;
   if (limit) {
     const admission = await deps.store.admitTest(organizationId, limit, (deps.now?.() ?? new Date()).getTime());
@@ -61,13 +68,10 @@ export async function testConnection(deps: TestDependencies, organizationId: str
         });
     })
     .catch((error: unknown) => log.warn('connection.status_not_recorded', { organization_id: organizationId, ...errorFields(error) }));
-  log.info('connection.tested', {
-    organization_id: organizationId,
-    connection_id: stored.id,
-    provider: definition.provider,
-    status,
-    code: verdict.code,
-    latency_ms: latencyMs,
-  });
+  await audit(
+    deps.audit,
+    { organizationId, event: 'connection.tested', connectionId: stored.id, actor: subject, outcome: verdict.code },
+    { details: { provider: definition.provider, status, code: verdict.code, latency_ms: latencyMs } },
+  );
   return { ...verdict, latency_ms: latencyMs };
 }

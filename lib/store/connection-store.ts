@@ -157,6 +157,31 @@ export class ConnectionStore implements ConnectionRepository {
     return { records, activeId: state.activeConnectionId, cursorKey: state.collection.cursorKey };
   }
 
+  /**
+   * The organization's cursor key (organization-state.ts), made on first use by an organization
+   * that has none yet (one conditional write; concurrent callers get the same key).
+   */
+  async cursorKey(organizationId: string): Promise<Uint8Array> {
+    const existing = (await this.getItem(stateKey(organizationId), [TABLE_KEYS.partitionKey, 'cursor_key']))?.cursor_key?.B;
+    if (existing) return existing;
+    const parts = new ExpressionParts();
+    const key = parts.path('cursor_key');
+    const result = await this.call(() =>
+      this.dynamoDb.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: stateKey(organizationId),
+          UpdateExpression: `SET ${key} = if_not_exists(${key}, ${parts.value({ B: randomBytes(32) })})`,
+          ReturnValues: 'UPDATED_NEW',
+          ...parts.request(),
+        }),
+      ),
+    );
+    const made = result.Attributes?.cursor_key?.B;
+    if (!made) throw new DependencyUnavailableError(new Error('The cursor key was not stored'));
+    return made;
+  }
+
   // Writes
 
   /**
@@ -525,7 +550,7 @@ export class ConnectionStore implements ConnectionRepository {
     const set = [
       `${parts.path('live')} = ${parts.value({ M: live })}`,
       `${parts.path('names')} = ${parts.value({ M: {} })}`,
-      `${parts.path('cursor_key')} = ${parts.value({ B: randomBytes(32) })}`,
+      `${parts.path('cursor_key')} = if_not_exists(${parts.path('cursor_key')}, ${parts.value({ B: randomBytes(32) })})`,
       `${parts.path('active_connection_id')} = ${parts.value(legacyRecord ? { S: legacyRecord.id } : { NULL: true })}`,
     ];
     if (legacyRecord) set.push(`${parts.path('legacy_id')} = ${parts.value({ S: legacyRecord.id })}`);

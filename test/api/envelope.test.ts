@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../../lib/http/endpoint.js';
-import { API_BASE_PATH } from '../../lib/routes.js';
+import { API_BASE_PATH, isRoute } from '../../lib/routes.js';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
 import { postgresBody } from '../helpers/bodies.js';
 import { useTestApi } from '../helpers/transports.js';
@@ -19,7 +19,7 @@ interface Result {
 }
 
 function fn(method: string, path = API_BASE_PATH) {
-  const found = api().functions.find((candidate) => candidate.route.method === method && candidate.route.path === path)!;
+  const found = api().functions.find((candidate) => isRoute(candidate.route) && candidate.route.method === method && candidate.route.path === path)!;
   return (event: unknown) => found.handler(event, lambdaContext(found.route) as Context) as Promise<Result>;
 }
 

@@ -188,7 +188,7 @@ describe('edits', () => {
       connection_id: id,
       subject: 'user-1',
       changed_fields: ['name', 'credentials.host', 'credentials.password'],
-      sealed_anew: true,
+      outcome: 'ok',
     });
     expect(line).not.toContain('localhost');
   });

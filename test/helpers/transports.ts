@@ -2,7 +2,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { API_BASE_PATH, matchRoute, ROUTES, type RouteAddress } from '../../lib/routes.js';
+import { API_BASE_PATH, isRoute, matchRoute, type RouteAddress, ROUTES } from '../../lib/routes.js';
 import { loadFunctions, startLocalApi, type InvokeCredentials, type LocalApi, type LocalFunction } from '../../local/api-gateway.js';
 import { lambdaContext, routeEvent } from '../../local/http-api-event.js';
 import { localIssuer, type LocalIssuer } from '../../local/jwt.js';
@@ -66,7 +66,7 @@ export async function startTestApi(): Promise<TestApi> {
         }),
       );
       if (output.FunctionError) throw new Error(`Function error: ${output.FunctionError}`);
-      return fromLambdaResult(JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as LambdaResult);
+      return fromLambdaResult(JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as LambdaResult, request);
     },
   };
 
@@ -84,7 +84,11 @@ export async function startTestApi(): Promise<TestApi> {
         ...(payload === undefined ? {} : { body: payload }),
       });
       const rawBody = await response.text();
-      watchResponse(Object.fromEntries(response.headers), rawBody);
+      watchResponse(Object.fromEntries(response.headers), rawBody, {
+        method: request.method,
+        path: request.path ?? API_BASE_PATH,
+        status: response.status,
+      });
       return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(rawBody), rawBody };
     },
   };
@@ -114,7 +118,7 @@ export function handlerTransportFor(functions: LocalFunction[], options: { timeo
       const { fn, ...target } = routeFor(functions, request);
       const route = options.timeoutSeconds === undefined ? fn.route : { ...fn.route, timeoutSeconds: options.timeoutSeconds };
       const result = (await fn.handler(eventFor({ fn, ...target }, request), lambdaContext(route) as Context)) as LambdaResult;
-      return fromLambdaResult(result);
+      return fromLambdaResult(result, request);
     },
   };
 }
@@ -136,7 +140,7 @@ interface Target {
 function routeFor(functions: LocalFunction[], request: ApiCall): Target {
   const [path = API_BASE_PATH, query = ''] = (request.path ?? API_BASE_PATH).split(/\?(.*)/s);
   const match = matchRoute(
-    functions.map((fn) => fn.route),
+    functions.map((fn) => fn.route).filter(isRoute),
     request.method,
     path,
   );
@@ -161,9 +165,9 @@ function bodyText(request: ApiCall): string | undefined {
   return request.body === undefined ? undefined : JSON.stringify(request.body);
 }
 
-function fromLambdaResult(result: LambdaResult): ApiResponse {
+function fromLambdaResult(result: LambdaResult, request: ApiCall): ApiResponse {
   const rawBody = result.body ?? '';
-  watchResponse(result.headers ?? {}, rawBody);
+  watchResponse(result.headers ?? {}, rawBody, { method: request.method, path: request.path ?? API_BASE_PATH, status: result.statusCode });
   return { status: result.statusCode, headers: lowerCase(result.headers ?? {}), body: parse(rawBody), rawBody };
 }
 

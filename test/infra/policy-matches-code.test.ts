@@ -36,7 +36,7 @@ function recordingClient<T>(answer: Record<string, unknown> = {}) {
 }
 
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:111122223333:table/connections';
-const RESOURCES = { tableArn: TABLE_ARN, keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k' };
+const RESOURCES = { tableArn: TABLE_ARN, keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', auditTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/audit' };
 const realDynamoDb = new DynamoDBClient({});
 const realKms = new KMSClient({});
 afterAll(() => {
@@ -127,7 +127,7 @@ const EXERCISES: Record<string, (store: ConnectionStore, org: string) => Promise
     await deleteConnection(store, org, { target: id, ifMatch: [version] });
   },
   'activate-connection': async (store, org) => {
-    await activateConnection(store, org, (await openStore().list(org)).records.find((record) => record.name === 'Named')!.id, null);
+    await activateConnection({ store }, org, (await openStore().list(org)).records.find((record) => record.name === 'Named')!.id, null);
   },
 };
 

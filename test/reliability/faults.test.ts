@@ -152,8 +152,8 @@ describe('when the function is about to reach its Lambda timeout', () => {
   test('the caller gets a JSON 503 with Retry-After, not a bare gateway error', async () => {
     const { org } = await orgWithConnection(handler);
     dynamoDbProxy.inject('GetItem', { kind: 'delay', ms: 2_000 }, ATTEMPTS);
-    const fn = testApi().functions.find((candidate) => candidate.route.functionName === 'get-connection')!;
-    const event = httpApiEvent({ method: 'GET', path: fn.route.path, routeKey: routeKey(fn.route), claims: { org_id: org } });
+    const fn = testApi().functions.find((candidate) => candidate.route.functionName === ROUTE.get.functionName)!;
+    const event = httpApiEvent({ method: 'GET', path: ROUTE.get.path, routeKey: routeKey(ROUTE.get), claims: { org_id: org } });
 
     const result = (await fn.handler(event, lambdaContext({ ...fn.route, timeoutSeconds: 0.7 }))) as {
       statusCode: number;

@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import pg from 'pg';
 import { ProbeFailure, type ProbeLimits, type StageClock } from '../verdict.js';
 import { classifyWireFailure, type OwnCodes } from './failures.js';
 import { quoteIdentifier } from './identifiers.js';
+import { wireClientOptions } from './client-options.js';
 import type { SslMode } from './ssl-mode.js';
 
 /** One login over the PostgreSQL wire protocol. */
@@ -79,38 +79,17 @@ function followHandshake(client: pg.Client, tls: boolean, stages: StageClock): v
   if (tls) connection.once('sslconnect', () => stages.begin('authenticate'));
 }
 
-/** Connects to the vetted address; TLS still verifies the certificate against the name the customer gave. */
+/** Connects to the vetted address (client-options.ts), with the probe's timeouts and nothing left to PG* variables. */
 function clientConfig(login: WireLogin, limits: ProbeLimits): pg.ClientConfig {
   return {
-    host: login.address,
-    port: login.port,
-    database: login.database,
-    user: login.user,
-    password: login.password,
+    ...wireClientOptions(login),
     connectionTimeoutMillis: limits.connectTimeoutMs,
     statement_timeout: limits.statementTimeoutMs,
     query_timeout: limits.statementTimeoutMs,
     application_name: 'warehouse-connections-test',
-    ssl: tlsOptions(login),
     // pg reads PG* environment variables for whatever is left unset: leave nothing unset.
     options: '',
   };
-}
-
-/** libpq's sslmode semantics: require encrypts, verify-ca checks the chain, verify-full also the hostname. */
-function tlsOptions(login: WireLogin): pg.ClientConfig['ssl'] {
-  const ca = login.caCertificate === undefined ? {} : { ca: login.caCertificate };
-  const servername = isIP(login.host) === 0 ? { servername: login.host } : {};
-  switch (login.sslMode) {
-    case 'disable':
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { ...ca, ...servername, rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { ...ca, ...servername, rejectUnauthorized: true };
-  }
 }
 
 function checkSchema(test: WireTest, row: { usable: boolean } | undefined): void {

@@ -1,0 +1,26 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Construct } from 'constructs';
+import { TABLE_KEYS } from '../lib/store/table.js';
+
+/**
+ * The audit records (lib/store/audit-log.ts): appended to by the functions that act on connections
+ * (the resolve function among them), read by the audit route, each expiring through the TTL after
+ * the deployer's retention. A table of its own, so no function that writes audit records can touch
+ * a connection, and none that reads connections can rewrite history. Kept when the stack goes.
+ */
+export class AuditTable extends Table {
+  constructor(scope: Construct, id: string) {
+    super(scope, id, {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: 'expires_at',
+      removalPolicy: RemovalPolicy.RETAIN,
+      // Records hold names and outcomes, never secrets: an AWS owned key is enough.
+      encryption: TableEncryption.DEFAULT,
+    });
+  }
+}

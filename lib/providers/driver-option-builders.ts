@@ -1,0 +1,14 @@
+import type { Provider } from '../schema/connection.js';
+import type { DriverOptionsBuilder } from './driver-options.js';
+
+/**
+ * Each provider's driver options for the resolve function, loaded on demand like the probes (no
+ * driver is imported by any of them; a Redshift IAM resolve loads the AWS clients it calls).
+ */
+export const DRIVER_OPTIONS: { [P in Provider]?: () => Promise<DriverOptionsBuilder<P>> } = {
+  postgres: async () => (await import('./postgres/driver-options.js')).postgresDriverOptions,
+  snowflake: async () => (await import('./snowflake/driver-options.js')).snowflakeDriverOptions,
+  bigquery: async () => (await import('./bigquery/driver-options.js')).bigqueryDriverOptions,
+  mysql: async () => (await import('./mysql/driver-options.js')).mysqlDriverOptions,
+  redshift: async () => (await import('./redshift/driver-options.js')).redshiftDriverOptions,
+};
