@@ -9,7 +9,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/deployed/'],
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
-  setupFilesAfterEnv: ['<rootDir>/test/setup/secret-watch.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/secret-watch.ts', '<rootDir>/test/setup/openapi-watch.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

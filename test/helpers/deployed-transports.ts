@@ -77,6 +77,7 @@ export function remoteTransports(stack: RemoteStack): { transports: Transport[];
         body?: string;
       };
       return response(
+        request,
         result.statusCode,
         Object.fromEntries(Object.entries(result.headers ?? {}).map(([key, value]) => [key.toLowerCase(), value])),
         result.body ?? '',
@@ -96,13 +97,13 @@ export function remoteTransports(stack: RemoteStack): { transports: Transport[];
         headers,
         ...(payload === undefined ? {} : { body: payload }),
       });
-      return response(fetched.status, Object.fromEntries(fetched.headers), await fetched.text());
+      return response(request, fetched.status, Object.fromEntries(fetched.headers), await fetched.text());
     },
   };
   return { transports: [invoke, http], close: () => lambda.destroy() };
 }
 
-function response(status: number, headers: Record<string, string>, rawBody: string): ApiResponse {
-  watchResponse(headers, rawBody);
+function response(request: ApiCall, status: number, headers: Record<string, string>, rawBody: string): ApiResponse {
+  watchResponse(headers, rawBody, { method: request.method, path: request.path ?? API_BASE_PATH, status });
   return { status, headers, rawBody, body: rawBody === '' ? undefined : (JSON.parse(rawBody) as Record<string, unknown>) };
 }

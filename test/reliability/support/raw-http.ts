@@ -34,7 +34,7 @@ export function rawRequest(baseUrl: string, call: RawRequest, timeoutMs = 10_000
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          watchResponse(response.headers, body);
+          watchResponse(response.headers, body, { method: call.method, path: call.path, status: response.statusCode ?? 0 });
           resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
         });
         response.on('error', reject);
