@@ -15,6 +15,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   redshift: async () => (await import('./redshift/probe.js')).probeRedshift,
   mysql: async () => (await import('./mysql/probe.js')).probeMysql,
   trino: async () => (await import('./trino/probe.js')).probeTrino,
+  databricks: async () => (await import('./databricks/probe.js')).probeDatabricks,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

@@ -1,5 +1,6 @@
 import type * as v from 'valibot';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
+import { databricksConnection, databricksStored } from './databricks/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
 import { redshiftConnection, redshiftStored } from './redshift/schema.js';
 import { mysqlConnection, mysqlStored } from './mysql/schema.js';
@@ -117,6 +118,19 @@ export const PROVIDERS = {
     auth: 'username and password over HTTPS (HTTP Basic; `ssl_mode` as for `postgres`, default `verify-full`); a username alone where the cluster has no authentication, also over plain HTTP',
     checks:
       '`SELECT 1` over the statement protocol, then `SHOW TABLES FROM` the `catalog` and the schema in `dataset_id`: the user may list it, and both exist',
+  },
+  databricks: {
+    label: 'Databricks SQL',
+    driver: '@databricks/sql',
+    request: databricksConnection,
+    stored: databricksStored,
+    secretFields: ['credentials.token', 'credentials.client_secret'],
+    // catalog (and dataset_id) only choose what the session looks at once signed in.
+    destinationFields: ['credentials.host', 'credentials.http_path', 'credentials.auth_method', 'credentials.client_id'],
+    stages: ['resolve', 'connect', 'tls', 'credentials', 'authenticate', 'query', 'schema_access'],
+    auth: "personal access token; or OAuth machine-to-machine: a service principal's client id and secret, exchanged for a token at the workspace",
+    checks:
+      'a session on the SQL warehouse in `http_path`, `SELECT 1`, then `SHOW TABLES IN` the catalog and the schema in `dataset_id`; a starting warehouse is `warehouse_unavailable`',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

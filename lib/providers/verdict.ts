@@ -114,6 +114,12 @@ export interface ProbeLimits {
    * stand-ins; unset in production, where the SDK reads the test function's role from its environment.
    */
   awsCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * The tests' Databricks stand-in: the port the pinned agent connects to in place of the workspace's
+   * 443 (the driver's URLs, Host header and TLS name stay the workspace's), and the CA it then trusts
+   * instead of the system's. Unset in production.
+   */
+  databricksEndpoint?: { port: number; caCertificate: string };
 }
 
 export function seconds(milliseconds: number): string {

@@ -11,6 +11,7 @@ import { TEST_TRINO, testTrinoPort, testTrinoTls } from '../setup/trino-fixture.
 export const CANARY = {
   snowflakePassword: 'sf-canary-P4ss!word-7d1e',
   bigqueryKeyMarker: 'bq-canary-key',
+  databricksToken: 'dapi-canary-databricks-token-5f3a',
 } as const;
 
 const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -22,6 +23,7 @@ export const SECRETS = [
   TEST_MYSQL.password,
   TEST_TRINO.password,
   CANARY.snowflakePassword,
+  CANARY.databricksToken,
   serviceAccountKey.split('\n')[5]!,
 ];
 
@@ -144,6 +146,26 @@ export function trinoBody(overrides: Record<string, unknown> = {}, credentialOve
   };
 }
 
+/**
+ * Databricks with a personal access token. The host is `localhost` (answered from /etc/hosts, so no
+ * DNS query leaves the machine), where nothing serves HTTPS on 443: a test of this body fails on the
+ * connection. The probe's tests use workspace names that they resolve to the stand-in themselves.
+ */
+export function databricksBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'databricks',
+    dataset_id: 'reporting',
+    credentials: {
+      host: 'localhost',
+      http_path: '/sql/1.0/warehouses/0123456789abcdef',
+      catalog: 'analytics',
+      token: CANARY.databricksToken,
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
 export const SEED_BODIES = {
   postgres: postgresBody,
@@ -152,4 +174,5 @@ export const SEED_BODIES = {
   mysql: mysqlBody,
   redshift: redshiftBody,
   trino: trinoBody,
+  databricks: databricksBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;
