@@ -16,6 +16,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   mysql: async () => (await import('./mysql/probe.js')).probeMysql,
   trino: async () => (await import('./trino/probe.js')).probeTrino,
   databricks: async () => (await import('./databricks/probe.js')).probeDatabricks,
+  clickhouse: async () => (await import('./clickhouse/probe.js')).probeClickhouse,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

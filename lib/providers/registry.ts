@@ -1,5 +1,6 @@
 import type * as v from 'valibot';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
+import { clickhouseConnection, clickhouseStored } from './clickhouse/schema.js';
 import { databricksConnection, databricksStored } from './databricks/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
 import { redshiftConnection, redshiftStored } from './redshift/schema.js';
@@ -131,6 +132,18 @@ export const PROVIDERS = {
     auth: "personal access token; or OAuth machine-to-machine: a service principal's client id and secret, exchanged for a token at the workspace",
     checks:
       'a session on the SQL warehouse in `http_path`, `SELECT 1`, then `SHOW TABLES IN` the catalog and the schema in `dataset_id`; a starting warehouse is `warehouse_unavailable`',
+  },
+  clickhouse: {
+    label: 'ClickHouse',
+    driver: '@clickhouse/client',
+    request: clickhouseConnection,
+    stored: clickhouseStored,
+    secretFields: ['credentials.password'],
+    destinationFields: ['credentials.*'],
+    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password over the HTTP interface (8443 with TLS, 8123 without); `ssl_mode` as for `postgres`, default `verify-full`',
+    checks:
+      '`SELECT 1`, then `EXISTS DATABASE` for the database in `dataset_id`: it exists and the user holds a privilege on it; an idle ClickHouse Cloud service that is starting is `warehouse_unavailable`',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { bigqueryBody, mysqlBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { bigqueryBody, clickhouseBody, mysqlBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
 import { testMysqlCertificateAuthorities } from '../setup/test-mysql-fixture.js';
 import { decoyKey, rsaKeyPem } from '../providers/hostile-keys.js';
 import { useTestApi } from '../helpers/transports.js';
@@ -124,6 +124,50 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['a MySQL database name over 64 characters', mysqlBody({}, { database: 'd'.repeat(65) }), 'credentials.database', /at most 64/],
     ['a MySQL dataset_id over 64 characters', mysqlBody({ dataset_id: 's'.repeat(65) }), 'dataset_id', /at most 64/],
     ['a MySQL password with a NUL byte', mysqlBody({}, { password: 'a\u0000b' }), 'credentials.password', /NUL/],
+    ['an unknown ClickHouse top-level field', { ...clickhouseBody(), url: 'https://x.clickhouse.cloud:8443' }, 'url', /not a known field/],
+    [
+      'a ClickHouse connection string',
+      clickhouseBody({}, { url: 'https://default:pw@x.clickhouse.cloud:8443/db?readonly=0' }),
+      'credentials.url',
+      /not a known field/,
+    ],
+    [
+      'ClickHouse settings (driver options)',
+      clickhouseBody({}, { clickhouse_settings: { readonly: 0 } }),
+      'credentials.clickhouse_settings',
+      /not a known field/,
+    ],
+    [
+      'extra ClickHouse HTTP headers',
+      clickhouseBody({}, { http_headers: { 'X-Forwarded-For': '10.0.0.1' } }),
+      'credentials.http_headers',
+      /not a known field/,
+    ],
+    ['a ClickHouse path prefix', clickhouseBody({}, { pathname: '/proxy' }), 'credentials.pathname', /not a known field/],
+    [
+      'a ClickHouse host that is a URL',
+      clickhouseBody({}, { host: 'https://x.clickhouse.cloud:8443' }),
+      'credentials.host',
+      /hostname or an IP/,
+    ],
+    ['a ClickHouse username with a colon', clickhouseBody({}, { username: 'ana:lyst' }), 'credentials.username', /must not contain ':'/],
+    ['a ClickHouse ssl_mode that is a boolean', clickhouseBody({}, { ssl_mode: true }), 'credentials.ssl_mode', /must be one of/],
+    [
+      'a ClickHouse CA certificate that is a file path',
+      clickhouseBody({}, { ssl_mode: 'verify-full', ca_certificate: '/etc/clickhouse-server/ca.pem' }),
+      'credentials.ca_certificate',
+      /PEM certificates/,
+    ],
+    [
+      'a ClickHouse CA certificate with ssl_mode require (it would not be used)',
+      clickhouseBody({}, { ssl_mode: 'require', ca_certificate: testMysqlCertificateAuthorities().ca }),
+      'credentials.ca_certificate',
+      /only used with ssl_mode 'verify-ca' or 'verify-full'/,
+    ],
+    ['a ClickHouse port that is a string', clickhouseBody({}, { port: '8443' }), 'credentials.port', /1 to 65535/],
+    ['an empty ClickHouse password', clickhouseBody({}, { password: '' }), 'credentials.password', /must not be empty/],
+    ['a ClickHouse dataset_id over 255 characters', clickhouseBody({ dataset_id: 'd'.repeat(256) }), 'dataset_id', /at most 255/],
+    ['a ClickHouse dataset_id with a control character', clickhouseBody({ dataset_id: 'a\nb' }), 'dataset_id', /control characters/],
     [
       'a Snowflake account that smuggles a host',
       snowflakeBody({ project_id: null }, { account: 'evil.com/x' }),

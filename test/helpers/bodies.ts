@@ -11,6 +11,8 @@ import { TEST_TRINO, testTrinoPort, testTrinoTls } from '../setup/trino-fixture.
 export const CANARY = {
   snowflakePassword: 'sf-canary-P4ss!word-7d1e',
   bigqueryKeyMarker: 'bq-canary-key',
+  // A colon and non-ASCII letters: HTTP basic authentication must carry both (UTF-8, base64).
+  clickhousePassword: 'ch-canary-pässwörd:9f3b',
   databricksToken: 'dapi-canary-databricks-token-5f3a',
 } as const;
 
@@ -23,6 +25,7 @@ export const SECRETS = [
   TEST_MYSQL.password,
   TEST_TRINO.password,
   CANARY.snowflakePassword,
+  CANARY.clickhousePassword,
   CANARY.databricksToken,
   serviceAccountKey.split('\n')[5]!,
 ];
@@ -166,6 +169,26 @@ export function databricksBody(overrides: Record<string, unknown> = {}, credenti
   };
 }
 
+/**
+ * ClickHouse over plain HTTP on its usual port: loopback, where no ClickHouse runs unless a test
+ * starts its stand-in (test/fakes/clickhouse-server.ts) and points `port` at it.
+ */
+export function clickhouseBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'clickhouse',
+    dataset_id: 'analytics',
+    credentials: {
+      host: '127.0.0.1',
+      port: 8123,
+      username: 'wc_reader',
+      password: CANARY.clickhousePassword,
+      ssl_mode: 'disable',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
 export const SEED_BODIES = {
   postgres: postgresBody,
@@ -175,4 +198,5 @@ export const SEED_BODIES = {
   redshift: redshiftBody,
   trino: trinoBody,
   databricks: databricksBody,
+  clickhouse: clickhouseBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;
