@@ -93,6 +93,7 @@ describe('an invalid Databricks body is a 400 naming the field', () => {
       /only used when auth_method is 'oauth_m2m'/,
     ],
     ['OAuth without a client id', oauth({ client_id: undefined }), 'credentials.client_id', /required when auth_method is 'oauth_m2m'/],
+    ['OAuth with a client id of null', oauth({ client_id: null }), 'credentials.client_id', /required when auth_method is 'oauth_m2m'/],
     [
       'OAuth without a client secret',
       oauth({ client_secret: undefined }),
@@ -141,6 +142,11 @@ describe('a valid Databricks body is accepted, with its defaults applied', () =>
       'OAuth on GCP',
       () => oauth({ host: '1234567890123456.7.gcp.databricks.com' }),
       { credentials: expect.objectContaining({ auth_method: 'oauth_m2m' }) },
+    ],
+    [
+      'a token with client_id null (as GET shows a token connection): stored as null',
+      () => token({ client_id: null }),
+      { credentials: expect.objectContaining({ auth_method: 'token', client_id: null }) },
     ],
     [
       'a token on a workspace domain the OAuth sign-in does not cover',

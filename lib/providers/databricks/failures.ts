@@ -258,7 +258,7 @@ function sqlFailure(errorClass: string | undefined, sqlState: string | undefined
   const { definition } = context;
   const { catalog } = definition.credentials;
   const schema = definition.dataset_id;
-  const principal = definition.credentials.auth_method === 'oauth_m2m' ? definition.credentials.client_id : undefined;
+  const principal = definition.credentials.auth_method === 'oauth_m2m' ? (definition.credentials.client_id ?? undefined) : undefined;
   const onSchema = context.step === 'schema';
   switch (errorClass) {
     case 'TEMPORARILY_UNAVAILABLE':

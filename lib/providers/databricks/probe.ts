@@ -85,7 +85,7 @@ function authOf(definition: DatabricksDefinition): { token: string } | { clientI
     if (token === undefined) throw new Error('a token connection without a token');
     return { token };
   }
-  if (client_id === undefined || client_secret === undefined) throw new Error('an OAuth connection without its client id and secret');
+  if (client_id == null || client_secret === undefined) throw new Error('an OAuth connection without its client id and secret');
   return { clientId: client_id, clientSecret: client_secret };
 }
 

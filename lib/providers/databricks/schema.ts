@@ -47,8 +47,8 @@ const fields = v.strictObject({
   auth_method: v.optional(v.picklist(DATABRICKS_AUTH_METHODS, "must be 'token' or 'oauth_m2m'"), 'token'),
   // auth_method 'token': a personal access token
   token: v.optional(secret(1_024)),
-  // auth_method 'oauth_m2m': a service principal's OAuth secret
-  client_id: v.optional(v.pipe(v.string(), v.regex(CLIENT_ID, "must be the service principal's application id (a UUID)"))),
+  // auth_method 'oauth_m2m': a service principal's OAuth secret. null (stored for a token) is no client id.
+  client_id: v.optional(v.nullable(v.pipe(v.string(), v.regex(CLIENT_ID, "must be the service principal's application id (a UUID)")))),
   client_secret: v.optional(secret(1_024)),
 });
 
@@ -69,8 +69,8 @@ const RULES: Record<RuleField, (input: Fields) => string | undefined> = {
     return input.token === undefined ? "is required when auth_method is 'token'" : undefined;
   },
   client_id: (input) => {
-    if (input.auth_method === 'token') return input.client_id === undefined ? undefined : ONLY_OAUTH;
-    return input.client_id === undefined ? "is required when auth_method is 'oauth_m2m'" : undefined;
+    if (input.auth_method === 'token') return input.client_id == null ? undefined : ONLY_OAUTH;
+    return input.client_id == null ? "is required when auth_method is 'oauth_m2m'" : undefined;
   },
   client_secret: (input) => {
     if (input.auth_method === 'token') return input.client_secret === undefined ? undefined : ONLY_OAUTH;
@@ -107,7 +107,8 @@ export const databricksConnection = v.pipe(
     provider: input.provider,
     project_id: input.project_id ?? null,
     dataset_id: input.dataset_id ?? DEFAULT_DATABRICKS_SCHEMA,
-    credentials: input.credentials,
+    // Always present (null with a token): it is a destination field, which every definition carries.
+    credentials: { ...input.credentials, client_id: input.credentials.client_id ?? null },
     settings: {},
   })),
 );
@@ -123,7 +124,7 @@ export const databricksStored = v.strictObject({
     catalog: v.string(),
     auth_method: v.picklist(DATABRICKS_AUTH_METHODS),
     token: v.optional(v.string()),
-    client_id: v.optional(v.string()),
+    client_id: v.nullable(v.string()),
     client_secret: v.optional(v.string()),
   }),
   settings: v.strictObject({}),
