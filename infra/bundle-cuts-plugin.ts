@@ -8,8 +8,15 @@ const STUB_RUNTIME = fileURLToPath(new URL('./bundle-cut-stub.ts', import.meta.u
 const NAMESPACE = 'bundle-cut';
 const RESOLVING = Symbol('resolving for a bundle cut');
 
-/** A path from its last node_modules/ on (metafile inputs are relative, importers absolute). */
-const underNodeModules = (path: string) => `/${path.replace(/\\/g, '/')}`.split('/node_modules/').at(-1) ?? path;
+/**
+ * A path from the project's node_modules/ on (metafile inputs are relative, importers absolute):
+ * `axios/…` is the project's own axios, not a copy nested under another package, which keeps its own.
+ */
+const underNodeModules = (path: string) => {
+  const normalized = `/${path.replace(/\\/g, '/')}`;
+  const at = normalized.indexOf('/node_modules/');
+  return at < 0 ? normalized : normalized.slice(at + '/node_modules/'.length);
+};
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const packageOf = (path: string) =>
   path

@@ -11,14 +11,17 @@
  * anything of it is called; so a driver version that starts to use one fails the Snowflake bundle
  * tests (test/infra/snowflake-bundle.test.ts) instead of misbehaving. And the build fails when a
  * cut no longer matches anything in a bundle that holds its importer: a renamed module would
- * otherwise silently come back. bundle-cuts-plugin.ts applies them.
+ * otherwise silently come back. bundle-cuts-plugin.ts applies them, and the edits below.
  */
 export interface BundleCut {
   /** The import as its importers write it: a package name, or a relative path's last segment. */
   specifier: string;
   /** Where it resolves, under node_modules/: a file, or a package folder ending in `/`. */
   module: string;
-  /** Cut only when imported from this package (a path prefix under node_modules/). */
+  /**
+   * Cut only when imported from here: a path prefix under the project's node_modules/ (a copy of
+   * the package nested under another one is not cut).
+   */
   importedFrom: string;
   /** What the module does: named by the error its stub throws. */
   feature: string;
@@ -113,15 +116,7 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
     module: 'form-data/',
     importedFrom: 'axios/',
     feature: 'multipart/form-data request bodies (with the mime-db type table)',
-    safeBecause: 'the driver posts JSON bodies only',
-  },
-  {
-    specifier: 'follow-redirects',
-    module: 'follow-redirects/',
-    importedFrom: 'axios/',
-    feature: 'following HTTP redirects',
-    safeBecause:
-      "the driver loader sets maxRedirects to 0 on the driver's axios instance, and axios then sends through Node's own http and https",
+    safeBecause: "snowflake-sdk, the project's only user of this axios copy, posts JSON bodies only",
   },
   {
     specifier: 'https-proxy-agent',

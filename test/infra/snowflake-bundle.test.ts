@@ -140,8 +140,16 @@ let deployed: Awaited<ReturnType<typeof buildTestFunction>>;
 let probes: BundledProbes;
 
 beforeAll(async () => {
-  const [built, server] = await Promise.all([buildTestFunction(join(outdir, 'deployed')), startFakeSnowflake(account), keys.fill(4)]);
-  [deployed, fake] = [built, server];
+  // Settled, not raced: a failed build must not leave the stand-in running (jest would wait on it).
+  const [built, server] = await Promise.allSettled([
+    buildTestFunction(join(outdir, 'deployed')),
+    startFakeSnowflake(account),
+    keys.fill(4),
+  ]);
+  if (server.status === 'fulfilled') fake = server.value;
+  if (built.status === 'rejected') throw built.reason;
+  if (server.status === 'rejected') throw server.reason;
+  deployed = built.value;
   probes = await BundledProbes.start(deployed.harness);
 }, 60_000);
 
