@@ -3,5 +3,15 @@
  * validate stored items) do not load every provider's schema. The registry (registry.ts) is keyed by
  * exactly these ids: a provider added in one place and not the other does not compile.
  */
-export const PROVIDER_IDS = ['postgres', 'snowflake', 'bigquery', 'mysql', 'redshift', 'trino', 'databricks', 'clickhouse'] as const;
+export const PROVIDER_IDS = [
+  'postgres',
+  'snowflake',
+  'bigquery',
+  'mysql',
+  'redshift',
+  'trino',
+  'databricks',
+  'clickhouse',
+  'athena',
+] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];

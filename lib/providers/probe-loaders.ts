@@ -17,6 +17,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   trino: async () => (await import('./trino/probe.js')).probeTrino,
   databricks: async () => (await import('./databricks/probe.js')).probeDatabricks,
   clickhouse: async () => (await import('./clickhouse/probe.js')).probeClickhouse,
+  athena: async () => (await import('./athena/probe.js')).probeAthena,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

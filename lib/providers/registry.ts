@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+import { athenaConnection, athenaStored } from './athena/schema.js';
 import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
 import { clickhouseConnection, clickhouseStored } from './clickhouse/schema.js';
 import { databricksConnection, databricksStored } from './databricks/schema.js';
@@ -144,6 +145,20 @@ export const PROVIDERS = {
     auth: 'username and password over the HTTP interface (8443 with TLS, 8123 without); `ssl_mode` as for `postgres`, default `verify-full`',
     checks:
       '`SELECT 1`, then `EXISTS DATABASE` for the database in `dataset_id`: it exists and the user holds a privilege on it; an idle ClickHouse Cloud service that is starting is `warehouse_unavailable`',
+  },
+  athena: {
+    label: 'Amazon Athena',
+    driver: '@aws-sdk/client-athena',
+    request: athenaConnection,
+    stored: athenaStored,
+    secretFields: [],
+    // Nothing is secret; the role, its region, the workgroup and the output location say where the
+    // test runs and where its results go. The catalog (and dataset_id) only choose what it looks at.
+    destinationFields: ['credentials.role_arn', 'credentials.region', 'credentials.workgroup', 'credentials.output_location'],
+    stages: ['assume_role', 'query', 'schema_access'],
+    auth: 'IAM role: the service assumes `role_arn` with your external id; `region`, `workgroup` (default `primary`), and `output_location` (`s3://bucket/prefix/`) unless the workgroup has one',
+    checks:
+      '`SELECT 1` in the workgroup (results written to S3 and read back), then ``SHOW TABLES IN `db` `` for the database in `dataset_id` (`catalog` default `AwsDataCatalog`); a query still running at its time limit is stopped',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

@@ -28,6 +28,9 @@ describe('drivers load only in the test function, and only the one the connectio
             NODE_OPTIONS: '',
             WAREHOUSE_SNOWFLAKE_ACCESS_URL: closed,
             WAREHOUSE_BIGQUERY_API_ENDPOINT: closed,
+            // The AWS SDK's own endpoint variables: Athena's STS and Athena calls stay on loopback.
+            AWS_ENDPOINT_URL_STS: closed,
+            AWS_ENDPOINT_URL_ATHENA: closed,
           },
           timeout: 120_000,
         },

@@ -189,6 +189,26 @@ export function clickhouseBody(overrides: Record<string, unknown> = {}, credenti
   };
 }
 
+/**
+ * Amazon Athena: nothing secret. The role of the stand-ins' customer account (test/fakes/athena-world.ts)
+ * that the service assumes with the organization's external id; its results go to `output_location`.
+ */
+export function athenaBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'athena',
+    dataset_id: 'analytics',
+    credentials: {
+      role_arn: 'arn:aws:iam::222233334444:role/athena-reader',
+      region: 'us-east-1',
+      workgroup: 'analysts',
+      output_location: 's3://acme-athena-results/warehouse-connections/',
+      catalog: 'AwsDataCatalog',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
 export const SEED_BODIES = {
   postgres: postgresBody,
@@ -199,4 +219,5 @@ export const SEED_BODIES = {
   trino: trinoBody,
   databricks: databricksBody,
   clickhouse: clickhouseBody,
+  athena: athenaBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;
