@@ -51,9 +51,14 @@ export async function startTestMariadb(options: { tls?: boolean; initSql?: reado
   // The certificates and the data directory do not depend on each other: made at the same time.
   const [certificates] = await Promise.all([
     options.tls ? makeTestCertificates(directory) : undefined,
-    run(installDb, ['--no-defaults', `--datadir=${dataDir}`, ...owner.userOption, '--skip-test-db', ...SERVER_SETTINGS], {
-      timeout: STARTUP_BUDGET_MS,
-    }).catch((error: unknown) => {
+    // Its own temporary directory: two servers set up at once (two suites) collide in a shared /tmp.
+    run(
+      installDb,
+      ['--no-defaults', `--datadir=${dataDir}`, `--tmpdir=${directory}`, ...owner.userOption, '--skip-test-db', ...SERVER_SETTINGS],
+      {
+        timeout: STARTUP_BUDGET_MS,
+      },
+    ).catch((error: unknown) => {
       throw new Error(`mariadb-install-db failed: ${(error as { stderr?: string }).stderr ?? String(error)}`);
     }),
   ]);
@@ -66,6 +71,7 @@ export async function startTestMariadb(options: { tls?: boolean; initSql?: reado
       '--no-defaults',
       ...owner.userOption,
       `--datadir=${dataDir}`,
+      `--tmpdir=${directory}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       `--socket=${join(directory, 'mariadbd.sock')}`,
