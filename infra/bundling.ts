@@ -17,8 +17,10 @@ export const NODE_TARGET = 'node24';
  * Optional native add-ons the drivers try to load and cope without. `pg` loads pg-native only
  * when `pg.native` is used; bundling it would fail (it needs a compiled libpq binding).
  * snowflake-sdk loads its native "minicore" through eval('require'), which esbuild never sees.
+ * @databricks/sql loads `lz4-napi` only for LZ4-compressed results and its Rust kernel only with
+ * `useKernel`; the probe asks for neither (lib/providers/databricks/driver.ts).
  */
-export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['pg-native'];
+export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['pg-native', 'lz4-napi', '@databricks/databricks-sql-kernel-*'];
 
 /**
  * The bundles are ES modules, but CommonJS dependencies bundled into them still call require()
