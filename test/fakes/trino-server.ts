@@ -111,10 +111,12 @@ export async function startTrinoStandIn(options: TrinoStandInOptions): Promise<T
   const held = new Set<ServerResponse>();
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    const record: ReceivedRequest = { method: request.method ?? '', url: request.url ?? '', headers: { ...request.headers }, body: '' };
+    received.push(record); // as it arrives, before its body
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    received.push({ method: request.method ?? '', url: request.url ?? '', headers: { ...request.headers }, body });
+    record.body = body;
     const path = new URL(request.url ?? '/', 'http://stand-in').pathname;
 
     if (behaviour.notTrino) return void response.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>Welcome</html>');

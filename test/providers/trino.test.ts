@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { get as httpsGet } from 'node:https';
 import type { Lookup } from '../../lib/providers/network-guard.js';
 import { loadProbe } from '../../lib/providers/probe-loaders.js';
 import { runProbe } from '../../lib/providers/probe.js';
-import type { ProbeLimits, StageName, Verdict } from '../../lib/providers/verdict.js';
+import { trinoAgents } from '../../lib/providers/trino/agents.js';
+import { StageClock, type ProbeLimits, type StageName, type Verdict } from '../../lib/providers/verdict.js';
 import { parseConnectionRequest } from '../../lib/schema/connection.js';
 import { startBlackholeServer } from '../fakes/blackhole-server.js';
 import { startTrap, type LoopbackServer, type TrappedRequest } from '../fakes/loopback-server.js';
@@ -411,10 +413,30 @@ describe('every step is bounded', () => {
     const verdict = await probe(bodyFor(running), { statementTimeoutMs: 300 });
     expectVerdict(verdict, 'timeout', /^The test query did not finish within 0\.3 s\.$/, UNTIL_QUERY);
     expect(running.received[0]!.headers['x-trino-session']).toBe('query_max_run_time=1s');
-    // trino-client would go on polling the nextUris; the test's agents refuse once it has ended.
+    // trino-client would go on polling the nextUris; the test's agents refuse once it has ended. (A
+    // request written just before the end may still be read by the stand-in: let it arrive first.)
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const sent = running.received.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(running.received.length).toBe(sent);
+  });
+
+  test('once a test has ended, its agents open no connection, whatever trino-client would still send', async () => {
+    const stages = new StageClock();
+    const credentials = { host: 'localhost', port: server.port, username: 'u', ssl_mode: 'require', catalog: 'c' } as const;
+    const agents = trinoAgents(credentials, { host: 'localhost', port: server.port }, '127.0.0.1', stages);
+    const get = () =>
+      new Promise<string>((resolve) => {
+        httpsGet({ host: 'localhost', port: server.port, path: '/v1/info', agent: agents.httpsAgent }, (response) => {
+          response.resume();
+          resolve(String(response.statusCode));
+        }).on('error', (error: Error) => resolve(error.message));
+      });
+    const arrivals = server.arrivals.length;
+    expect(await get()).toBe('401'); // open: the request reaches the server (which wants a user)
+    agents.close();
+    expect(await get()).toBe('The connection test has ended');
+    expect(server.arrivals).toHaveLength(arrivals + 1);
   });
 
   test('a closed port is refused at the connect stage', async () => {
