@@ -83,7 +83,6 @@ describe('docs/openapi.yaml', () => {
       .sort();
     const routed = ROUTES.flatMap((route) => addressesOf(route).map((address) => `${address.method} ${address.path}`)).sort();
     expect(documented).toEqual(routed);
-    expect(routed).toHaveLength(13);
   });
 
   const addresses = ROUTES.flatMap((route) => addressesOf(route).map((address) => ({ ...address, route })));
