@@ -345,6 +345,21 @@ describe('every request goes to the customer’s host and port only', () => {
     expect(hostile.arrivals).toHaveLength(1); // the TLS connection of the POST, and no other
   });
 
+  test('HTTP(S)_PROXY in the environment is not used: requests go to the customer’s host, not to a proxy', async () => {
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, HTTP_PROXY: process.env.HTTP_PROXY };
+    Object.assign(process.env, { HTTPS_PROXY: `http://127.0.0.2:${trap.port}`, HTTP_PROXY: `http://127.0.0.2:${trap.port}` });
+    const accepted = trap.accepted;
+    try {
+      expect(await probe(bodyFor(server))).toMatchObject({ success: true, code: 'ok' });
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(trap.accepted).toBe(accepted);
+  });
+
   test('a redirect to another address is not followed: host_not_allowed, and nothing reaches it', async () => {
     const accepted = trap.accepted;
     const redirecting = await standIn({ redirectTo: `https://127.0.0.2:${trap.port}/v1/statement` });

@@ -170,7 +170,8 @@ function queryFailure(error: TrinoQueryFailure, context: TrinoContext): ProbeFai
         ? fail(
             'permission_denied',
             `Permission denied: user '${username}' may not list the tables of schema ${qualifiedSchema(catalog, schema)} ` +
-              "(Trino's access control does not tell such a user whether it exists).",
+              "(Trino's access control does not tell such a user whether it exists). Grant it with GRANT, or with a rule of the " +
+              "cluster's access control (file-based rules, Ranger, OPA).",
             grantSchemaHint(catalog, schema, username),
           )
         : fail('permission_denied', `Permission denied: Trino's access control does not let user '${username}' run queries.`);
