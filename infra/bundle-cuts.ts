@@ -116,7 +116,7 @@ export const BUNDLE_CUTS: readonly BundleCut[] = [
     module: 'form-data/',
     importedFrom: 'axios/',
     feature: 'multipart/form-data request bodies (with the mime-db type table)',
-    safeBecause: "snowflake-sdk, the project's only user of this axios copy, posts JSON bodies only",
+    safeBecause: 'its users here, snowflake-sdk and trino-client, send JSON and text bodies, never multipart',
   },
   {
     specifier: 'https-proxy-agent',
