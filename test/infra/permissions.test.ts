@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { ROUTES } from '../../lib/routes.js';
+import { FUNCTIONS } from '../../lib/routes.js';
 import { logicalIdOf, serviceTemplate, type Resources } from './synthesize.js';
 
 /**
@@ -84,32 +84,51 @@ const readRecords: Statement = { Effect: 'Allow', Action: 'dynamodb:GetItem', Re
 const updateState: Statement = { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: STATE_UPDATE };
 const putAndDelete: Statement = { Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem'], Resource: table };
 const generateDataKey: Statement = { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: key, Condition: CONTEXT_CONDITION };
+const audit = { 'Fn::GetAtt': [stack.getLogicalId(stack.auditTable.node.defaultChild as never), 'Arn'] };
+/** Appends of audit records, and nothing else of that table: a record's attributes only. */
+const appendAudit: Statement = {
+  Effect: 'Allow',
+  Action: 'dynamodb:PutItem',
+  Resource: audit,
+  Condition: attributesOnly([...KEYS, 'event', 'connection_id', 'actor', 'purpose', 'outcome', 'changed_fields', 'at', 'expires_at']),
+};
+const assumeCustomerRoles: Statement = {
+  Effect: 'Allow',
+  Action: 'sts:AssumeRole',
+  Resource: 'arn:aws:iam::*:role/*',
+  Condition: { StringLike: { 'sts:ExternalId': 'wc-*' } },
+};
+const decrypt: Statement = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: CONTEXT_CONDITION };
 const editItems: Statement = { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly(EDIT_UPDATE) };
 
 const EXPECTED_DATA_ACCESS: Record<string, Statement[]> = {
-  'create-connection': [readRecords, updateState, putAndDelete, generateDataKey],
-  'create-named-connection': [readRecords, updateState, putAndDelete, generateDataKey],
+  'create-connection': [readRecords, updateState, putAndDelete, generateDataKey, appendAudit],
+  'create-named-connection': [readRecords, updateState, putAndDelete, generateDataKey, appendAudit],
   'get-connection': [readRecords],
   'get-named-connection': [readRecords],
   'list-connections': [
     { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: table, Condition: projectedTo(LIST_READ) },
   ],
-  'patch-connection': [readRecords, editItems, generateDataKey],
-  'patch-named-connection': [readRecords, editItems, generateDataKey],
-  'delete-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
-  'delete-named-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }],
-  'activate-connection': [readRecords, updateState],
+  'patch-connection': [readRecords, editItems, generateDataKey, appendAudit],
+  'patch-named-connection': [readRecords, editItems, generateDataKey, appendAudit],
+  'delete-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }, appendAudit],
+  'delete-named-connection': [readRecords, updateState, { Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: table }, appendAudit],
+  'activate-connection': [readRecords, updateState, appendAudit],
+  // Reads the audit table, and the organization's cursor key (made on first use) in the connections table.
+  'list-audit': [
+    { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table, Condition: projectedTo([...KEYS, 'cursor_key']) },
+    { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly([...KEYS, 'cursor_key']) },
+    { Effect: 'Allow', Action: 'dynamodb:Query', Resource: audit },
+  ],
+  // The whole item (it decrypts), nothing written to the connections table; every resolve audited.
+  'resolve-connection': [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table }, decrypt, appendAudit, assumeCustomerRoles],
   'test-connection': [
     { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: table },
     { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly([...KEYS, 'id', 'version', ...STATUS]) },
     { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: table, Condition: attributesOnly([...KEYS, 'tests', 'expires_at']) },
-    { Effect: 'Allow', Action: 'kms:Decrypt', Resource: key, Condition: CONTEXT_CONDITION },
-    {
-      Effect: 'Allow',
-      Action: 'sts:AssumeRole',
-      Resource: 'arn:aws:iam::*:role/*',
-      Condition: { StringLike: { 'sts:ExternalId': 'wc-*' } },
-    },
+    decrypt,
+    appendAudit,
+    assumeCustomerRoles,
   ],
   'get-aws-identity': [],
 };
@@ -151,10 +170,10 @@ const actionsOf = (statement: Statement) => [statement.Action].flat();
 
 describe('each function holds exactly its statements', () => {
   test('the expectations cover every route', () => {
-    expect(Object.keys(EXPECTED_DATA_ACCESS).sort()).toEqual(ROUTES.map((route) => route.functionName).sort());
+    expect(Object.keys(EXPECTED_DATA_ACCESS).sort()).toEqual(FUNCTIONS.map((route) => route.functionName).sort());
   });
 
-  test.each(ROUTES.map((route) => route.functionName))('%s', (functionName) => {
+  test.each(FUNCTIONS.map((route) => route.functionName))('%s', (functionName) => {
     const logGroupId = (resources[logicalIdOf(stack, functionName)]?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
       .Ref;
     expect(statementsOf(functionName)).toEqual([
@@ -163,7 +182,7 @@ describe('each function holds exactly its statements', () => {
     ]);
   });
 
-  test.each(ROUTES.map((route) => route.functionName))(
+  test.each(FUNCTIONS.map((route) => route.functionName))(
     '%s: no managed policies; its data policy, if it has one, is attached to its role alone',
     (functionName) => {
       const { roleId, role } = roleOf(functionName);
@@ -180,15 +199,15 @@ const keyPolicy = () =>
   (resources[stack.getLogicalId(stack.key.node.defaultChild as never)]!.Properties.KeyPolicy as { Statement: KeyStatement[] }).Statement;
 
 describe('the key policy', () => {
-  test('only the roles that must decrypt can decrypt: a deny for every other principal of the account', () => {
-    const { roleId } = roleOf('test-connection');
+  test('only the roles that must decrypt can decrypt (the test and resolve functions): a deny for every other principal of the account', () => {
+    const roleIds = ['test-connection', 'resolve-connection'].map((name) => roleOf(name).roleId);
     const denies = keyPolicy().filter(
       (statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('kms:Decrypt') && statement.Condition?.ArnNotEquals,
     );
     expect(denies).toEqual([
       expect.objectContaining({
         Principal: { AWS: '*' },
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [roleId, 'Arn'] }] } },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleIds.map((roleId) => ({ 'Fn::GetAtt': [roleId, 'Arn'] })) } },
       }),
     ]);
   });
@@ -217,15 +236,15 @@ describe('the key policy', () => {
 });
 
 describe('across the stack', () => {
-  test('only the test function may kms:Decrypt', () => {
-    const decrypting = ROUTES.map((route) => route.functionName).filter((name) =>
+  test('only the test function (both test routes) and the resolve function may kms:Decrypt', () => {
+    const decrypting = FUNCTIONS.map((route) => route.functionName).filter((name) =>
       statementsOf(name).some((statement) => actionsOf(statement).some((action) => /^kms:(Decrypt|\*)$/.test(action))),
     );
-    expect(decrypting).toEqual(['test-connection']);
+    expect(decrypting).toEqual(['test-connection', 'resolve-connection']);
     const anyDecrypt = allStatements().filter((statement) =>
       actionsOf(statement).some((action) => /^kms:(Decrypt|\*|Decrypt\*)$/.test(action)),
     );
-    expect(anyDecrypt).toHaveLength(1);
+    expect(anyDecrypt).toHaveLength(2);
   });
 
   test('no dynamodb or kms wildcards, no "*" resources', () => {

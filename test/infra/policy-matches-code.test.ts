@@ -13,7 +13,8 @@ import { patchConnection } from '../../lib/connections/patch.js';
 import { testConnection } from '../../lib/connections/test.js';
 import { EnvelopeCipher } from '../../lib/crypto/envelope.js';
 import { KmsDataKeys } from '../../lib/crypto/kms-data-keys.js';
-import { ROUTES, type Route } from '../../lib/routes.js';
+import { FUNCTIONS, ROUTES, type FunctionSpec } from '../../lib/routes.js';
+import { resolveConnection } from '../../lib/connections/resolve.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { dynamoDbCall } from '../../local/rehearsal/aws-requests.js';
 import { authorize, type PolicyStatement as IamStatement } from '../../local/rehearsal/iam-policy.js';
@@ -57,7 +58,7 @@ function recordingDynamoDb() {
 }
 
 /** IAM's decision on each request `fn` sent, under the route's own policy statements. */
-function decisions(route: Route, sent: { name: string; input: Record<string, unknown> }[]) {
+function decisions(route: FunctionSpec, sent: { name: string; input: Record<string, unknown> }[]) {
   const policy = { Statement: routePermissions(route, RESOURCES).map((statement) => statement.toStatementJson() as IamStatement) };
   return sent.flatMap((command) =>
     dynamoDbCall(`DynamoDB_20120810.${command.name.replace(/Command$/, '')}`, command.input, () => TABLE_ARN).calls.map((call) => ({
@@ -126,6 +127,11 @@ const EXERCISES: Record<string, (store: ConnectionStore, org: string) => Promise
     const { id, version } = (await openStore().list(org)).records.find((record) => record.name === 'Named')!;
     await deleteConnection(store, org, { target: id, ifMatch: [version] });
   },
+  'list-audit': (store, org) => store.cursorKey(org),
+  'resolve-connection': async (store, org) => {
+    const deps = { store, cipher, limits: { connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000, allowedCidrs: ['127.0.0.0/8'] } };
+    await resolveConnection({ ...deps, audit: { append: async () => undefined }, deploymentId: 'local' }, { organization_id: org, caller: 'c', purpose: 'p' });
+  },
   'activate-connection': async (store, org) => {
     await activateConnection({ store }, org, (await openStore().list(org)).records.find((record) => record.name === 'Named')!.id, null);
   },
@@ -133,10 +139,10 @@ const EXERCISES: Record<string, (store: ConnectionStore, org: string) => Promise
 
 describe('every call a function makes is one its role allows (the route policy, evaluated as IAM does)', () => {
   test('every route is exercised', () => {
-    expect(Object.keys(EXERCISES).sort()).toEqual(ROUTES.map((route) => route.functionName).sort());
+    expect(Object.keys(EXERCISES).sort()).toEqual(FUNCTIONS.map((route) => route.functionName).sort());
   });
 
-  test.each(ROUTES.map((route) => [route.functionName, route] as const))('%s', async (_, route) => {
+  test.each(FUNCTIONS.map((route) => [route.functionName, route] as const))('%s', async (_, route) => {
     const org = newOrg();
     await createConnection({ store: openStore(), cipher }, org, postgresBody());
     await createNamedConnection({ store: openStore(), cipher }, org, { name: 'Named', ...postgresBody() }, null);
@@ -152,7 +158,7 @@ describe('every call a function makes is one its role allows (the route policy, 
     await createConnection({ store: openStore(), cipher }, org, postgresBody());
     const { client, sent } = recordingDynamoDb();
     await new ConnectionStore(client, process.env.TABLE_NAME!).getWithSecret(org);
-    for (const route of ROUTES) {
+    for (const route of FUNCTIONS) {
       const allowed = decisions(route, sent).every((decision) => decision.allowed);
       expect({ function: route.functionName, allowed }).toEqual({ function: route.functionName, allowed: route.key === 'decrypt' });
     }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
-import { addressesOf, API_BASE_PATH, ROUTES, routeKey } from '../../lib/routes.js';
+import { addressesOf, API_BASE_PATH, FUNCTIONS, RESOLVER, ROUTES, routeKey } from '../../lib/routes.js';
 import { COGNITO_ORG_CLAIM, functionNameOutputKey, OUTPUT_KEYS } from '../../infra/stack-contract.js';
 import { Template } from 'aws-cdk-lib/assertions';
 import { logicalIdOf, serviceApp, serviceTemplate, type Resources } from './synthesize.js';
@@ -101,7 +101,7 @@ describe('Cognito user pool', () => {
 });
 
 describe('functions', () => {
-  test.each(ROUTES)('$functionName: Node.js 24 on arm64 with the route table memory and timeout', (route) => {
+  test.each(FUNCTIONS)('$functionName: Node.js 24 on arm64 with the route table memory and timeout', (route) => {
     expect(functionProperties(route.functionName)).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -112,7 +112,7 @@ describe('functions', () => {
     });
   });
 
-  test.each(ROUTES)('$functionName: environment names the table, key, org claim and log level', (route) => {
+  test.each(FUNCTIONS)('$functionName: environment names the table, key, org claim and log level', (route) => {
     const variables = (functionProperties(route.functionName).Environment as { Variables: Record<string, unknown> }).Variables;
     expect(variables).toMatchObject({
       TABLE_NAME: { Ref: stack.getLogicalId(stack.table.node.defaultChild as never) },
@@ -122,8 +122,9 @@ describe('functions', () => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       NODE_OPTIONS: '--enable-source-maps',
     });
-    const probes = route.functionName === 'test-connection';
+    const probes = route.functionName === 'test-connection' || route.functionName === RESOLVER.functionName;
     expect('WAREHOUSE_TEST_DEADLINE_MS' in variables).toBe(probes);
+    expect('AUDIT_TABLE_NAME' in variables).toBe(route.audit !== 'none');
   });
 
   test('the test function can finish a 10 s probe deadline inside its timeout', () => {
@@ -135,7 +136,7 @@ describe('functions', () => {
 
   test('every log group has a retention', () => {
     const logGroups = resourcesOf('AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(ROUTES.length + 1); // one per function, one for access logs
+    expect(logGroups).toHaveLength(FUNCTIONS.length + 1); // one per function, one for access logs
     for (const [, logGroup] of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(30);
   });
 });
@@ -250,7 +251,7 @@ describe('operations', () => {
   test('a dashboard shows requests, errors, p50/p99 duration per function, throttles and test verdicts by code; its URL is an output', () => {
     const [, dashboard] = resourcesOf('AWS::CloudWatch::Dashboard')[0]!;
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const route of ROUTES) expect(body).toContain(logicalIdOf(stack, route.functionName));
+    for (const route of FUNCTIONS) expect(body).toContain(logicalIdOf(stack, route.functionName));
     for (const text of ['Invocations', 'Errors', 'Throttles', 'p50', 'p99', 'TestVerdicts']) expect(body).toContain(text);
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.event = "connection.tested" }',
@@ -296,10 +297,10 @@ describe('operations', () => {
 
   test('alarms watch the API 5xx rate and each function errors and throttles', () => {
     const alarms = resourcesOf('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
-    expect(alarms).toHaveLength(1 + 2 * ROUTES.length);
+    expect(alarms).toHaveLength(1 + 2 * FUNCTIONS.length);
     const rate = alarms.filter((alarm) => Array.isArray(alarm.Metrics));
     expect(JSON.stringify(rate)).toContain('5xx');
-    for (const route of ROUTES) {
+    for (const route of FUNCTIONS) {
       const functionId = logicalIdOf(stack, route.functionName);
       for (const metric of ['Errors', 'Throttles']) {
         expect(alarms).toContainEqual(
@@ -322,7 +323,8 @@ describe('operations', () => {
         OUTPUT_KEYS.userPoolClientId,
         OUTPUT_KEYS.tableName,
         OUTPUT_KEYS.keyArn,
-        ...ROUTES.map(functionNameOutputKey),
+        OUTPUT_KEYS.auditTableName,
+        ...FUNCTIONS.map(functionNameOutputKey),
       ]),
     );
     expect(functionNameOutputKey({ functionName: 'create-connection' })).toBe('FunctionNameCreateConnection');
