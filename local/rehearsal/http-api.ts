@@ -23,8 +23,12 @@ export interface RehearsalApiOptions {
   functions: Map<string, FunctionRuntime>;
   invokePermissions: InvokePermission[];
   verifierFor: (authorizer: AuthorizerModel) => TokenVerifier;
-  /** Who may call the Invoke API: the rehearsal's operator (an administrator of the account). */
-  invokers: RehearsalCredentials[];
+  /**
+   * Who may call the Invoke API: the rehearsal's operator (an administrator of the account, whose
+   * identity policy allows every invocation), and principals of other accounts or roles, which only
+   * a function's resource policy (its AWS::Lambda::Permission) lets in.
+   */
+  invokers: (RehearsalCredentials & { principalArn?: string })[];
 }
 
 export interface RehearsalApi {
@@ -130,8 +134,9 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
         'RequestTooLargeException',
         'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
       );
+    let caller: RehearsalCredentials & { principalArn?: string };
     try {
-      await verifySignedRequest(request, body, invokers, { service: 'lambda', region: options.region });
+      caller = await verifySignedRequest(request, body, invokers, { service: 'lambda', region: options.region });
     } catch (error) {
       return lambdaError(response, 403, 'UnrecognizedClientException', (error as Error).message);
     }
@@ -149,6 +154,15 @@ export async function startRehearsalApi(options: RehearsalApiOptions): Promise<R
         'ResourceNotFoundException',
         `Function not found: arn:aws:lambda:${options.region}:${options.account}:function:${name}`,
       );
+    // A principal other than the operator gets in by the function's resource policy alone.
+    if (caller.principalArn !== undefined && !mayInvoke(options.invokePermissions, runtime.fn.arn, caller.principalArn, '')) {
+      return lambdaError(
+        response,
+        403,
+        'AccessDeniedException',
+        `User: ${caller.principalArn} is not authorized to perform: lambda:InvokeFunction on resource: ${runtime.fn.arn} because no resource-based policy allows the lambda:InvokeFunction action`,
+      );
+    }
     const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (invocationType === 'DryRun') return void response.writeHead(204).end();
     const running = runtime.invoke(body.length === 0 ? Buffer.from('{}') : body);

@@ -36,6 +36,11 @@ export interface RehearsalOptions {
   environment?: Record<string, string>;
   /** Each line a function writes; by default they go to this process's stdout. */
   onLog?: (functionName: string, line: string) => void;
+  /**
+   * Principals (role ARNs) of other accounts the tests act as on the Lambda Invoke API: each gets an
+   * access key (`Rehearsal.principalCredentials`), and only resource policies let them invoke.
+   */
+  principals?: string[];
 }
 
 export interface FunctionReport extends FunctionStats {
@@ -57,6 +62,8 @@ export interface Rehearsal {
   account: string;
   /** Credentials of the account's administrator, for the Lambda Invoke API. */
   operator: { accessKeyId: string; secretAccessKey: string };
+  /** Credentials of each principal of `RehearsalOptions.principals`, by its ARN. */
+  principalCredentials: Record<string, { accessKeyId: string; secretAccessKey: string }>;
   outputs: Record<string, string>;
   model: StackModel;
   issuer: RehearsalIssuer;
@@ -135,6 +142,9 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
 
     const issuer = await rehearsalIssuer();
     const operator = { accessKeyId: accessKeyId(), secretAccessKey: secret() };
+    const principalCredentials = Object.fromEntries(
+      (options.principals ?? []).map((principalArn) => [principalArn, { accessKeyId: accessKeyId(), secretAccessKey: secret() }]),
+    );
     const api = model.api
       ? await startRehearsalApi({
           api: model.api,
@@ -143,7 +153,10 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
           functions: runtimes,
           invokePermissions: model.invokePermissions,
           verifierFor: (authorizer) => issuer.verifierFor(authorizer.issuer, authorizer.audiences),
-          invokers: [operator],
+          invokers: [
+            operator,
+            ...Object.entries(principalCredentials).map(([principalArn, credentials]) => ({ ...credentials, principalArn })),
+          ],
         })
       : undefined;
     if (api) closers.push(() => api.close());
@@ -153,6 +166,7 @@ export async function startRehearsal(options: RehearsalOptions): Promise<Rehears
       region,
       account,
       operator,
+      principalCredentials,
       outputs: model.outputs,
       model,
       issuer,

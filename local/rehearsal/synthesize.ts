@@ -9,10 +9,13 @@ import { promisify } from 'node:util';
  * account or region, so the template is the environment-agnostic one `cdk deploy` uploads.
  *
  * The rehearsal's context allows the loopback networks, where the test warehouses listen, as a
- * deployer allows a private network (`-c allowedNetworks=...`).
+ * deployer allows a private network (`-c allowedNetworks=...`), and names one consumer principal of
+ * the resolve function.
  */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const REHEARSAL_CONTEXT = { allowedNetworks: '127.0.0.0/8,::1/128' } as const;
+/** A consumer of another account, named as a deployer names its query workers' role (`-c consumerPrincipals=...`). */
+export const REHEARSAL_CONSUMER = 'arn:aws:iam::111122223333:role/rehearsal-query-worker';
+export const REHEARSAL_CONTEXT = { allowedNetworks: '127.0.0.0/8,::1/128', consumerPrincipals: REHEARSAL_CONSUMER } as const;
 
 export async function synthesize(outdir: string, context: Record<string, string> = REHEARSAL_CONTEXT): Promise<void> {
   const contextArgs = Object.entries(context).flatMap(([key, value]) => ['--context', `${key}=${value}`]);

@@ -9,6 +9,11 @@ import { remoteTransports } from '../helpers/deployed-transports.js';
 import type { Transport } from '../helpers/transports.js';
 import { startWarehouseStandIns, type WarehouseStandIns } from '../helpers/warehouse-stand-ins.js';
 import { synthesizedAssembly } from '../setup/synthesized-assembly.js';
+import { REHEARSAL_CONSUMER } from '../../local/rehearsal/synthesize.js';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { runExampleWorker } from '../../scripts/example-worker.js';
+import { resolveConnection } from '../../lib/client/resolve-client.js';
+import { RESOLVER } from '../../lib/routes.js';
 import { testPostgresAddress } from '../setup/test-postgres-fixture.js';
 import { startForwarder, type Forwarder } from '../fakes/tcp-forwarder.js';
 
@@ -25,7 +30,11 @@ let remote: { transports: Transport[]; close(): void };
 
 beforeAll(async () => {
   [standIns, forwarder] = await Promise.all([startWarehouseStandIns(), startForwarder('127.0.0.1', testPostgresAddress())]);
-  rehearsal = await startRehearsal({ assemblyDir: await synthesizedAssembly(), environment: standIns.environment });
+  rehearsal = await startRehearsal({
+    assemblyDir: await synthesizedAssembly(),
+    environment: standIns.environment,
+    principals: [REHEARSAL_CONSUMER, STRANGER],
+  });
   const { outputs } = rehearsal;
   remote = remoteTransports({
     // The template's ApiUrl names execute-api in AWS; the rehearsal serves the same routes here.
@@ -49,6 +58,8 @@ afterAll(async () => {
 });
 
 const newOrg = () => `org-${randomUUID().slice(0, 8)}`;
+/** A role of another account that the stack does not name as a consumer. */
+const STRANGER = 'arn:aws:iam::999988887777:role/not-a-consumer';
 
 // First, while every route's throttle bucket is full.
 describe('every address of lib/routes.ts reaches its function through the template', () => {
@@ -134,6 +145,47 @@ describe('what API Gateway itself answers, from the template', () => {
     const response = await fetch(api(), { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ code: 'unauthorized', meta: { organization_id: null } });
+  });
+});
+
+describe('the resolve function, as the template deploys it', () => {
+  const lambdaAs = (principal: string) =>
+    new LambdaClient({
+      endpoint: rehearsal.apiUrl,
+      region: rehearsal.region,
+      credentials: rehearsal.principalCredentials[principal]!,
+      maxAttempts: 1,
+    });
+
+  test('the consumer the stack names resolves a connection, and the example worker runs SELECT 1 with it', async () => {
+    const org = newOrg();
+    const api = remote.transports.find((candidate) => candidate.name === 'http')!;
+    const created = await api.call({ org, method: 'POST', body: postgresBody() });
+    expect(created.status).toBe(201);
+    const lambda = lambdaAs(REHEARSAL_CONSUMER);
+    try {
+      const functionName = rehearsal.outputs[functionNameOutputKey(RESOLVER)]!;
+      expect(await runExampleWorker({ lambda, functionName, organizationId: org })).toEqual({ connectionId: created.body!.id, result: 1 });
+      const audit = await api.call({ org, method: 'GET', path: '/api/v2/warehouse/connections/audit' });
+      expect(audit.body!.events).toEqual(
+        expect.arrayContaining([expect.objectContaining({ event: 'connection.resolved', actor: 'example-worker', outcome: 'ok' })]),
+      );
+    } finally {
+      lambda.destroy();
+    }
+    expect(rehearsal.report().denials).toEqual([]);
+  });
+
+  test("a principal the stack does not name is refused by the function's resource policy", async () => {
+    const lambda = lambdaAs(STRANGER);
+    try {
+      const functionName = rehearsal.outputs[functionNameOutputKey(RESOLVER)]!;
+      await expect(
+        resolveConnection(lambda, functionName, { organizationId: newOrg(), caller: 'stranger', purpose: 'trying' }),
+      ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    } finally {
+      lambda.destroy();
+    }
   });
 });
 
