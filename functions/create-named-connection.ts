@@ -1,4 +1,5 @@
 import { auditLog, composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
+import { entityTag } from '../lib/connections/view.js';
 import { loadConfig } from '../lib/config.js';
 import { createNamedConnection } from '../lib/connections/create.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -9,5 +10,5 @@ const deps = { store: connectionStore(config), cipher: credentialCipher(config),
 
 export const handler = httpEndpoint(ROUTE.createNamed, composeEndpoint(config), async ({ organizationId, subject, body }) => {
   const connection = await createNamedConnection(deps, organizationId, body, subject);
-  return { statusCode: 201, body: { connection }, headers: { ETag: `"${connection.version}"` } };
+  return { statusCode: 201, body: { connection }, headers: { ETag: entityTag(connection) } };
 });

@@ -1,4 +1,5 @@
 import { auditLog, composeEndpoint, connectionStore, credentialCipher } from '../lib/composition.js';
+import { entityTag } from '../lib/connections/view.js';
 import { loadConfig } from '../lib/config.js';
 import { patchConnection } from '../lib/connections/patch.js';
 import { httpEndpoint } from '../lib/http/endpoint.js';
@@ -16,5 +17,5 @@ export const handler = httpEndpoint(ROUTE.patch, composeEndpoint(config), async 
     ifMatch: parseIfMatch(headers['if-match']),
     subject,
   });
-  return { statusCode: 200, body: { connection }, headers: { ETag: `"${connection.version}"` } };
+  return { statusCode: 200, body: { connection }, headers: { ETag: entityTag(connection) } };
 });

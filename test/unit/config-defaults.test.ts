@@ -18,6 +18,7 @@ describe('configuration', () => {
       probe: { connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000, allowedCidrs: [] },
       testLimit: { tests: 5, windowSeconds: 10 },
       maxConnections: 200,
+      auditRetentionDays: 365,
       deploymentId: 'local',
     });
     expect(DEFAULTS.probe).toEqual({ connectTimeoutMs: 5_000, statementTimeoutMs: 5_000, deadlineMs: 10_000 });
