@@ -1,12 +1,15 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { connect } from 'node:net';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { connect, isIP, type LookupFunction } from 'node:net';
 import type { ResolveAnswer } from '../connections/resolve.js';
 
 /**
  * The typed client of the resolve function, for the platform's workers: invokes it with Lambda's
  * Invoke API and returns options each driver takes as they are. What the function's JSON answer
- * cannot carry is added here: pg's identity check for `verify-ca` (the chain only), and mysql2's
- * socket to the address the SSRF guard vetted. Never logs or keeps what it resolved.
+ * cannot carry is added here: pg's identity check for `verify-ca` (the chain only), mysql2's socket,
+ * ClickHouse's agent and Trino's lookup, each to the address the SSRF guard vetted. Never logs or
+ * keeps what it resolved.
  */
 export interface ResolveParameters {
   organizationId: string;
@@ -61,7 +64,44 @@ export function driverOptionsOf(answer: Resolved): Record<string, unknown> {
     case 'mysql2':
       // `host` names the server for TLS; the socket goes to the vetted address, never to a new lookup.
       return address ? { ...options, stream: () => connect({ host: address.vetted, port: address.port }) } : options;
+    case '@clickhouse/client': {
+      if (!address) return options;
+      // With an http_agent the client takes TLS from the agent alone.
+      const { tls: _clientTls, ...rest } = options as { tls?: { ca_cert?: string } };
+      const lookup = vettedLookup(address.vetted);
+      const agent = tls
+        ? new HttpsAgent({ keepAlive: true, lookup, ...agentTls(tls, _clientTls?.ca_cert) })
+        : new HttpAgent({ keepAlive: true, lookup });
+      // Logging off (ClickHouseLogLevel.OFF): the client's error lines print the request and server text.
+      return { ...rest, http_agent: agent, set_basic_auth_header: true, log: { level: 127 } };
+    }
+    case 'trino-client': {
+      if (!address || !tls) return options;
+      // trino-client builds its https.Agent from `ssl`: its connections take these options too.
+      const ssl = options.ssl as { ca?: string };
+      return { ...options, ssl: { ...ssl, lookup: vettedLookup(address.vetted), ...agentTls(tls, ssl.ca) } };
+    }
     default:
       return options;
   }
+}
+
+/** A lookup that answers the vetted address whatever name is asked: the driver keeps the name for TLS and Host. */
+function vettedLookup(vetted: string): LookupFunction {
+  const family = isIP(vetted) === 6 ? 6 : 4;
+  return (_hostname, options, callback) => {
+    if ((options as { all?: boolean }).all)
+      (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: vetted, family }]);
+    else callback(null, vetted, family);
+  };
+}
+
+/** Node TLS options for the resolved ssl mode: require encrypts only, verify-ca checks the chain, verify-full also the name. */
+function agentTls(tls: NonNullable<Resolved['tls']>, ca: string | undefined) {
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(tls.servername && !isIP(tls.servername) ? { servername: tls.servername } : {}),
+    rejectUnauthorized: tls.mode !== 'require',
+    ...(tls.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
 }

@@ -122,9 +122,7 @@ export async function resolveConnection(deps: ResolveDependencies, input: unknow
 }
 
 async function driverOptions(definition: ConnectionDefinition, limits: ProbeLimits): Promise<ResolvedDriver> {
-  const load = DRIVER_OPTIONS[definition.provider] as (() => Promise<DriverOptionsBuilder<Provider>>) | undefined;
-  if (!load) throw new ProbeFailure('warehouse_error', `Connections of provider '${definition.provider}' cannot be resolved yet.`);
-  const build = await load();
+  const build = await (DRIVER_OPTIONS[definition.provider] as () => Promise<DriverOptionsBuilder<Provider>>)();
   return withDeadline(limits.deadlineMs, (signal) => build(definition as never, { limits, signal }));
 }
 

@@ -9,9 +9,9 @@ export const PROVIDER_IDS = [
   'bigquery',
   'mysql',
   'redshift',
-  'trino',
   'databricks',
   'clickhouse',
+  'trino',
   'athena',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];

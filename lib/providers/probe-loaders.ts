@@ -14,9 +14,9 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   bigquery: async () => (await import('./bigquery/probe.js')).probeBigQuery,
   redshift: async () => (await import('./redshift/probe.js')).probeRedshift,
   mysql: async () => (await import('./mysql/probe.js')).probeMysql,
-  trino: async () => (await import('./trino/probe.js')).probeTrino,
   databricks: async () => (await import('./databricks/probe.js')).probeDatabricks,
   clickhouse: async () => (await import('./clickhouse/probe.js')).probeClickhouse,
+  trino: async () => (await import('./trino/probe.js')).probeTrino,
   athena: async () => (await import('./athena/probe.js')).probeAthena,
 };
 

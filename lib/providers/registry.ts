@@ -102,25 +102,6 @@ export const PROVIDERS = {
     auth: 'username and password; or IAM role: the service assumes `role_arn` with your external id, then gets a temporary password (`GetClusterCredentials` for a cluster, `GetCredentials` for Serverless); `ssl_mode` as for `postgres`',
     checks: 'connect, `SELECT 1`, the schema in `dataset_id` exists and is usable',
   },
-  trino: {
-    label: 'Trino',
-    driver: 'trino-client',
-    request: trinoConnection,
-    stored: trinoStored,
-    secretFields: ['credentials.password'],
-    // catalog (and dataset_id, the schema) only choose what to look at once signed in.
-    destinationFields: [
-      'credentials.host',
-      'credentials.port',
-      'credentials.username',
-      'credentials.ssl_mode',
-      'credentials.ca_certificate',
-    ],
-    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
-    auth: 'username and password over HTTPS (HTTP Basic; `ssl_mode` as for `postgres`, default `verify-full`); a username alone where the cluster has no authentication, also over plain HTTP',
-    checks:
-      '`SELECT 1` over the statement protocol, then `SHOW TABLES FROM` the `catalog` and the schema in `dataset_id`: the user may list it, and both exist',
-  },
   databricks: {
     label: 'Databricks SQL',
     driver: '@databricks/sql',
@@ -145,6 +126,25 @@ export const PROVIDERS = {
     auth: 'username and password over the HTTP interface (8443 with TLS, 8123 without); `ssl_mode` as for `postgres`, default `verify-full`',
     checks:
       '`SELECT 1`, then `EXISTS DATABASE` for the database in `dataset_id`: it exists and the user holds a privilege on it; an idle ClickHouse Cloud service that is starting is `warehouse_unavailable`',
+  },
+  trino: {
+    label: 'Trino',
+    driver: 'trino-client',
+    request: trinoConnection,
+    stored: trinoStored,
+    secretFields: ['credentials.password'],
+    // catalog (and dataset_id, the schema) only choose what to look at once signed in.
+    destinationFields: [
+      'credentials.host',
+      'credentials.port',
+      'credentials.username',
+      'credentials.ssl_mode',
+      'credentials.ca_certificate',
+    ],
+    stages: ['resolve', 'connect', 'tls', 'authenticate', 'query', 'schema_access'],
+    auth: 'username and password over HTTPS (HTTP Basic; `ssl_mode` as for `postgres`, default `verify-full`); a username alone where the cluster has no authentication, also over plain HTTP',
+    checks:
+      '`SELECT 1` over the statement protocol, then `SHOW TABLES FROM` the `catalog` and the schema in `dataset_id`: the user may list it, and both exist',
   },
   athena: {
     label: 'Amazon Athena',

@@ -161,3 +161,34 @@ describe('testing an Athena connection through the API', () => {
     for (const secret of secrets) expect(seen).not.toContain(secret);
   });
 });
+
+describe('resolving an Athena connection (the resolve function, as workers call it)', () => {
+  test("the answer holds the customer's role's temporary credentials, assumed with the organization's external id, and the query context", async () => {
+    const { org, roleArn } = newOrganization();
+    const created = await handler.call({ org, method: 'POST', body: athenaWorldBody({ role_arn: roleArn }) });
+    expect(created.status).toBe(201);
+    // Imported now: its configuration is read at load, after the stand-ins' endpoints are set.
+    const { handler: resolve } = (await import('../../functions/resolve-connection.js')) as {
+      handler: (event: unknown) => Promise<Record<string, unknown>>;
+    };
+    const answer = await resolve({ organization_id: org, caller: 'athena-worker', purpose: 'the resolve test' });
+    expect(answer).toMatchObject({
+      ok: true,
+      driver: '@aws-sdk/client-athena',
+      options: {
+        credentials: { accessKeyId: expect.any(String), secretAccessKey: expect.any(String), sessionToken: expect.any(String) },
+        query: { WorkGroup: expect.any(String), QueryExecutionContext: { Database: expect.any(String) } },
+      },
+      address: null,
+      expiresAt: expect.any(String),
+    });
+    const other = newOrganization();
+    const intruder = await handler.call({ org: other.org, method: 'POST', body: athenaWorldBody({ role_arn: roleArn }) });
+    expect(intruder.status).toBe(201);
+    // Another organization naming the same role presents its own external id: the role refuses it.
+    expect(await resolve({ organization_id: other.org, caller: 'athena-worker', purpose: 'the resolve test' })).toMatchObject({
+      ok: false,
+      code: expect.stringMatching(/^(auth_failed|permission_denied)$/),
+    });
+  });
+});

@@ -19,7 +19,9 @@ interface Result {
 }
 
 function fn(method: string, path = API_BASE_PATH) {
-  const found = api().functions.find((candidate) => isRoute(candidate.route) && candidate.route.method === method && candidate.route.path === path)!;
+  const found = api().functions.find(
+    (candidate) => isRoute(candidate.route) && candidate.route.method === method && candidate.route.path === path,
+  )!;
   return (event: unknown) => found.handler(event, lambdaContext(found.route) as Context) as Promise<Result>;
 }
 

@@ -8,7 +8,8 @@ import { AuditLog } from '../../lib/store/audit-log.js';
 import { loadFunctions, startLocalApi, type LocalApi } from '../../local/api-gateway.js';
 import { localIssuer } from '../../local/jwt.js';
 import { runExampleWorker } from '../../scripts/example-worker.js';
-import { postgresBody, SECRETS } from '../helpers/bodies.js';
+import { PROVIDERS } from '../../lib/providers/registry.js';
+import { postgresBody, SECRETS, SEED_BODIES } from '../helpers/bodies.js';
 import { putRawItem, rawActiveItem } from '../helpers/stored-items.js';
 import { useTestApi } from '../helpers/transports.js';
 
@@ -92,6 +93,29 @@ describe('a worker resolves a connection and uses it', () => {
       expiresAt: null,
       resolved_at: expect.any(String),
     });
+  });
+});
+
+// Athena resolves to the customer's role's temporary credentials: test/api/athena-test.test.ts, with its AWS stand-ins.
+const RESOLVED_HERE = Object.keys(SEED_BODIES).filter((provider) => provider !== 'athena') as (keyof typeof SEED_BODIES)[];
+
+describe.each(RESOLVED_HERE)("%s resolves to its driver's options", (provider) => {
+  test('the driver the registry names, the connection without secrets, the secrets only inside options', async () => {
+    const org = newOrg();
+    const body = SEED_BODIES[provider]() as { dataset_id?: string; credentials: Record<string, unknown> };
+    const created = await api.call({ org, method: 'POST', body });
+    expect(created.status).toBe(201);
+    const answer = await invoke(asWorker, RESOLVER.functionName, resolveRequest(org));
+    expect(answer).toMatchObject({ version: 1, ok: true, driver: PROVIDERS[provider].driver, connection: { provider } });
+    const { options, connection, ...rest } = answer as { options: unknown; connection: unknown };
+    const secretsGiven = PROVIDERS[provider].secretFields
+      .map((field) => body.credentials[field.replace(/^credentials\./, '')])
+      .filter((value): value is string => typeof value === 'string');
+    expect(secretsGiven.length).toBeGreaterThan(0);
+    for (const value of secretsGiven) {
+      expect(JSON.stringify(options)).toContain(JSON.stringify(value).slice(1, -1));
+      expect(JSON.stringify({ connection, rest })).not.toContain(JSON.stringify(value).slice(1, -1));
+    }
   });
 });
 

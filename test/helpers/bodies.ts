@@ -128,28 +128,6 @@ export function redshiftBody(overrides: Record<string, unknown> = {}, credential
 }
 
 /**
- * Trino over HTTPS with a password, checked against the stand-in the global setup starts
- * (test/setup/trino-stand-in.ts): `localhost`, whose certificate it holds, verified with its CA.
- */
-export function trinoBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
-  return {
-    provider: 'trino',
-    dataset_id: TEST_TRINO.schema,
-    credentials: {
-      host: 'localhost',
-      port: testTrinoPort(),
-      username: TEST_TRINO.username,
-      password: TEST_TRINO.password,
-      ssl_mode: 'verify-full',
-      ca_certificate: testTrinoTls().ca,
-      catalog: TEST_TRINO.catalog,
-      ...credentialOverrides,
-    },
-    ...overrides,
-  };
-}
-
-/**
  * Databricks with a personal access token. The host is `localhost` (answered from /etc/hosts, so no
  * DNS query leaves the machine), where nothing serves HTTPS on 443: a test of this body fails on the
  * connection. The probe's tests use workspace names that they resolve to the stand-in themselves.
@@ -190,6 +168,28 @@ export function clickhouseBody(overrides: Record<string, unknown> = {}, credenti
 }
 
 /**
+ * Trino over HTTPS with a password, checked against the stand-in the global setup starts
+ * (test/setup/trino-stand-in.ts): `localhost`, whose certificate it holds, verified with its CA.
+ */
+export function trinoBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'trino',
+    dataset_id: TEST_TRINO.schema,
+    credentials: {
+      host: 'localhost',
+      port: testTrinoPort(),
+      username: TEST_TRINO.username,
+      password: TEST_TRINO.password,
+      ssl_mode: 'verify-full',
+      ca_certificate: testTrinoTls().ca,
+      catalog: TEST_TRINO.catalog,
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
+/**
  * Amazon Athena: nothing secret. The role of the stand-ins' customer account (test/fakes/athena-world.ts)
  * that the service assumes with the organization's external id; its results go to `output_location`.
  */
@@ -216,8 +216,8 @@ export const SEED_BODIES = {
   bigquery: bigqueryBody,
   mysql: mysqlBody,
   redshift: redshiftBody,
-  trino: trinoBody,
   databricks: databricksBody,
   clickhouse: clickhouseBody,
+  trino: trinoBody,
   athena: athenaBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;

@@ -139,11 +139,7 @@ interface Target {
 /** The function, address and path parameters API Gateway would pick for the request (lib/routes.ts matchRoute). */
 function routeFor(functions: LocalFunction[], request: ApiCall): Target {
   const [path = API_BASE_PATH, query = ''] = (request.path ?? API_BASE_PATH).split(/\?(.*)/s);
-  const match = matchRoute(
-    functions.map((fn) => fn.route).filter(isRoute),
-    request.method,
-    path,
-  );
+  const match = matchRoute(functions.map((fn) => fn.route).filter(isRoute), request.method, path);
   if (!match.found) throw new Error(`No function for ${request.method} ${path}: only the http transport reaches API Gateway's 404/405`);
   const fn = functions.find((candidate) => candidate.route === match.route)!;
   return { fn, address: match.address, pathParameters: match.pathParameters, query };

@@ -37,7 +37,11 @@ function recordingClient<T>(answer: Record<string, unknown> = {}) {
 }
 
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:111122223333:table/connections';
-const RESOURCES = { tableArn: TABLE_ARN, keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', auditTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/audit' };
+const RESOURCES = {
+  tableArn: TABLE_ARN,
+  keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
+  auditTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/audit',
+};
 const realDynamoDb = new DynamoDBClient({});
 const realKms = new KMSClient({});
 afterAll(() => {
@@ -129,8 +133,15 @@ const EXERCISES: Record<string, (store: ConnectionStore, org: string) => Promise
   },
   'list-audit': (store, org) => store.cursorKey(org),
   'resolve-connection': async (store, org) => {
-    const deps = { store, cipher, limits: { connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000, allowedCidrs: ['127.0.0.0/8'] } };
-    await resolveConnection({ ...deps, audit: { append: async () => undefined }, deploymentId: 'local' }, { organization_id: org, caller: 'c', purpose: 'p' });
+    const deps = {
+      store,
+      cipher,
+      limits: { connectTimeoutMs: 1_000, statementTimeoutMs: 1_000, deadlineMs: 2_000, allowedCidrs: ['127.0.0.0/8'] },
+    };
+    await resolveConnection(
+      { ...deps, audit: { append: async () => undefined }, deploymentId: 'local' },
+      { organization_id: org, caller: 'c', purpose: 'p' },
+    );
   },
   'activate-connection': async (store, org) => {
     await activateConnection({ store }, org, (await openStore().list(org)).records.find((record) => record.name === 'Named')!.id, null);
