@@ -98,6 +98,7 @@ export function loadConfig(env: Environment): ServiceConfig {
       // Unset in production (the vendors' own endpoints); the tests point the drivers at stand-ins.
       ...optionalEntry('snowflakeAccessUrl', read.optional('WAREHOUSE_SNOWFLAKE_ACCESS_URL')),
       ...optionalEntry('bigqueryApiEndpoint', read.optional('WAREHOUSE_BIGQUERY_API_ENDPOINT')),
+      ...optionalEntry('motherduckExtensionRepository', read.optional('WAREHOUSE_MOTHERDUCK_EXTENSION_REPOSITORY')),
     },
     testLimit: testRatePerMinute === 0 ? undefined : { tests: testBurst, windowSeconds: Math.ceil((testBurst * 60) / testRatePerMinute) },
     maxConnections: read.integer('WAREHOUSE_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 1_000),

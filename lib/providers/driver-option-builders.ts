@@ -15,4 +15,5 @@ export const DRIVER_OPTIONS: { [P in Provider]: () => Promise<DriverOptionsBuild
   databricks: async () => (await import('./databricks/driver-options.js')).databricksDriverOptions,
   athena: async () => (await import('./athena/driver-options.js')).athenaDriverOptions,
   trino: async () => (await import('./trino/driver-options.js')).trinoDriverOptions,
+  motherduck: async () => (await import('./motherduck/driver-options.js')).motherduckDriverOptions,
 };

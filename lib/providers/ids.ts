@@ -13,5 +13,6 @@ export const PROVIDER_IDS = [
   'clickhouse',
   'trino',
   'athena',
+  'motherduck',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];

@@ -18,6 +18,7 @@ const PROBE_LOADERS: Record<ProviderId, () => Promise<Probe>> = {
   clickhouse: async () => (await import('./clickhouse/probe.js')).probeClickhouse,
   trino: async () => (await import('./trino/probe.js')).probeTrino,
   athena: async () => (await import('./athena/probe.js')).probeAthena,
+  motherduck: async () => (await import('./motherduck/probe.js')).probeMotherduck,
 };
 
 export function loadProbe(provider: ProviderId): Promise<Probe> {

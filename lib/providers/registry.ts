@@ -5,6 +5,7 @@ import { clickhouseConnection, clickhouseStored } from './clickhouse/schema.js';
 import { databricksConnection, databricksStored } from './databricks/schema.js';
 import { postgresConnection, postgresStored } from './postgres/schema.js';
 import { redshiftConnection, redshiftStored } from './redshift/schema.js';
+import { motherduckConnection, motherduckStored } from './motherduck/schema.js';
 import { mysqlConnection, mysqlStored } from './mysql/schema.js';
 import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
 import { trinoConnection, trinoStored } from './trino/schema.js';
@@ -159,6 +160,20 @@ export const PROVIDERS = {
     auth: 'IAM role: the service assumes `role_arn` with your external id; `region`, `workgroup` (default `primary`), and `output_location` (`s3://bucket/prefix/`) unless the workgroup has one',
     checks:
       '`SELECT 1` in the workgroup (results written to S3 and read back), then ``SHOW TABLES IN `db` `` for the database in `dataset_id` (`catalog` default `AwsDataCatalog`); a query still running at its time limit is stopped',
+  },
+  motherduck: {
+    label: 'MotherDuck',
+    driver: '@duckdb/node-api',
+    request: motherduckConnection,
+    stored: motherduckStored,
+    secretFields: ['credentials.token'],
+    // The database is where the token is presented (and what it opens); dataset_id, the schema, only
+    // chooses what the test looks at once signed in.
+    destinationFields: ['credentials.database'],
+    stages: ['connect', 'sign_in', 'query', 'schema_access'],
+    auth: 'access token and database name; DuckDB fetches its signed MotherDuck extension at run time',
+    checks:
+      'the MotherDuck extension installs (signed only), `md:<database>` opens with the token, `SELECT 1`, then the schema in `dataset_id` (default `main`) exists in the database',
   },
 } as const satisfies Record<ProviderId, ProviderEntry>;
 

@@ -108,6 +108,12 @@ export interface ProbeLimits {
    */
   externalId?: string;
   /** Where the AWS SDK clients of a probe send calls (STS, Redshift, ...) instead of AWS; unset in production. */
+  /**
+   * The DuckDB extension repository the MotherDuck test installs its extension from (a URL, as
+   * DuckDB's `custom_extension_repository`): DuckDB's own when unset, as in production; the tests'
+   * loopback repository otherwise.
+   */
+  motherduckExtensionRepository?: string;
   awsEndpoints?: Partial<Record<'sts' | 'redshift' | 'redshiftServerless' | 'athena', string>>;
   /**
    * The service's own AWS credentials for its first call (STS AssumeRole): static keys of the tests'

@@ -14,6 +14,8 @@ export const CANARY = {
   // A colon and non-ASCII letters: HTTP basic authentication must carry both (UTF-8, base64).
   clickhousePassword: 'ch-canary-pässwörd:9f3b',
   databricksToken: 'dapi-canary-databricks-token-5f3a',
+  // A JWT's shape, as MotherDuck's access tokens have.
+  motherduckToken: 'eyJhbGciOiJIUzI1NiJ9.eyJtZCI6ImNhbmFyeSJ9.md-canary-token-8c2e',
 } as const;
 
 const serviceAccountKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -27,6 +29,7 @@ export const SECRETS = [
   CANARY.snowflakePassword,
   CANARY.clickhousePassword,
   CANARY.databricksToken,
+  CANARY.motherduckToken,
   serviceAccountKey.split('\n')[5]!,
 ];
 
@@ -209,6 +212,24 @@ export function athenaBody(overrides: Record<string, unknown> = {}, credentialOv
   };
 }
 
+/**
+ * MotherDuck: an access token and a database name. Nothing reaches MotherDuck from here: the test
+ * first installs DuckDB's MotherDuck extension from the extension repository, which in the tests is
+ * a loopback stand-in (WAREHOUSE_MOTHERDUCK_EXTENSION_REPOSITORY) or a closed loopback port.
+ */
+export function motherduckBody(overrides: Record<string, unknown> = {}, credentialOverrides: Record<string, unknown> = {}) {
+  return {
+    provider: 'motherduck',
+    dataset_id: 'reporting',
+    credentials: {
+      token: CANARY.motherduckToken,
+      database: 'analytics',
+      ...credentialOverrides,
+    },
+    ...overrides,
+  };
+}
+
 /** A valid body per provider: a provider without one does not compile. */
 export const SEED_BODIES = {
   postgres: postgresBody,
@@ -220,4 +241,5 @@ export const SEED_BODIES = {
   clickhouse: clickhouseBody,
   trino: trinoBody,
   athena: athenaBody,
+  motherduck: motherduckBody,
 } satisfies Record<ProviderId, () => Record<string, unknown>>;
