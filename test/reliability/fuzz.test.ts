@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { API_BASE_PATH } from '../../lib/routes.js';
-import { bigqueryBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { bigqueryBody, postgresBody, SECRETS, SEED_BODIES, snowflakeBody } from '../helpers/bodies.js';
 import { capturedLogLines } from '../helpers/logs.js';
-import { startTestApi, type TestApi } from '../helpers/transports.js';
+import { handlerTransportFor, startTestApi, type ApiResponse, type TestApi } from '../helpers/transports.js';
 import { freePort } from '../setup/postgres-server.js';
 import { rawRequest, type RawResponse } from './support/raw-http.js';
 import { scaled } from './support/scale.js';
@@ -257,5 +257,77 @@ describe(`${RUNS_PER_ENDPOINT} generated requests per endpoint`, () => {
     }
     expect(logs).not.toContain('"credentials"');
     expect(responses.length).toBeGreaterThanOrEqual(RUNS_PER_ENDPOINT * endpoints.length);
+  });
+});
+
+/**
+ * Every field of every provider's seed body, mutated one at a time (and unknown fields added), sent
+ * to POST /connections through the handler: always a 400 `validation_failed` naming that field (or
+ * the object it belongs to), never a 5xx, never a secret or the sent value echoed. Only the create
+ * function runs: nothing is stored, no warehouse is tested.
+ */
+describe('every field of every provider’s body, mutated', () => {
+  // Over every field's limit, yet under the 64 KiB body limit (a larger body is a 413 before any field is read).
+  const HUGE = 'x'.repeat(60_000);
+  const NESTED_JUNK = { a: [{ b: { c: [null, 1, 'canary-nested'] } }], __proto__: { polluted: true } };
+  /** Values no field takes (a string field gets a number, a number field a string, and so on). */
+  const mutationsOf = (current: unknown): [string, unknown][] => [
+    ['a wrong type', typeof current === 'number' ? 'canary-12345' : 12_345],
+    ['a boolean', true],
+    ['an array', ['canary-item']],
+    ['nested junk', NESTED_JUNK],
+    ['a huge string', typeof current === 'number' ? `${current}${HUGE}` : HUGE],
+    ['control characters', 'canary\u0000\u001b[31m\r\n'],
+  ];
+
+  type Body = Record<string, unknown> & { credentials: Record<string, unknown> };
+  const seedOf = (provider: keyof typeof SEED_BODIES) => SEED_BODIES[provider]() as Body;
+  const cases = (Object.keys(SEED_BODIES) as (keyof typeof SEED_BODIES)[]).flatMap((provider) => {
+    const seed = seedOf(provider);
+    const paths = [
+      ...Object.keys(seed).filter((key) => key !== 'provider'),
+      ...Object.keys(seed.credentials).map((key) => `credentials.${key}`),
+    ];
+    return paths.flatMap((path) => {
+      const [top, inner] = path.split('.') as [string, string | undefined];
+      const current = inner === undefined ? seed[top] : seed.credentials[inner];
+      return mutationsOf(current).map(([what, value]) => [provider, path, what, value] as const);
+    });
+  });
+  const added = (Object.keys(SEED_BODIES) as (keyof typeof SEED_BODIES)[]).flatMap((provider) =>
+    ['zz_unknown', 'credentials.zz_unknown'].map((path) => [provider, path] as const),
+  );
+
+  let handler: ReturnType<typeof handlerTransportFor>;
+  beforeAll(() => {
+    handler = handlerTransportFor(testApi.functions);
+  });
+
+  function expectRefusalNaming(response: ApiResponse, path: string, sent: unknown) {
+    expect({ status: response.status, code: response.body?.code }).toEqual({ status: 400, code: 'validation_failed' });
+    const named = [response.body!.field, ...((response.body!.details as { field: string }[]) ?? []).map((detail) => detail.field)];
+    // The field itself, or the object that holds it (a field whose name is not shown is named by its object).
+    const parent = path.includes('.') ? path.split('.')[0]! : 'body';
+    expect(named.some((field) => field === path || field.startsWith(`${path}.`) || field === parent)).toBe(true);
+    for (const secret of SECRETS) expect(response.rawBody).not.toContain(secret);
+    expect(response.rawBody).not.toContain('canary');
+    if (typeof sent === 'string' && sent.length > 100) expect(response.rawBody.length).toBeLessThan(10_000);
+  }
+
+  test.each(cases)('%s %s, %s: 400 naming the field', async (provider, path, _, value) => {
+    const body = seedOf(provider);
+    const [top, inner] = path.split('.') as [string, string | undefined];
+    if (inner === undefined) body[top] = value;
+    else body.credentials[inner] = value;
+    const response = await handler.call({ org: 'org-fuzz-fields', method: 'POST', body });
+    expectRefusalNaming(response, path, value);
+  });
+
+  test.each(added)('%s with an unknown field %s: 400 naming it or its object', async (provider, path) => {
+    const body = seedOf(provider);
+    const [top, inner] = path.split('.') as [string, string | undefined];
+    if (inner === undefined) body[top] = 'canary-unknown';
+    else body.credentials[inner] = NESTED_JUNK;
+    expectRefusalNaming(await handler.call({ org: 'org-fuzz-fields', method: 'POST', body }), path, undefined);
   });
 });
