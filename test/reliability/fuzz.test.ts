@@ -305,7 +305,10 @@ describe('every field of every provider’s body, mutated', () => {
 
   function expectRefusalNaming(response: ApiResponse, path: string, sent: unknown) {
     expect({ status: response.status, code: response.body?.code }).toEqual({ status: 400, code: 'validation_failed' });
-    const named = [response.body!.field, ...((response.body!.details as { field: string }[]) ?? []).map((detail) => detail.field)];
+    const named = [
+      response.body!.field as string,
+      ...((response.body!.details as { field: string }[]) ?? []).map((detail) => detail.field),
+    ];
     // The field itself, or the object that holds it (a field whose name is not shown is named by its object).
     const parent = path.includes('.') ? path.split('.')[0]! : 'body';
     expect(named.some((field) => field === path || field.startsWith(`${path}.`) || field === parent)).toBe(true);

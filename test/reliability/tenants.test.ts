@@ -176,11 +176,8 @@ describe('every route × every provider: B never reaches A', () => {
       const before = await viewOfA(orgA, idA);
 
       // Reads first, then what would change A's state, then B's own creations.
-      const order = [...Object.keys(ATTEMPTS)].sort(
-        (x, y) =>
-          Number([ROUTE.create.functionName, ROUTE.createNamed.functionName].includes(x)) -
-          Number([ROUTE.create.functionName, ROUTE.createNamed.functionName].includes(y)),
-      );
+      const creations: string[] = [ROUTE.create.functionName, ROUTE.createNamed.functionName];
+      const order = Object.keys(ATTEMPTS).sort((x, y) => Number(creations.includes(x)) - Number(creations.includes(y)));
       for (const functionName of order) await ATTEMPTS[functionName]!({ orgA, orgB, idA, body });
 
       expect(await viewOfA(orgA, idA)).toEqual(before);
