@@ -31,6 +31,8 @@ describe('drivers load only in the test function, and only the one the connectio
             // The AWS SDK's own endpoint variables: Athena's STS and Athena calls stay on loopback.
             AWS_ENDPOINT_URL_STS: closed,
             AWS_ENDPOINT_URL_ATHENA: closed,
+            // DuckDB's extension repository: MotherDuck's test fetches its extension there first.
+            WAREHOUSE_MOTHERDUCK_EXTENSION_REPOSITORY: closed,
           },
           timeout: 120_000,
         },

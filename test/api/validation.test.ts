@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { bigqueryBody, clickhouseBody, mysqlBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
+import { bigqueryBody, clickhouseBody, motherduckBody, mysqlBody, postgresBody, SECRETS, snowflakeBody } from '../helpers/bodies.js';
 import { testMysqlCertificateAuthorities } from '../setup/test-mysql-fixture.js';
 import { decoyKey, rsaKeyPem } from '../providers/hostile-keys.js';
 import { useTestApi } from '../helpers/transports.js';
@@ -168,6 +168,73 @@ describe('every invalid body is a 400 naming the field, and nothing is stored', 
     ['an empty ClickHouse password', clickhouseBody({}, { password: '' }), 'credentials.password', /must not be empty/],
     ['a ClickHouse dataset_id over 255 characters', clickhouseBody({ dataset_id: 'd'.repeat(256) }), 'dataset_id', /at most 255/],
     ['a ClickHouse dataset_id with a control character', clickhouseBody({ dataset_id: 'a\nb' }), 'dataset_id', /control characters/],
+    ['an unknown MotherDuck top-level field', { ...motherduckBody(), path: 'md:analytics' }, 'path', /not a known field/],
+    [
+      'a MotherDuck connection string',
+      motherduckBody({}, { connection_string: 'md:analytics?motherduck_token=x' }),
+      'credentials.connection_string',
+      /not a known field/,
+    ],
+    [
+      'MotherDuck DuckDB settings',
+      motherduckBody({}, { config: { enable_external_access: 'true' } }),
+      'credentials.config',
+      /not a known field/,
+    ],
+    ['a missing MotherDuck token', motherduckBody({}, { token: undefined }), 'credentials.token', /is required/],
+    ['an empty MotherDuck token', motherduckBody({}, { token: '' }), 'credentials.token', /must not be empty/],
+    ['a MotherDuck token over 4096 characters', motherduckBody({}, { token: 'canary'.repeat(683) }), 'credentials.token', /at most 4096/],
+    [
+      'a MotherDuck token with a control character',
+      motherduckBody({}, { token: 'canary-md\r\ntoken' }),
+      'credentials.token',
+      /control characters/,
+    ],
+    ['a missing MotherDuck database', motherduckBody({}, { database: undefined }), 'credentials.database', /is required/],
+    [
+      'a MotherDuck database that is a local path',
+      motherduckBody({}, { database: '/var/task/data.duckdb' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    [
+      'a MotherDuck database that is a relative file',
+      motherduckBody({}, { database: 'data.duckdb' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    [
+      'a MotherDuck database with the md: prefix',
+      motherduckBody({}, { database: 'md:analytics' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    [
+      'a MotherDuck database with parameters',
+      motherduckBody({}, { database: 'analytics?saas_mode=false' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    [
+      'a MotherDuck database that is a URL',
+      motherduckBody({}, { database: 's3://bucket/db.duckdb' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    ['an in-memory MotherDuck database', motherduckBody({}, { database: ':memory:' }), 'credentials.database', /MotherDuck database name/],
+    [
+      'a MotherDuck database over 63 characters',
+      motherduckBody({}, { database: 'd'.repeat(64) }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    [
+      'a MotherDuck database starting with a digit',
+      motherduckBody({}, { database: '1db' }),
+      'credentials.database',
+      /MotherDuck database name/,
+    ],
+    ['a MotherDuck dataset_id over 255 characters', motherduckBody({ dataset_id: 's'.repeat(256) }), 'dataset_id', /at most 255/],
     [
       'a Snowflake account that smuggles a host',
       snowflakeBody({ project_id: null }, { account: 'evil.com/x' }),
