@@ -19,6 +19,11 @@ export function eventFor(functionName: string, org: string, body?: unknown) {
   });
 }
 
+/** A Lambda Invoke payload for the resolver (lib/connections/resolve.ts), as a consumer's worker sends it. */
+export function invokeEventFor(org: string) {
+  return { organization_id: org, caller: 'bench', purpose: 'bench: memory of the resolve function' };
+}
+
 export function contextFor(functionName: string): Context {
   return lambdaContext(route(functionName));
 }

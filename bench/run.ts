@@ -96,6 +96,7 @@ async function main(): Promise<void> {
       'AWS_ENDPOINT_URL_DYNAMODB',
       'AWS_ENDPOINT_URL_KMS',
       'TABLE_NAME',
+      'AUDIT_TABLE_NAME',
       'KMS_KEY_ID',
       'WAREHOUSE_ALLOWED_CIDRS',
       'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
