@@ -4,8 +4,9 @@
  * esbuild runs plugins only in its asynchronous API.
  */
 import { build } from 'esbuild';
-import { esbuildOptions } from './bundling.js';
+import { copyNativeBindings, esbuildOptions } from './bundling.js';
 
 const [entry, outdir] = process.argv.slice(2);
 if (!entry || !outdir) throw new Error('usage: build-bundle.ts <entry> <outdir>');
-await build({ ...esbuildOptions(entry, outdir), logLevel: 'error' });
+const { metafile } = await build({ ...esbuildOptions(entry, outdir), metafile: true, logLevel: 'error' });
+copyNativeBindings(Object.keys(metafile.inputs), outdir);

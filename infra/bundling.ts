@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 import { BUNDLE_CUTS, BUNDLE_EDITS, type BundleCut, type BundleEdit } from './bundle-cuts.js';
@@ -21,6 +23,44 @@ export const NODE_TARGET = 'node24';
  * `useKernel`; the probe asks for neither (lib/providers/databricks/driver.ts).
  */
 export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['pg-native', 'lz4-napi', '@databricks/databricks-sql-kernel-*'];
+
+/**
+ * Native bindings a bundle loads at run time with require(): left external, and copied into the
+ * function package beside the bundle (node_modules/<package>), for the Lambda runtime's platform
+ * (arm64, service-function.ts), in exactly the bundles whose code references them (`requiredBy`).
+ * npm installs only the host's platform package; the Lambda's comes from infra/lambda-natives,
+ * which the root postinstall installs from the npm registry with --cpu=arm64 (scripts/install-lambda-natives.mjs).
+ * @duckdb/node-api loads `@duckdb/node-bindings-<platform>/duckdb.node`, which loads libduckdb.so
+ * beside it (its RUNPATH is $ORIGIN).
+ */
+export const LAMBDA_NATIVE_BINDINGS = [
+  {
+    requiredBy: 'node_modules/@duckdb/node-bindings/',
+    package: '@duckdb/node-bindings-linux-arm64',
+    files: ['package.json', 'duckdb.node', 'libduckdb.so'],
+  },
+] as const;
+const NATIVE_BINDING_EXTERNALS = ['@duckdb/node-bindings-*'];
+export const LAMBDA_NATIVES_DIR = fileURLToPath(new URL('./lambda-natives/node_modules/', import.meta.url));
+
+/**
+ * Copies the bindings the bundle's inputs need into `outdir/node_modules`; returns the packages copied.
+ * Throws when one is missing: a function without its binding must not be deployed.
+ */
+export function copyNativeBindings(inputs: readonly string[], outdir: string, from = LAMBDA_NATIVES_DIR): string[] {
+  const copied: string[] = [];
+  for (const binding of LAMBDA_NATIVE_BINDINGS) {
+    if (!inputs.some((input) => input.includes(binding.requiredBy))) continue;
+    const source = join(from, binding.package);
+    if (!existsSync(join(source, 'package.json')))
+      throw new Error(`${binding.package} is not installed in ${from}: run npm ci (its postinstall installs the Lambda's native bindings)`);
+    const target = join(outdir, 'node_modules', binding.package);
+    mkdirSync(target, { recursive: true });
+    for (const file of binding.files) copyFileSync(join(source, file), join(target, file));
+    copied.push(binding.package);
+  }
+  return copied;
+}
 
 /**
  * The bundles are ES modules, but CommonJS dependencies bundled into them still call require()
@@ -93,7 +133,7 @@ export function esbuildOptions(
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     banner: { js: LAMBDA_BUNDLE.banner },
     inject: [...LAMBDA_BUNDLE.inject],
-    external: [...LAMBDA_BUNDLE.external],
+    external: [...LAMBDA_BUNDLE.external, ...NATIVE_BINDING_EXTERNALS],
     /** Driver code the probes never run is left out (bundle-cuts.ts); none only for references. */
     plugins: [bundleCuts({ cuts, edits })],
   };

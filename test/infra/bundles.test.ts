@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { build, type Metafile } from 'esbuild';
 import { ROUTES } from '../../lib/routes.js';
-import { BUNDLE_FILE_NAME, esbuildOptions, REQUIRE_BANNER } from '../../infra/bundling.js';
+import { BUNDLE_FILE_NAME, copyNativeBindings, esbuildOptions, REQUIRE_BANNER } from '../../infra/bundling.js';
 import { PROJECT_ROOT } from './synthesize.js';
 
 /**
@@ -15,7 +16,7 @@ import { PROJECT_ROOT } from './synthesize.js';
 const outdir = mkdtempSync(join(tmpdir(), 'warehouse-connections-bundles-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-const DRIVERS = ['pg', 'snowflake-sdk', '@google-cloud/bigquery'];
+const DRIVERS = ['pg', 'snowflake-sdk', '@google-cloud/bigquery', '@duckdb/node-api'];
 /**
  * The modules that load and run drivers: the probe runner and loaders, and each provider's folder but
  * its schema (create validates with it). lib/providers also holds small helpers any function may use.
@@ -32,6 +33,8 @@ const bundles = new Map(
         metafile: true,
         logLevel: 'silent',
       });
+      // As build-bundle.ts does for the stack: the native bindings the bundle's code loads.
+      copyNativeBindings(Object.keys(metafile.inputs), functionDir);
       return [route.functionName, { outfile, metafile: metafile as Metafile }] as const;
     }),
   ),
@@ -170,4 +173,33 @@ describe('the drivers bundle on their own with the shared settings', () => {
     );
     expect(JSON.parse(output)).toEqual(['function', 'function']);
   }, 60_000);
+});
+
+describe('the DuckDB binding (MotherDuck) reaches the test function only, built for the Lambda runtime', () => {
+  /** ELF e_machine of AArch64 (EM_AARCH64): the Lambda functions run on arm64 (infra/service-function.ts). */
+  const EM_AARCH64 = 183;
+  const bindingDir = (functionName: string) => join(outdir, functionName, 'node_modules/@duckdb/node-bindings-linux-arm64');
+
+  test('the test function package holds an aarch64 duckdb.node and libduckdb.so where the chunk that requires it finds them', () => {
+    const dir = join(outdir, 'test-connection');
+    const chunk = readdirSync(join(dir, 'chunks'))
+      .map((name) => join(dir, 'chunks', name))
+      .find((file) => file.endsWith('.mjs') && readFileSync(file, 'utf8').includes('@duckdb/node-bindings-linux-arm64/duckdb.node'));
+    expect(chunk).toBeDefined();
+    const resolved = createRequire(chunk!).resolve('@duckdb/node-bindings-linux-arm64/duckdb.node');
+    expect(resolved).toBe(join(bindingDir('test-connection'), 'duckdb.node'));
+    for (const file of ['duckdb.node', 'libduckdb.so']) {
+      const elf = readFileSync(join(bindingDir('test-connection'), file)).subarray(0, 20);
+      expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+      expect(elf.readUInt16LE(18)).toBe(EM_AARCH64);
+    }
+  });
+
+  test('the chunk with the binding is not one a cold start reads, and no other function carries it', () => {
+    const { metafile } = bundleOf('test-connection');
+    const entry = Object.entries(metafile.outputs).find(([name]) => name.endsWith(`/${BUNDLE_FILE_NAME}`) && !name.includes('/chunks/'))!;
+    expect(Object.keys(entry[1].inputs).some((input) => input.includes('@duckdb/'))).toBe(false);
+    for (const route of ROUTES.filter((candidate) => candidate.functionName !== 'test-connection'))
+      expect(existsSync(bindingDir(route.functionName))).toBe(false);
+  });
 });
