@@ -64,12 +64,15 @@ function byName<T>(rows: T[], name: (row: T) => string): T[] {
 }
 
 export function render(results: Results): { text: string; markdown: string; markdownTables: string } {
-  const monolith = (node: string) => results.initTimes.find((time) => time.name === 'monolith' && time.node === node)?.readyMs ?? NaN;
+  const monolithTime = (node: string) => results.initTimes.find((time) => time.name === 'monolith' && time.node === node);
+  const monolith = (node: string) => monolithTime(node)?.readyMs ?? NaN;
+  const monolithCpu = (node: string) => monolithTime(node)?.cpuMs ?? NaN;
   const sections: [string, { text: string; markdown: string }][] = [
     [
       `Init time (median of ${results.initTimes[0]?.samples ?? 0} fresh processes per Node.js)`,
       table(
-        ['bundle', 'Node.js', 'ready (ms)', 'import (ms)', 'CPU (ms)', 'x monolith', 'target'],
+        // The target is on the ready time, as first set; the CPU ratio is the steadier one on a busy machine.
+        ['bundle', 'Node.js', 'ready (ms)', 'import (ms)', 'CPU (ms)', 'x monolith', 'x monolith (CPU)', 'target'],
         byName(results.initTimes, (time) => time.name).map((time) => {
           const target = TARGET_RATIO[time.name];
           const ratio = time.readyMs / monolith(time.node);
@@ -80,6 +83,7 @@ export function render(results: Results): { text: string; markdown: string; mark
             time.importMs,
             time.cpuMs,
             ratio.toFixed(2),
+            (time.cpuMs / monolithCpu(time.node)).toFixed(2),
             target === undefined ? '' : `<= ${target} ${ratio <= target ? 'met' : 'MISSED'}`,
           ];
         }),
