@@ -37,6 +37,11 @@ export interface ProviderEntry {
    * `credentials`.
    */
   destinationFields: readonly string[];
+  /**
+   * Top-level fields the schema derives from the credentials rather than takes as given: left out
+   * of the edit form (lib/connections/edit-form.ts), so a PATCH of the credentials derives them anew.
+   */
+  derivedFields?: readonly string[];
   /** The steps of a test, in order (each verdict reports how far it got). */
   stages: readonly StageName[];
   /** How it authenticates, and what its test checks (README and docs). */
@@ -65,6 +70,7 @@ export const PROVIDERS = {
     // project_id is the account (derived from it); warehouse, database, schema and role are where
     // the session works once signed in to the same account as the same user.
     destinationFields: ['credentials.account', 'credentials.username', 'credentials.auth_method'],
+    derivedFields: ['project_id'],
     stages: ['sign_in', 'query', 'schema_access'],
     auth: 'password, or key pair (PKCS#8, optionally encrypted)',
     checks: "one login, then the session's role, warehouse, database and schema",
