@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -10,9 +10,6 @@ import { NativeCalls } from './native-calls.js';
 import { instanceConfig, motherduckPath } from './settings.js';
 
 type Driver = typeof import('@duckdb/node-api');
-
-/** Downloaded extensions, kept for the process's later tests; each load checks the signature again. */
-const EXTENSION_DIRECTORY = join(tmpdir(), 'warehouse-connections-duckdb', 'extensions');
 
 /**
  * The DuckDB driver is native (duckdb.node and libduckdb.so for the platform): loaded here, on first
@@ -40,8 +37,8 @@ export const probeMotherduck: Probe = async (definition, limits, signal, stages)
   const calls = new NativeCalls(signal);
   const { DuckDBInstance } = await loadDriver();
   const work = await mkdtemp(join(tmpdir(), 'motherduck-test-'));
-  await mkdir(EXTENSION_DIRECTORY, { recursive: true });
-  const config = instanceConfig({ extensions: EXTENSION_DIRECTORY, work }, limits.motherduckExtensionRepository);
+  // Extensions too, in the test's own directory: nothing one test downloads is found by another.
+  const config = instanceConfig({ extensions: join(work, 'extensions'), work }, limits.motherduckExtensionRepository);
   const connections: DuckDBConnection[] = [];
   const interrupt = () => connections.forEach((connection) => connection.interrupt());
   signal.addEventListener('abort', interrupt, { once: true });

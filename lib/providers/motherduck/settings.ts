@@ -34,7 +34,7 @@ export const DUCKDB_HARDENING = {
 
 /** Where the instance may write: all under the service's temporary directory. */
 export interface DuckDBDirectories {
-  /** Downloaded extensions, kept for the process's later tests (each load checks the signature again). */
+  /** Downloaded extensions: the test's own (a download per test, and nothing left for another to load). */
   extensions: string;
   /** This test's own: DuckDB's home, spill files and secrets, removed after the test. */
   work: string;
