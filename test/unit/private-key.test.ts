@@ -125,11 +125,13 @@ describe('a passphrase-protected key is opened in a worker process with its own 
     const ticks: number[] = [];
     const timer = setInterval(() => ticks.push(performance.now()), 5);
     const started = performance.now();
-    const opened = await openSigningKey(costly, PASSPHRASE);
+    // The service's 5 s budget is not what this test is about: on a machine running two suites the
+    // derivation can take longer, so the worker gets the test's own budget.
+    const opened = await openKeyInWorker(costly, PASSPHRASE, { budgetMs: 55_000 });
     const openingMs = performance.now() - started;
     clearInterval(timer);
 
-    expect(opened.ok).toBe(true);
+    expect(opened.outcome).toBe('opened');
     const gaps = ticks.slice(1).map((tick, index) => tick - ticks[index]!);
     // Opened on the event loop, one gap would span the whole derivation; here the timer kept firing.
     expect(ticks.length).toBeGreaterThan(2);
