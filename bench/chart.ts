@@ -8,11 +8,12 @@ export function initTimeChart(times: InitTime[], caption: string): string {
   const barHeight = 14;
   const barGap = 2;
   const groupGap = 10;
-  const labelWidth = 170;
   const chartWidth = 460;
   const top = 52;
   const nodes = [...new Set(times.map((time) => time.node))];
   const names = [...new Set(times.map((time) => time.name))];
+  // Room for the longest name at about 7 px a character (12 px sans-serif).
+  const labelWidth = Math.max(170, ...names.map((name) => name.length * 7 + 16));
   const groupHeight = nodes.length * (barHeight + barGap) - barGap;
   const max = Math.max(...times.map((time) => time.readyMs));
   const height = top + names.length * (groupHeight + groupGap) + 30;
