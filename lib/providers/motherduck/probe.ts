@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,8 +38,9 @@ export const probeMotherduck: Probe = async (definition, limits, signal, stages)
   const calls = new NativeCalls(signal);
   const { DuckDBInstance } = await loadDriver();
   const work = await mkdtemp(join(tmpdir(), 'motherduck-test-'));
-  // Extensions too, in the test's own directory: nothing one test downloads is found by another.
-  const config = instanceConfig({ extensions: join(work, 'extensions'), work }, limits.motherduckExtensionRepository);
+  const extensions = extensionCache(limits.motherduckExtensionRepository);
+  const config = instanceConfig({ extensions, work }, limits.motherduckExtensionRepository);
+  let installFailed = false;
   const connections: DuckDBConnection[] = [];
   const interrupt = () => connections.forEach((connection) => connection.interrupt());
   signal.addEventListener('abort', interrupt, { once: true });
@@ -79,10 +81,15 @@ export const probeMotherduck: Probe = async (definition, limits, signal, stages)
     const connection = await opened(instance);
     await checkSession(connection, definition, limits, calls, { stages, context });
   } catch (error) {
+    // Whatever the install left (a partial download, a file that did not load) is not kept for the next test.
+    installFailed = context.step === 'extension';
     throw classifyMotherduckFailure(error, context);
   } finally {
     signal.removeEventListener('abort', interrupt);
-    calls.closeWhenDone(() => rm(work, { recursive: true, force: true }));
+    calls.closeWhenDone(async () => {
+      await rm(work, { recursive: true, force: true });
+      if (installFailed) await rm(extensions, { recursive: true, force: true });
+    });
   }
 };
 
@@ -130,6 +137,20 @@ export async function checkSession(
       hint: `CREATE SCHEMA ${database}."${schema.replace(/"/g, '""')}";`,
     });
   }
+}
+
+/**
+ * The extension is downloaded once per process and repository, not once per test (it is tens of
+ * megabytes): the repository is the operator's setting, never a tenant's, and DuckDB loads only a
+ * signed extension (allow_unsigned_extensions=false), so what one test installed is safe for the
+ * next. A failed install removes it (the catch above).
+ */
+function extensionCache(repository: string | undefined): string {
+  const key = createHash('sha256')
+    .update(repository ?? 'duckdb-default')
+    .digest('hex')
+    .slice(0, 16);
+  return join(tmpdir(), 'motherduck-extensions', key);
 }
 
 function timeout(ms: number): ProbeFailure {

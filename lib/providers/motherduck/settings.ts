@@ -34,7 +34,7 @@ export const DUCKDB_HARDENING = {
 
 /** Where the instance may write: all under the service's temporary directory. */
 export interface DuckDBDirectories {
-  /** Downloaded extensions: the test's own (a download per test, and nothing left for another to load). */
+  /** Downloaded extensions: one directory per process and extension repository (probe.ts). */
   extensions: string;
   /** This test's own: DuckDB's home, spill files and secrets, removed after the test. */
   work: string;
