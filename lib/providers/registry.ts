@@ -1,32 +1,32 @@
 import type * as v from 'valibot';
-import { athenaConnection, athenaStored } from './athena/schema.js';
-import { bigqueryConnection, bigqueryStored } from './bigquery/schema.js';
-import { clickhouseConnection, clickhouseStored } from './clickhouse/schema.js';
-import { databricksConnection, databricksStored } from './databricks/schema.js';
-import { postgresConnection, postgresStored } from './postgres/schema.js';
-import { redshiftConnection, redshiftStored } from './redshift/schema.js';
-import { motherduckConnection, motherduckStored } from './motherduck/schema.js';
-import { mysqlConnection, mysqlStored } from './mysql/schema.js';
-import { snowflakeConnection, snowflakeStored } from './snowflake/schema.js';
-import { trinoConnection, trinoStored } from './trino/schema.js';
+import { athenaStored } from './athena/stored.js';
+import { bigqueryStored } from './bigquery/stored.js';
+import { clickhouseStored } from './clickhouse/stored.js';
+import { databricksStored } from './databricks/stored.js';
+import { postgresStored } from './postgres/stored.js';
+import { redshiftStored } from './redshift/stored.js';
+import { motherduckStored } from './motherduck/stored.js';
+import { mysqlStored } from './mysql/stored.js';
+import { snowflakeStored } from './snowflake/stored.js';
+import { trinoStored } from './trino/stored.js';
 import { PROVIDER_IDS, type ProviderId } from './ids.js';
 import type { StageName } from './verdict.js';
 
 /**
  * The providers the service speaks, one entry each: everything that lists providers (the request
  * schema, its error text, the stored shape, the docs table, the test fixtures) derives from here.
- * Each provider's code is one folder (lib/providers/<id>/: schema, probe, failures); its probe
- * loader lives in probe-loaders.ts, a Record keyed by the same ids, kept apart so that only the
- * test function's bundle references the driver chunks. Adding a provider: docs/adding-a-provider.md.
+ * Each provider's code is one folder (lib/providers/<id>/: schema, stored, probe, failures). Kept
+ * apart, in Records keyed by the same ids: the probe loaders (probe-loaders.ts), so that only the
+ * test function's bundle references the driver chunks, and the request schemas (request-schemas.ts),
+ * so that the test and resolve functions load only the stored shapes. Adding a provider:
+ * docs/adding-a-provider.md.
  */
 export interface ProviderEntry {
   /** The name people know it by. */
   label: string;
   /** The npm driver the probe uses. */
   driver: string;
-  /** The body of POST /connections for this provider. */
-  request: v.GenericSchema | v.GenericSchemaAsync;
-  /** The sealed definition's shape (the request schema's output). */
+  /** The sealed definition's shape (the request schema's output; the request schemas: request-schemas.ts). */
   stored: v.GenericSchema;
   /** Paths of the fields that hold secrets. */
   secretFields: readonly string[];
@@ -53,7 +53,6 @@ export const PROVIDERS = {
   postgres: {
     label: 'PostgreSQL',
     driver: 'pg',
-    request: postgresConnection,
     stored: postgresStored,
     secretFields: ['credentials.password'],
     destinationFields: ['credentials.*'],
@@ -64,7 +63,6 @@ export const PROVIDERS = {
   snowflake: {
     label: 'Snowflake',
     driver: 'snowflake-sdk',
-    request: snowflakeConnection,
     stored: snowflakeStored,
     secretFields: ['credentials.password', 'credentials.private_key', 'credentials.private_key_passphrase'],
     // project_id is the account (derived from it); warehouse, database, schema and role are where
@@ -78,7 +76,6 @@ export const PROVIDERS = {
   bigquery: {
     label: 'BigQuery',
     driver: '@google-cloud/bigquery',
-    request: bigqueryConnection,
     stored: bigqueryStored,
     secretFields: ['credentials.private_key'],
     // The whole key file: the service account, its key id, its project.
@@ -90,7 +87,6 @@ export const PROVIDERS = {
   mysql: {
     label: 'MySQL',
     driver: 'mysql2',
-    request: mysqlConnection,
     stored: mysqlStored,
     secretFields: ['credentials.password'],
     destinationFields: ['credentials.*'],
@@ -101,7 +97,6 @@ export const PROVIDERS = {
   redshift: {
     label: 'Amazon Redshift',
     driver: 'pg',
-    request: redshiftConnection,
     stored: redshiftStored,
     secretFields: ['credentials.password'],
     destinationFields: ['credentials.*'],
@@ -112,7 +107,6 @@ export const PROVIDERS = {
   databricks: {
     label: 'Databricks SQL',
     driver: '@databricks/sql',
-    request: databricksConnection,
     stored: databricksStored,
     secretFields: ['credentials.token', 'credentials.client_secret'],
     // catalog (and dataset_id) only choose what the session looks at once signed in.
@@ -125,7 +119,6 @@ export const PROVIDERS = {
   clickhouse: {
     label: 'ClickHouse',
     driver: '@clickhouse/client',
-    request: clickhouseConnection,
     stored: clickhouseStored,
     secretFields: ['credentials.password'],
     destinationFields: ['credentials.*'],
@@ -137,7 +130,6 @@ export const PROVIDERS = {
   trino: {
     label: 'Trino',
     driver: 'trino-client',
-    request: trinoConnection,
     stored: trinoStored,
     secretFields: ['credentials.password'],
     // catalog (and dataset_id, the schema) only choose what to look at once signed in.
@@ -156,7 +148,6 @@ export const PROVIDERS = {
   athena: {
     label: 'Amazon Athena',
     driver: '@aws-sdk/client-athena',
-    request: athenaConnection,
     stored: athenaStored,
     secretFields: [],
     // Nothing is secret; the role, its region, the workgroup and the output location say where the
@@ -170,7 +161,6 @@ export const PROVIDERS = {
   motherduck: {
     label: 'MotherDuck',
     driver: '@duckdb/node-api',
-    request: motherduckConnection,
     stored: motherduckStored,
     secretFields: ['credentials.token'],
     // The database is where the token is presented (and what it opens); dataset_id, the schema, only
@@ -187,7 +177,5 @@ export { PROVIDER_IDS, type ProviderId };
 const _noOtherKeys: [Exclude<keyof typeof PROVIDERS, ProviderId>] extends [never] ? true : never = true;
 
 type Entry = (typeof PROVIDERS)[ProviderId];
-/** Every provider's request schema, for the `provider` variant (lib/schema/connection.ts). */
-export const REQUEST_SCHEMAS = PROVIDER_IDS.map((id) => PROVIDERS[id].request) as Entry['request'][];
 /** Every provider's stored shape, for the sealed-definition check (lib/schema/stored-definition.ts). */
 export const STORED_SCHEMAS = PROVIDER_IDS.map((id) => PROVIDERS[id].stored) as Entry['stored'][];

@@ -1,9 +1,9 @@
 import * as v from 'valibot';
 import { ValidationError } from '../errors.js';
-import { REQUEST_SCHEMAS } from '../providers/registry.js';
+import { REQUEST_SCHEMAS } from '../providers/request-schemas.js';
 import { toFieldIssues } from './issues.js';
 
-/** The body of POST /connections, one schema per provider (lib/providers/registry.ts), chosen by `provider`. */
+/** The body of POST /connections, one schema per provider (lib/providers/request-schemas.ts), chosen by `provider`. */
 export const connectionRequest = v.variantAsync('provider', REQUEST_SCHEMAS, 'must be a JSON object');
 
 /** A validated connection with defaults applied: what gets encrypted and stored. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { build, type Metafile } from 'esbuild';
 import { ROUTES } from '../../lib/routes.js';
+import { PROVIDER_IDS } from '../../lib/providers/ids.js';
 import { BUNDLE_FILE_NAME, copyNativeBindings, esbuildOptions, REQUIRE_BANNER } from '../../infra/bundling.js';
 import { PROJECT_ROOT } from './synthesize.js';
 
@@ -19,9 +20,11 @@ afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 const DRIVERS = ['pg', 'snowflake-sdk', '@google-cloud/bigquery', '@duckdb/node-api'];
 /**
  * The modules that load and run drivers: the probe runner and loaders, and each provider's folder but
- * its schema (create validates with it). lib/providers also holds small helpers any function may use.
+ * its schemas (create validates with them). lib/providers also holds small helpers any function may use.
  */
-const PROBE_MODULE = /^lib\/providers\/(probe|probe-loaders)\.ts$|^lib\/providers\/(postgres|snowflake|bigquery)\/(?!schema\.ts$)/;
+const PROBE_MODULE = new RegExp(
+  `^lib/providers/(probe|probe-loaders)\\.ts$|^lib/providers/(${PROVIDER_IDS.join('|')})/(?!(schema|stored)\\.ts$)`,
+);
 
 const bundles = new Map(
   await Promise.all(
@@ -92,18 +95,26 @@ describe('what each bundle contains', () => {
 });
 
 describe('the test function reads a driver only when a connection needs it', () => {
-  /** Packages in the files a cold start reads: the entry file and the chunks it imports statically. */
-  function packagesLoadedAtInit(metafile: Metafile): Set<string> {
+  /** The inputs of the files a cold start reads: the entry file and the chunks it imports statically. */
+  function loadedAtInit(metafile: Metafile): Metafile {
     const entry = Object.keys(metafile.outputs).find((name) => name.endsWith(`/${BUNDLE_FILE_NAME}`) && !name.includes('/chunks/'))!;
     const files = new Set([entry]);
     for (const file of files) {
       for (const imported of metafile.outputs[file]!.imports)
         if (imported.kind === 'import-statement' && !imported.external) files.add(imported.path);
     }
-    return packagesIn({
+    return {
       inputs: Object.fromEntries([...files].flatMap((file) => Object.keys(metafile.outputs[file]!.inputs).map((input) => [input, {}]))),
-    } as unknown as Metafile);
+    } as unknown as Metafile;
   }
+  const packagesLoadedAtInit = (metafile: Metafile) => packagesIn(loadedAtInit(metafile));
+
+  test('a cold start loads the stored shapes only, no request schema: a new provider does not grow it', () => {
+    const atInit = sources(loadedAtInit(bundleOf('test-connection').metafile));
+    const storedShapes = atInit.filter((source) => /^lib\/providers\/[a-z]+\/stored\.ts$/.test(source));
+    expect(storedShapes).toHaveLength(PROVIDER_IDS.length);
+    expect(atInit.filter((source) => /^lib\/providers\/[a-z]+\/schema\.ts$|request-schemas\.ts$/.test(source))).toEqual([]);
+  });
 
   test('no driver is in the entry file or its static imports; each driver sits in its own lazy chunk', () => {
     const { metafile } = bundleOf('test-connection');

@@ -92,17 +92,4 @@ export const athenaConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const athenaStored = v.strictObject({
-  provider: v.literal('athena'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    role_arn: v.string(),
-    region: v.string(),
-    workgroup: v.string(),
-    output_location: v.optional(v.string()),
-    catalog: v.string(),
-  }),
-  settings: v.strictObject({}),
-});
+export { athenaStored } from './stored.js';

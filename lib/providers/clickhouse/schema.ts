@@ -68,18 +68,4 @@ export const clickhouseConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const clickhouseStored = v.strictObject({
-  provider: v.literal('clickhouse'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    username: v.string(),
-    password: v.string(),
-    ssl_mode: v.picklist(SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { clickhouseStored } from './stored.js';

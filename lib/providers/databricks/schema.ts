@@ -1,7 +1,7 @@
 import * as v from 'valibot';
+import { DATABRICKS_AUTH_METHODS } from './stored.js';
 import { secret, text } from '../../schema/fields.js';
 
-export const DATABRICKS_AUTH_METHODS = ['token', 'oauth_m2m'] as const;
 export const DEFAULT_DATABRICKS_SCHEMA = 'default';
 /** Unity Catalog's limit for catalog and schema names. */
 const IDENTIFIER_MAX = 255;
@@ -113,19 +113,6 @@ export const databricksConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const databricksStored = v.strictObject({
-  provider: v.literal('databricks'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    http_path: v.string(),
-    catalog: v.string(),
-    auth_method: v.picklist(DATABRICKS_AUTH_METHODS),
-    token: v.optional(v.string()),
-    client_id: v.nullable(v.string()),
-    client_secret: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { DATABRICKS_AUTH_METHODS };
+
+export { databricksStored } from './stored.js';

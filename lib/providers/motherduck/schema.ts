@@ -43,11 +43,4 @@ export const motherduckConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const motherduckStored = v.strictObject({
-  provider: v.literal('motherduck'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({ token: v.string(), database: v.string() }),
-  settings: v.strictObject({}),
-});
+export { motherduckStored } from './stored.js';

@@ -1,12 +1,11 @@
 import * as v from 'valibot';
+import { MYSQL_SSL_MODES } from './stored.js';
 import { canLoadCertificates, host, port, secret, text } from '../../schema/fields.js';
 
 export const DEFAULT_MYSQL_PORT = 3306;
 const IDENTIFIER_MAX = 64; // MySQL's and MariaDB's limit for database names
 const USERNAME_MAX = 80; // MariaDB's limit (MySQL's is 32)
 
-/** libpq's sslmode names, with the same meaning as for PostgreSQL (MySQL's own ssl-mode names differ). */
-export const MYSQL_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 /** Encrypted by default; verify-full (with ca_certificate where the CA is private) is recommended. */
 export const DEFAULT_MYSQL_SSL_MODE = 'require';
 
@@ -61,19 +60,6 @@ export const mysqlConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const mysqlStored = v.strictObject({
-  provider: v.literal('mysql'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    database: v.string(),
-    username: v.string(),
-    password: v.string(),
-    ssl_mode: v.picklist(MYSQL_SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { MYSQL_SSL_MODES };
+
+export { mysqlStored } from './stored.js';

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { host, port, secret, text } from '../../schema/fields.js';
-import { caCertificate, caCertificateUsed, SSL_MODES, sslMode } from '../pg-wire/ssl-mode.js';
+import { caCertificate, caCertificateUsed, sslMode } from '../pg-wire/ssl-mode.js';
 
 export const DEFAULT_POSTGRES_PORT = 5432;
 export const DEFAULT_POSTGRES_SCHEMA = 'public';
@@ -38,19 +38,4 @@ export const postgresConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const postgresStored = v.strictObject({
-  provider: v.literal('postgres'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    database: v.string(),
-    username: v.string(),
-    password: v.string(),
-    ssl_mode: v.picklist(SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { postgresStored } from './stored.js';

@@ -1,14 +1,13 @@
 import * as v from 'valibot';
+import { REDSHIFT_AUTH_METHODS } from './stored.js';
 import { host, port, secret, text } from '../../schema/fields.js';
 import { region, roleArn, rolePartitionProblem } from '../aws/fields.js';
-import { caCertificate, caCertificateUsed, SSL_MODES, sslMode } from '../pg-wire/ssl-mode.js';
+import { caCertificate, caCertificateUsed, sslMode } from '../pg-wire/ssl-mode.js';
 
 export const DEFAULT_REDSHIFT_PORT = 5439;
 export const DEFAULT_REDSHIFT_SCHEMA = 'public';
 /** Redshift identifiers are at most 127 bytes. */
 const IDENTIFIER_MAX = 127;
-
-export const REDSHIFT_AUTH_METHODS = ['password', 'iam'] as const;
 
 /** Lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen (Redshift's rule). */
 const CLUSTER_IDENTIFIER = /^[a-z](?:-?[a-z0-9])*$/;
@@ -150,26 +149,6 @@ export const redshiftConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const redshiftStored = v.strictObject({
-  provider: v.literal('redshift'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    database: v.string(),
-    auth_method: v.picklist(REDSHIFT_AUTH_METHODS),
-    username: v.optional(v.string()),
-    password: v.optional(v.string()),
-    role_arn: v.optional(v.string()),
-    region: v.optional(v.string()),
-    cluster_identifier: v.optional(v.string()),
-    db_user: v.optional(v.string()),
-    auto_create: v.optional(v.boolean()),
-    workgroup_name: v.optional(v.string()),
-    ssl_mode: v.picklist(SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { REDSHIFT_AUTH_METHODS };
+
+export { redshiftStored } from './stored.js';

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { SNOWFLAKE_AUTH_METHODS } from './stored.js';
 import { KEY_REQUIREMENTS, openSigningKey } from '../private-key.js';
 import { privateKeyPemText, secret, text } from '../../schema/fields.js';
 
@@ -18,8 +19,6 @@ export const snowflakeAccount = v.pipe(
   v.maxLength(255, 'must be at most 255 characters'),
   v.regex(ACCOUNT_IDENTIFIER, ACCOUNT_MESSAGE),
 );
-
-export const SNOWFLAKE_AUTH_METHODS = ['password', 'key_pair'] as const;
 
 export const snowflakeCredentials = v.pipeAsync(
   v.strictObject({
@@ -105,22 +104,6 @@ export const snowflakeConnection = v.pipeAsync(
   }),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const snowflakeStored = v.strictObject({
-  provider: v.literal('snowflake'),
-  project_id: v.string(),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    account: v.string(),
-    username: v.string(),
-    auth_method: v.picklist(SNOWFLAKE_AUTH_METHODS),
-    password: v.optional(v.string()),
-    private_key: v.optional(v.string()),
-    private_key_passphrase: v.optional(v.string()),
-    warehouse: v.string(),
-    database: v.string(),
-    schema: v.string(),
-    role: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export { SNOWFLAKE_AUTH_METHODS };
+
+export { snowflakeStored } from './stored.js';

@@ -74,19 +74,4 @@ export const trinoConnection = v.pipe(
   })),
 );
 
-/** The sealed definition's shape (the output above), checked when a test opens it (lib/schema/stored-definition.ts). */
-export const trinoStored = v.strictObject({
-  provider: v.literal('trino'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    username: v.string(),
-    password: v.optional(v.string()),
-    ssl_mode: v.picklist(SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-    catalog: v.string(),
-  }),
-  settings: v.strictObject({}),
-});
+export { trinoStored } from './stored.js';
