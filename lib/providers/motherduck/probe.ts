@@ -150,7 +150,8 @@ function extensionCache(repository: string | undefined): string {
     .update(repository ?? 'duckdb-default')
     .digest('hex')
     .slice(0, 16);
-  return join(tmpdir(), 'motherduck-extensions', key);
+  // The process id too: another process's download (a crashed one's, half written) is never read.
+  return join(tmpdir(), 'motherduck-extensions', `${process.pid}-${key}`);
 }
 
 function timeout(ms: number): ProbeFailure {
