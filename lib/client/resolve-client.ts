@@ -1,8 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { connect, isIP, type LookupFunction } from 'node:net';
+import { connect, isIP } from 'node:net';
 import type { ResolveAnswer } from '../connections/resolve.js';
+import { sslModeAgentOptions, vettedLookup } from '../providers/agent-options.js';
 
 /**
  * The typed client of the resolve function, for the platform's workers: invokes it with Lambda's
@@ -86,22 +87,10 @@ export function driverOptionsOf(answer: Resolved): Record<string, unknown> {
   }
 }
 
-/** A lookup that answers the vetted address whatever name is asked: the driver keeps the name for TLS and Host. */
-function vettedLookup(vetted: string): LookupFunction {
-  const family = isIP(vetted) === 6 ? 6 : 4;
-  return (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all)
-      (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [{ address: vetted, family }]);
-    else callback(null, vetted, family);
-  };
-}
-
-/** Node TLS options for the resolved ssl mode: require encrypts only, verify-ca checks the chain, verify-full also the name. */
+/** The resolved TLS mode as Node TLS options, with the name the certificate is checked against. */
 function agentTls(tls: NonNullable<Resolved['tls']>, ca: string | undefined) {
   return {
-    ...(ca === undefined ? {} : { ca }),
+    ...sslModeAgentOptions(tls.mode as Parameters<typeof sslModeAgentOptions>[0], ca),
     ...(tls.servername && !isIP(tls.servername) ? { servername: tls.servername } : {}),
-    rejectUnauthorized: tls.mode !== 'require',
-    ...(tls.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
   };
 }

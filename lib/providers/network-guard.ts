@@ -60,6 +60,11 @@ export interface NetworkPolicy {
   lookup?: Lookup | undefined;
 }
 
+/** The operator's network policy as a probe's limits carry it: no allow-list means public addresses only. */
+export function networkPolicyOf(limits: { allowedCidrs?: readonly string[] | undefined; lookup?: Lookup | undefined }): NetworkPolicy {
+  return { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup };
+}
+
 /** Resolves `host` and returns the address to connect to on `port`, or throws a host_not_allowed / host_not_found failure. */
 export async function vetHost(host: string, port: number, policy: NetworkPolicy): Promise<string> {
   const allowed = new AllowList(policy.allowedCidrs);

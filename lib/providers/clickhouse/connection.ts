@@ -1,7 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
-import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { ProviderDefinition } from '../../schema/connection.js';
+import { sslModeAgentOptions, vettedLookup } from '../agent-options.js';
 import { destinationOf, pinAgent } from '../pinned-agent.js';
 import type { StageName } from '../verdict.js';
 
@@ -45,9 +46,11 @@ export function clickhouseAgent(
 ): ClickhouseAgent {
   const url = endpointOf(credentials);
   const secure = url.protocol === 'https:';
-  const options = { keepAlive: true, maxSockets: 1, lookup: answerWith(address) };
+  const options = { keepAlive: true, maxSockets: 1, lookup: vettedLookup(address) };
   const agent = pinAgent(
-    secure ? new HttpsAgent({ ...options, ...tlsOptions(credentials) }) : new HttpAgent(options),
+    secure
+      ? new HttpsAgent({ ...options, ...sslModeAgentOptions(credentials.ssl_mode, credentials.ca_certificate) })
+      : new HttpAgent(options),
     destinationOf(url.href),
   );
   const ready = new Promise<void>((resolve, reject) => {
@@ -90,28 +93,4 @@ function watchFirstSocket(
   });
   if (secure) socket.once('secureConnect', done);
   socket.once('close', () => clearTimeout(timer));
-}
-
-/** A lookup that never asks DNS: the agent only ever connects to the customer's host (it is pinned), and that resolves to the vetted address. */
-function answerWith(address: string): LookupFunction {
-  const family = isIP(address);
-  return (_hostname, options, callback) => {
-    if (options.all)
-      (callback as unknown as (error: null, addresses: { address: string; family: number }[]) => void)(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
-}
-
-/** libpq's sslmode semantics: require encrypts, verify-ca checks the chain, verify-full also the name (Node checks it: a DNS name or an IP address). */
-function tlsOptions(credentials: Credentials): AgentOptions {
-  const ca = credentials.ca_certificate === undefined ? {} : { ca: credentials.ca_certificate };
-  switch (credentials.ssl_mode) {
-    case 'disable':
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { ...ca, rejectUnauthorized: true };
-  }
 }

@@ -1,5 +1,5 @@
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { endpointOf } from './connection.js';
 
 /**
@@ -10,7 +10,7 @@ import { endpointOf } from './connection.js';
  */
 export const clickhouseDriverOptions: DriverOptionsBuilder<'clickhouse'> = async (definition, { limits }) => {
   const { credentials } = definition;
-  const vetted = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const vetted = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   return {
     driver: '@clickhouse/client',
     options: {

@@ -1,7 +1,7 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type Logger } from '@clickhouse/client';
 import type { Readable } from 'node:stream';
 import type { ProviderDefinition } from '../../schema/connection.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import type { Probe } from '../probe.js';
 import { ProbeFailure, type StageName } from '../verdict.js';
 import { clickhouseAgent, endpointOf, StepTimeout } from './connection.js';
@@ -29,7 +29,7 @@ export const probeClickhouse: Probe = async (definition, limits, signal, stages)
   if (definition.provider !== 'clickhouse') throw new Error('probeClickhouse needs a clickhouse connection');
   const { host, port } = definition.credentials;
   stages.begin('resolve');
-  const address = await vetHost(host, port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(host, port, networkPolicyOf(limits));
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   const context: FailureContext = { definition, limits, stage: 'connect' };
   const enter = (stage: StageName) => {

@@ -1,5 +1,5 @@
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 
 /** Databricks SQL warehouses answer on HTTPS only. */
 const DATABRICKS_PORT = 443;
@@ -11,7 +11,7 @@ const DATABRICKS_PORT = 443;
  */
 export const databricksDriverOptions: DriverOptionsBuilder<'databricks'> = async (definition, { limits }) => {
   const { credentials } = definition;
-  const vetted = await vetHost(credentials.host, DATABRICKS_PORT, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const vetted = await vetHost(credentials.host, DATABRICKS_PORT, networkPolicyOf(limits));
   const authentication =
     credentials.auth_method === 'token'
       ? { token: credentials.token }

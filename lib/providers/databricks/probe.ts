@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { bounded } from '../bounded.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import type { Probe } from '../probe.js';
 import { ProbeFailure, seconds, type ProbeLimits, type StageClock, type StageName } from '../verdict.js';
 import { WORKSPACE_PORT, workspaceAgent } from './agent.js';
@@ -25,7 +25,7 @@ export const probeDatabricks: Probe = async (definition, limits, signal, stages)
   const context: DatabricksContext = { definition, limits, endpoint: databricksEndpoint(definition), step: 'session' };
 
   stages.begin('resolve');
-  const address = await vetHost(host, connectPort, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(host, connectPort, networkPolicyOf(limits));
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   stages.begin('connect');
   const progress = new Progress(stages, definition.credentials.auth_method === 'oauth_m2m', context);

@@ -1,5 +1,5 @@
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 
 /**
  * mysql2 `ConnectionOptions` with the probe's hardening (no LOCAL INFILE, no multiple statements,
@@ -8,7 +8,7 @@ import { vetHost } from '../network-guard.js';
  */
 export const mysqlDriverOptions: DriverOptionsBuilder<'mysql'> = async (definition, { limits }) => {
   const { credentials } = definition;
-  const vetted = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const vetted = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   const ca = credentials.ca_certificate === undefined ? {} : { ca: credentials.ca_certificate };
   const ssl =
     credentials.ssl_mode === 'disable'

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import mysql from 'mysql2';
 import type { ProviderDefinition } from '../../schema/connection.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import type { Probe } from '../probe.js';
 import { ProbeFailure, type ProbeLimits, type StageClock } from '../verdict.js';
 import { classifyMysqlFailure, type FailureContext } from './failures.js';
@@ -21,7 +21,7 @@ export const probeMysql: Probe = async (definition, limits, signal, stages) => {
   if (definition.provider !== 'mysql') throw new Error('probeMysql needs a mysql connection');
   const { host, port, ssl_mode } = definition.credentials;
   stages.begin('resolve');
-  const address = await vetHost(host, port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(host, port, networkPolicyOf(limits));
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   stages.begin('connect');
   const socket = openSocket(address, port, ssl_mode !== 'disable', stages);

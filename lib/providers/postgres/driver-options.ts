@@ -1,11 +1,11 @@
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { resolvedWireDriver } from '../pg-wire/client-options.js';
 
 /** `pg.ClientConfig`: to the vetted address, TLS checked against the name the customer gave. */
 export const postgresDriverOptions: DriverOptionsBuilder<'postgres'> = async (definition, { limits }) => {
   const { credentials } = definition;
-  const address = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   return resolvedWireDriver(
     {
       host: credentials.host,

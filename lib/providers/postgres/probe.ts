@@ -1,4 +1,4 @@
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { testOverWire } from '../pg-wire/session.js';
 import type { Probe } from '../probe.js';
 import { postgresCodes } from './failures.js';
@@ -8,7 +8,7 @@ export const probePostgres: Probe = async (definition, limits, signal, stages) =
   if (definition.provider !== 'postgres') throw new Error('probePostgres needs a postgres connection');
   const { credentials } = definition;
   stages.begin('resolve');
-  const address = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   await testOverWire({
     login: {
       host: credentials.host,

@@ -1,6 +1,6 @@
 import { StageClock } from '../verdict.js';
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { resolvedWireDriver } from '../pg-wire/client-options.js';
 
 /**
@@ -9,7 +9,7 @@ import { resolvedWireDriver } from '../pg-wire/client-options.js';
  */
 export const redshiftDriverOptions: DriverOptionsBuilder<'redshift'> = async (definition, { limits, signal }) => {
   const { credentials } = definition;
-  const address = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   const iam = credentials.auth_method === 'iam';
   // The AWS clients load only for an IAM connection, as in the probe.
   const login = iam

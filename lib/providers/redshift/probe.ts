@@ -1,4 +1,4 @@
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { testOverWire } from '../pg-wire/session.js';
 import type { Probe } from '../probe.js';
 import { redshiftCodes, type RedshiftDefinition } from './failures.js';
@@ -12,7 +12,7 @@ export const probeRedshift: Probe = async (definition, limits, signal, stages) =
   if (definition.provider !== 'redshift') throw new Error('probeRedshift needs a redshift connection');
   const { credentials } = definition;
   stages.begin('resolve');
-  const address = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   signal.throwIfAborted();
   const login =
     credentials.auth_method === 'iam'

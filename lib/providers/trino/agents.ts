@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
-import type { LookupAddress, LookupOptions } from 'node:dns';
-import { isIP, type LookupFunction, type Socket } from 'node:net';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { sslModeAgentOptions, vettedLookup } from '../agent-options.js';
 import { pinAgent, type Destination } from '../pinned-agent.js';
 import type { StageClock } from '../verdict.js';
 import type { ProviderDefinition } from '../../schema/connection.js';
@@ -36,8 +36,13 @@ export function trinoAgents(credentials: Credentials, destination: Destination, 
   let open = true;
   const nowhere: Destination = { host: '', port: -1 };
   const secure = credentials.ssl_mode !== 'disable';
-  const common = { keepAlive: true, lookup: vettedLookup(destination.host, vettedAddress) };
-  const httpsAgent = guard(pinAgent(new HttpsAgent({ ...common, ...tlsOptions(credentials) }), secure ? destination : nowhere));
+  const common = { keepAlive: true, lookup: vettedLookup(vettedAddress, destination.host) };
+  const httpsAgent = guard(
+    pinAgent(
+      new HttpsAgent({ ...common, ...sslModeAgentOptions(credentials.ssl_mode, credentials.ca_certificate) }),
+      secure ? destination : nowhere,
+    ),
+  );
   const httpAgent = guard(pinAgent(new HttpAgent(common), secure ? nowhere : destination));
   followFirstSocket(secure ? httpsAgent : httpAgent, secure, stages);
 
@@ -61,40 +66,6 @@ export function trinoAgents(credentials: Credentials, destination: Destination, 
       httpsAgent.destroy();
       httpAgent.destroy();
     },
-  };
-}
-
-/**
- * libpq's sslmode meanings over HTTPS: require encrypts, verify-ca checks the chain, verify-full
- * also the host as given (a name against the certificate's names, an IP address against its IP
- * addresses). The TLS name is the customer's host, whatever address the socket goes to.
- */
-function tlsOptions(credentials: Credentials): HttpsAgentOptions {
-  const ca = credentials.ca_certificate === undefined ? {} : { ca: credentials.ca_certificate };
-  switch (credentials.ssl_mode) {
-    case 'disable':
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-ca':
-      return { ...ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return { ...ca, rejectUnauthorized: true };
-  }
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** Resolves the pinned host to the vetted address only (an IP host is never looked up). */
-function vettedLookup(hostname: string, address: string): LookupFunction {
-  const family = isIP(address);
-  return (name: string, options: LookupOptions, callback: LookupCallback) => {
-    if (name.toLowerCase() !== hostname) {
-      const refused: NodeJS.ErrnoException = new Error('Only the vetted host is resolved');
-      refused.code = 'ENOTFOUND';
-      return callback(refused, '');
-    }
-    if (options.all) return callback(null, [{ address, family }]);
-    return callback(null, address, family);
   };
 }
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { DriverOptionsBuilder } from '../driver-options.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { trinoOrigin } from './agents.js';
 
 /**
@@ -21,7 +21,7 @@ function httpsAgentOptions(credentials: { ssl_mode: string; ca_certificate?: str
 
 export const trinoDriverOptions: DriverOptionsBuilder<'trino'> = async (definition, { limits }) => {
   const { credentials } = definition;
-  const vetted = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const vetted = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   return {
     driver: 'trino-client',
     options: {

@@ -1,7 +1,7 @@
 import { BasicAuth, Trino, type Iterator as ResultIterator, type QueryResult } from 'trino-client';
 import type { ProviderDefinition } from '../../schema/connection.js';
 import { bounded } from '../bounded.js';
-import { vetHost } from '../network-guard.js';
+import { networkPolicyOf, vetHost } from '../network-guard.js';
 import { destinationOf } from '../pinned-agent.js';
 import type { Probe } from '../probe.js';
 import { ProbeFailure, seconds, type ProbeLimits } from '../verdict.js';
@@ -26,7 +26,7 @@ export const probeTrino: Probe = async (definition, limits, signal, stages) => {
   const { credentials } = definition;
   const context: TrinoContext = { definition, limits, endpoint: trinoEndpoint(definition), step: 'login' };
   stages.begin('resolve');
-  const address = await vetHost(credentials.host, credentials.port, { allowedCidrs: limits.allowedCidrs ?? [], lookup: limits.lookup });
+  const address = await vetHost(credentials.host, credentials.port, networkPolicyOf(limits));
   signal.throwIfAborted(); // the deadline may have passed while resolving: open nothing then
   stages.begin('connect');
   const origin = trinoOrigin(credentials);
