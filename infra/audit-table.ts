@@ -1,7 +1,6 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { TABLE_KEYS } from '../lib/store/table.js';
+import { RETAINED_TABLE } from './retained-table.js';
 
 /**
  * The audit records (lib/store/audit-log.ts): appended to by the functions that act on connections
@@ -11,16 +10,7 @@ import { TABLE_KEYS } from '../lib/store/table.js';
  */
 export class AuditTable extends Table {
   constructor(scope: Construct, id: string) {
-    super(scope, id, {
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      timeToLiveAttribute: 'expires_at',
-      removalPolicy: RemovalPolicy.RETAIN,
-      // Records hold names and outcomes, never secrets: an AWS owned key is enough.
-      encryption: TableEncryption.DEFAULT,
-    });
+    // Records hold names and outcomes, never secrets: an AWS owned key is enough.
+    super(scope, id, RETAINED_TABLE);
   }
 }
