@@ -5,6 +5,13 @@ import { isIP, type LookupFunction } from 'node:net';
 type SslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+/** The origin the service builds for a customer's HTTP(S) endpoint: the host as given (an IPv6 one in brackets). */
+export function httpOrigin(credentials: { host: string; port: number; ssl_mode: SslMode }): string {
+  const scheme = credentials.ssl_mode === 'disable' ? 'http' : 'https';
+  const host = isIP(credentials.host) === 6 ? `[${credentials.host}]` : credentials.host;
+  return `${scheme}://${host}:${credentials.port}`;
+}
+
 /**
  * A lookup that never asks DNS: it answers the address the SSRF guard vetted, so a driver keeps the
  * customer's name for TLS and the Host header while its sockets go where the guard said. With

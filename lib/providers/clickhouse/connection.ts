@@ -1,8 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ProviderDefinition } from '../../schema/connection.js';
-import { sslModeAgentOptions, vettedLookup } from '../agent-options.js';
+import { httpOrigin, sslModeAgentOptions, vettedLookup } from '../agent-options.js';
 import { destinationOf, pinAgent } from '../pinned-agent.js';
 import type { StageName } from '../verdict.js';
 
@@ -10,9 +10,7 @@ type Credentials = ProviderDefinition<'clickhouse'>['credentials'];
 
 /** The HTTP interface's origin, with the host as the customer gave it (Host header, SNI, the name TLS checks). */
 export function endpointOf(credentials: Credentials): URL {
-  const scheme = credentials.ssl_mode === 'disable' ? 'http' : 'https';
-  const host = isIP(credentials.host) === 6 ? `[${credentials.host}]` : credentials.host;
-  return new URL(`${scheme}://${host}:${credentials.port}`);
+  return new URL(httpOrigin(credentials));
 }
 
 /** The stage the test is in did not finish in time; the classifier words it from that stage (failures.ts). */

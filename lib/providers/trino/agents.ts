@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import { sslModeAgentOptions, vettedLookup } from '../agent-options.js';
+import type { Socket } from 'node:net';
+import { httpOrigin, sslModeAgentOptions, vettedLookup } from '../agent-options.js';
 import { pinAgent, type Destination } from '../pinned-agent.js';
 import type { StageClock } from '../verdict.js';
 import type { ProviderDefinition } from '../../schema/connection.js';
@@ -27,9 +27,7 @@ export interface TrinoAgents {
 
 /** The origin of the connection as the service builds it: the URL every request must stay on. */
 export function trinoOrigin(credentials: Pick<Credentials, 'host' | 'port' | 'ssl_mode'>): string {
-  const scheme = credentials.ssl_mode === 'disable' ? 'http' : 'https';
-  const hostname = isIP(credentials.host) === 6 ? `[${credentials.host}]` : credentials.host;
-  return `${scheme}://${hostname}:${credentials.port}`;
+  return httpOrigin(credentials);
 }
 
 export function trinoAgents(credentials: Credentials, destination: Destination, vettedAddress: string, stages: StageClock): TrinoAgents {
