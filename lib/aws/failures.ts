@@ -1,3 +1,5 @@
+import { DependencyUnavailableError } from '../errors.js';
+
 /**
  * Recognises failures of AWS calls that are worth retrying later (throttling, 5xx, network, timeouts),
  * as opposed to ones that a retry will not fix.
@@ -48,4 +50,14 @@ export function isTransientAwsFailure(error: unknown): boolean {
   if (candidate.$metadata && candidate.$metadata.httpStatusCode === undefined) return true;
   const status = candidate.$metadata?.httpStatusCode;
   return typeof status === 'number' && (status >= 500 || status === 429);
+}
+
+/** Runs one AWS call; a failure a later retry may fix becomes a DependencyUnavailableError (a 503 with Retry-After). */
+export async function callAws<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
+    throw error;
+  }
 }

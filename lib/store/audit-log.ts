@@ -1,8 +1,7 @@
 import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { isTransientAwsFailure } from '../aws/failures.js';
-import { DependencyUnavailableError } from '../errors.js';
+import { callAws } from '../aws/failures.js';
 import { newWriteStamp, partitionOf } from './connection-item.js';
 import { ExpressionParts } from './expressions.js';
 import { TABLE_KEYS } from './table.js';
@@ -66,7 +65,7 @@ export class AuditLog {
       ...(record.purpose === undefined ? {} : { purpose: { S: record.purpose } }),
       ...(record.changedFields === undefined ? {} : { changed_fields: { L: record.changedFields.map((field) => ({ S: field })) } }),
     };
-    await this.call(() =>
+    await callAws(() =>
       this.dynamoDb.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -85,7 +84,7 @@ export class AuditLog {
     position: string | undefined,
   ): Promise<{ records: AuditRecord[]; end: string | undefined }> {
     const parts = new ExpressionParts();
-    const result = await this.call(() =>
+    const result = await callAws(() =>
       this.dynamoDb.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -108,15 +107,6 @@ export class AuditLog {
     const records = (result.Items ?? []).map((item) => toRecord(organizationId, item));
     const lastKey = result.LastEvaluatedKey?.[TABLE_KEYS.sortKey]?.S;
     return { records, end: lastKey?.slice(AUDIT_SORT_KEY_PREFIX.length) };
-  }
-
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
-      throw error;
-    }
   }
 }
 

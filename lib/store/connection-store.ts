@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { isTransientAwsFailure } from '../aws/failures.js';
+import { callAws } from '../aws/failures.js';
 import { DEFAULTS } from '../config.js';
 import type { ConnectionRepository, ConnectionTarget, RecordChanges } from '../connections/ports.js';
 import {
@@ -142,7 +142,7 @@ export class ConnectionStore implements ConnectionRepository {
     };
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.call(() => this.dynamoDb.send(new QueryCommand({ ...request, ExclusiveStartKey: startKey })));
+      const page = await callAws(() => this.dynamoDb.send(new QueryCommand({ ...request, ExclusiveStartKey: startKey })));
       for (const item of page.Items ?? []) {
         const id = item.id?.S;
         if (id === undefined || !live.has(id)) continue;
@@ -166,7 +166,7 @@ export class ConnectionStore implements ConnectionRepository {
     if (existing) return existing;
     const parts = new ExpressionParts();
     const key = parts.path('cursor_key');
-    const result = await this.call(() =>
+    const result = await callAws(() =>
       this.dynamoDb.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -670,7 +670,7 @@ export class ConnectionStore implements ConnectionRepository {
 
   private async putNew(connection: StoredConnection): Promise<void> {
     const parts = new ExpressionParts();
-    await this.call(() =>
+    await callAws(() =>
       this.dynamoDb.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -683,7 +683,7 @@ export class ConnectionStore implements ConnectionRepository {
   }
 
   private async deleteItemQuietly(organizationId: string, connectionId: string | 'legacy', reason: string): Promise<void> {
-    await this.call(() =>
+    await callAws(() =>
       this.dynamoDb.send(new DeleteItemCommand({ TableName: this.tableName, Key: connectionKey(organizationId, connectionId) })),
     ).catch((error: unknown) =>
       // Unlisted in the state, the item is never read; it only takes room.
@@ -712,7 +712,7 @@ export class ConnectionStore implements ConnectionRepository {
   }
 
   private async getItem(key: Key, attributes: readonly string[] | undefined) {
-    const result = await this.call(() =>
+    const result = await callAws(() =>
       this.dynamoDb.send(
         new GetItemCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ...(attributes ? projection(attributes) : {}) }),
       ),
@@ -723,19 +723,10 @@ export class ConnectionStore implements ConnectionRepository {
   /** Runs a conditional write; false when its condition did not hold. */
   private async conditionally(operation: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.call(operation);
+      await callAws(operation);
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
       throw error;
     }
   }
