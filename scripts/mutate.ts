@@ -17,7 +17,7 @@ import { execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import startServers from '../test/setup/start-servers.js';
 import stopServers from '../test/setup/stop-servers.js';
 
@@ -65,7 +65,7 @@ try {
   }
 } finally {
   await stopServers();
-  if (fromHead && existsSync(join(projectDirectory, REPORTS))) cpSync(join(projectDirectory, REPORTS), REPORTS, { recursive: true });
+  if (fromHead) for (const group of groups) copyReportsBack(group);
   rmSync(workDirectory, { recursive: true, force: true });
 }
 printScores(groups);
@@ -83,6 +83,19 @@ function snapshotOfHead(directory: string): string {
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   console.log(`Mutating commit ${commit} (a copy in ${directory})`);
   return directory;
+}
+
+/**
+ * Only this run's groups: the copy also holds the other groups' reports as they were when it was
+ * made, and a run of another group that ended meanwhile must not be overwritten by them.
+ */
+function copyReportsBack(group: string): void {
+  for (const path of [`mutation/${group}.json`, `mutation/${group}.html`, `stryker-incremental-${group}.json`]) {
+    const produced = join(projectDirectory, REPORTS, path);
+    if (!existsSync(produced)) continue;
+    mkdirSync(dirname(join(REPORTS, path)), { recursive: true });
+    cpSync(produced, join(REPORTS, path));
+  }
 }
 
 /** `--concurrency 2`: the 2 is the option's value, not a group. */
