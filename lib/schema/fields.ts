@@ -8,7 +8,8 @@ import { readPrivateKeyPem } from '../providers/private-key-pem.js';
  * Field building blocks shared by the provider schemas. Every message says what the field must be
  * and never repeats the value that was sent: a mistyped password must not come back in an error.
  */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// C0, DEL and C1: none belongs in a name; C1 ones are what Latin-1 text read as UTF-8 leaves behind.
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function text(maxLength: number) {
   return v.pipe(
@@ -35,7 +36,8 @@ const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 export const host = v.pipe(
   v.string(),
   v.minLength(1, 'must not be empty'),
-  v.check((value) => HOSTNAME.test(value) || isIP(value) !== 0, 'must be a hostname or an IP address'),
+  // An IPv6 zone (fe80::1%eth0) names an interface of the machine that connects: never one of a warehouse.
+  v.check((value) => HOSTNAME.test(value) || (isIP(value) !== 0 && !value.includes('%')), 'must be a hostname or an IP address'),
 );
 
 export const port = v.pipe(

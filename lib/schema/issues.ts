@@ -30,10 +30,11 @@ export function toFieldIssues(issues: readonly v.BaseIssue<unknown>[]): FieldIss
   }
   const all = [...listed.values()];
   if (all.length <= MAX_LISTED_ISSUES) return all;
-  return [
-    ...all.slice(0, MAX_LISTED_ISSUES),
-    { field: 'body', message: `has ${all.length - MAX_LISTED_ISSUES} more problems, not listed` },
-  ];
+  return [...all.slice(0, MAX_LISTED_ISSUES), { field: 'body', message: `has ${unlisted(all.length - MAX_LISTED_ISSUES)}, not listed` }];
+}
+
+function unlisted(count: number): string {
+  return count === 1 ? '1 more problem' : `${count} more problems`;
 }
 
 /** The dotted path up to the first key that is not a plain field name. */

@@ -94,6 +94,8 @@ export function stringField(base: Body, path: string, max: number, kind: StringK
           refused(`${path} with a tab`, at(`${prefix}\tb`), path, CONTROL_CHARACTERS_MESSAGE),
           refused(`${path} with U+001F, the last C0 control`, at(`${prefix}\u001fb`), path, CONTROL_CHARACTERS_MESSAGE),
           refused(`${path} with DEL`, at(`${prefix}\u007fb`), path, CONTROL_CHARACTERS_MESSAGE),
+          refused(`${path} with U+0080, the first C1 control`, at(`${prefix}\u0080b`), path, CONTROL_CHARACTERS_MESSAGE),
+          refused(`${path} with U+009F, the last C1 control`, at(`${prefix}\u009fb`), path, CONTROL_CHARACTERS_MESSAGE),
           accepted(`${path} with a space and ~`, at(`${prefix} b~`)),
         ];
   return [
@@ -199,6 +201,8 @@ export function hostField(base: Body, path = 'credentials.host'): Case[] {
     no('with a port', 'db.example.com:5432'),
     no('with a space', 'db example.com'),
     no('an IPv6 address in brackets', '[2001:db8::1]'),
+    no('an IPv6 address with a zone (an interface of the connecting machine)', 'fe80::1%eth0'),
+    no('a global IPv6 address with a zone', '2001:db8::1%1'),
     no('a URL', 'https://db.example.com'),
     refused(`${path} empty`, at(''), path, 'must not be empty'),
     refused(`${path} a number`, at(42), path, 'must be a string'),

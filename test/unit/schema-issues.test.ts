@@ -136,10 +136,10 @@ describe('each issue once, at most MAX_LISTED_ISSUES', () => {
     expect(await issuesOf(withFields(bq, keyFileFields(20)))).toEqual(listed(20));
   });
 
-  test('21 issues: the first 20 and "has 1 more problems"', async () => {
+  test('21 issues: the first 20 and "has 1 more problem" (singular)', async () => {
     expect(await issuesOf(withFields(bq, keyFileFields(21)))).toEqual([
       ...listed(20),
-      { field: 'body', message: 'has 1 more problems, not listed' },
+      { field: 'body', message: 'has 1 more problem, not listed' },
     ]);
   });
 
@@ -177,7 +177,7 @@ describe('a connection name (connection-name.ts), as POST /connections/named rea
     ['one character', 'a', undefined],
     ['100 characters', 'n'.repeat(100), undefined],
     ['inner spaces, ~ and letters beyond ASCII', 'Sales warehouse ~ é', undefined],
-    ['a C1 control character (not refused)', 'a\u0080b', undefined],
+    ['a no-break space inside (the first character after the C1 controls)', 'a\u00a0b', undefined],
     ['101 characters', 'n'.repeat(101), 'must be at most 100 characters'],
     ['empty', '', 'must not be empty'],
     ['a number', 42, 'must be a string'],
@@ -185,6 +185,8 @@ describe('a connection name (connection-name.ts), as POST /connections/named rea
     ['a NUL', 'a\u0000b', 'must not contain control characters'],
     ['U+001F', 'a\u001fb', 'must not contain control characters'],
     ['DEL', 'a\u007fb', 'must not contain control characters'],
+    ['U+0080, the first C1 control', 'a\u0080b', 'must not contain control characters'],
+    ['U+009F, the last C1 control', 'a\u009fb', 'must not contain control characters'],
     ['a leading space', ' sales', 'must not start or end with spaces'],
     ['a trailing space', 'sales ', 'must not start or end with spaces'],
     ['a trailing no-break space', 'sales\u00a0', 'must not start or end with spaces'],

@@ -139,6 +139,11 @@ describe('Snowflake', () => {
           'xy12345 ',
           'myorg-acc@evil',
           'https://xy12345',
+          // The domain pasted with the account: the locator pattern alone reads it as region and cloud.
+          'acme.snowflakecomputing.com',
+          'xy12345.us-east-2.snowflakecomputing',
+          'xy12345.SnowflakeComputing.com',
+          'snowflakecomputing',
         ].map((value) => refused(`${path} ${JSON.stringify(value)}`, at(value), path, ACCOUNT_MESSAGE)),
         refused(`${path} a number`, at(42), path, 'must be a string'),
       ];

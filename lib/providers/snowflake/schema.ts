@@ -18,6 +18,8 @@ export const snowflakeAccount = v.pipe(
   v.string(),
   v.maxLength(255, 'must be at most 255 characters'),
   v.regex(ACCOUNT_IDENTIFIER, ACCOUNT_MESSAGE),
+  // The locator pattern would read a pasted domain as region and cloud (acme.snowflakecomputing.com.snowflakecomputing.com).
+  v.check((value) => !/(?:^|\.)snowflakecomputing(?:\.|$)/i.test(value), ACCOUNT_MESSAGE),
 );
 
 export const snowflakeCredentials = v.pipeAsync(
