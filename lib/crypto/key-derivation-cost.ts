@@ -27,6 +27,12 @@ interface Element {
 const SEQUENCE = 0x30;
 
 /**
+ * Whatever cannot be read: keyDerivation turns it into 'malformed' or 'too_costly' and nothing
+ * ever shows it, so it carries no message.
+ */
+class UnreadableDer extends Error {}
+
+/**
  * What opening the key would derive. The shape decides, not the PEM label: an
  * EncryptedPrivateKeyInfo starts with the algorithm SEQUENCE, every unencrypted key format
  * (PKCS#8, PKCS#1, SEC 1) with a version INTEGER.
@@ -65,20 +71,20 @@ function iterationsOf(der: Buffer): number {
   if (oid === OID.pbes2) {
     const [kdf] = children(expect(parameters, 0x30).content);
     const [kdfOid, kdfParameters] = children(expect(kdf, 0x30).content);
-    if (expect(kdfOid, 0x06).content.toString('hex') !== OID.pbkdf2) throw new Error('unsupported key derivation');
+    if (expect(kdfOid, 0x06).content.toString('hex') !== OID.pbkdf2) throw new UnreadableDer();
     return saltAndIterations(kdfParameters);
   }
   if (oid.startsWith(OID.pkcs12PbePrefix) || (oid.startsWith(OID.pbes1Prefix) && oid.length === OID.pbes1Prefix.length + 2)) {
     return saltAndIterations(parameters);
   }
-  throw new Error('unsupported encryption scheme');
+  throw new UnreadableDer();
 }
 
 function saltAndIterations(parameters: Element | undefined): number {
   const [salt, iterations] = children(expect(parameters, 0x30).content);
   expect(salt, 0x04);
   const count = expect(iterations, 0x02).content;
-  if (count.length > 4) throw new Error('iteration count too large');
+  if (count.length > 4) throw new UnreadableDer();
   return count.reduce((value, byte) => value * 256 + byte, 0);
 }
 
@@ -95,21 +101,21 @@ function children(content: Buffer): Element[] {
 function read(buffer: Buffer, offset: number, expectedTag?: number): Element {
   const tag = buffer[offset];
   let length = buffer[offset + 1];
-  if (tag === undefined || length === undefined) throw new Error('truncated');
+  if (tag === undefined || length === undefined) throw new UnreadableDer();
   let start = offset + 2;
   if (length & 0x80) {
     const bytes = length & 0x7f;
-    if (bytes === 0 || bytes > 4) throw new Error('bad length');
+    if (bytes === 0 || bytes > 4) throw new UnreadableDer();
     length = 0;
     for (let index = 0; index < bytes; index += 1) length = length * 256 + (buffer[start + index] ?? Number.NaN);
     start += bytes;
   }
-  if (!Number.isFinite(length) || start + length > buffer.length) throw new Error('truncated');
-  if (expectedTag !== undefined && tag !== expectedTag) throw new Error('unexpected tag');
+  if (!Number.isFinite(length) || start + length > buffer.length) throw new UnreadableDer();
+  if (expectedTag !== undefined && tag !== expectedTag) throw new UnreadableDer();
   return { tag, content: buffer.subarray(start, start + length), end: start + length };
 }
 
 function expect(element: Element | undefined, tag: number): Element {
-  if (!element || element.tag !== tag) throw new Error('unexpected structure');
+  if (!element || element.tag !== tag) throw new UnreadableDer();
   return element;
 }

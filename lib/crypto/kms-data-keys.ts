@@ -36,8 +36,7 @@ export class KmsDataKeys implements DataKeyService {
     try {
       return await operation();
     } catch (error) {
-      const name = (error as { name?: string }).name ?? '';
-      if (UNREADABLE.has(name)) throw new CredentialsUnreadableError(error);
+      if (error instanceof Error && UNREADABLE.has(error.name)) throw new CredentialsUnreadableError(error);
       if (isTransientAwsFailure(error)) throw new DependencyUnavailableError(error);
       throw error;
     }
