@@ -22,6 +22,17 @@ import { putRawItem, rawItem } from '../helpers/stored-items.js';
  */
 const dynamoDb = new DynamoDBClient({});
 afterAll(() => dynamoDb.destroy());
+/** The pages each query was answered in (a list of more than 1 MB takes several). */
+const queryPages: boolean[] = [];
+dynamoDb.middlewareStack.add(
+  (next, context) => async (args) => {
+    const result = await next(args);
+    if (context.commandName === 'QueryCommand')
+      queryPages.push((result.output as { LastEvaluatedKey?: unknown }).LastEvaluatedKey !== undefined);
+    return result;
+  },
+  { step: 'initialize', name: 'countQueryPages' },
+);
 const tableName = process.env.TABLE_NAME!;
 const store = new ConnectionStore(dynamoDb, tableName);
 
@@ -435,7 +446,10 @@ describe('list', () => {
       await store.insertNamed(item, clock);
       all.push(item);
     }
+    queryPages.length = 0;
     const { records } = await store.list(org);
+    expect(queryPages.length).toBeGreaterThan(1);
+    expect(queryPages.at(-1)).toBe(false);
     expect(records.map((record) => record.id)).toEqual(all.map((item) => item.id).reverse());
   });
 });
