@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { describe, expect, test } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
 import { StoredConnectionUnreadableError } from '../../lib/errors.js';
@@ -309,8 +310,9 @@ describe('toItem and toRecord', () => {
   test('toStoredConnection reads the seal back byte for byte (with its stamp from format 2 on)', () => {
     const stored = toStoredConnection('Acme', toItem(connection()));
     expect({ ...stored, sealed: { ...stored.sealed } }).toEqual(connection());
-    const { sealed_stamp, write_stamp, ...format1 } = { ...toItem(connection()), format_version: { N: '1' } };
-    expect([sealed_stamp, write_stamp]).toEqual([{ S: stamp }, { S: stamp }]);
+    const format1: Record<string, AttributeValue> = { ...toItem(connection()), format_version: { N: '1' } };
+    delete format1.sealed_stamp;
+    delete format1.write_stamp;
     expect(toStoredConnection('Acme', format1).sealed).toEqual({
       formatVersion: 1,
       keyId: 'arn:aws:kms:local:key/test',
