@@ -321,6 +321,19 @@ describe('update (PATCH)', () => {
     expect(after!.collection!.names).toEqual(new Map([[nameKey('Renamed'), { connectionId: created.id, reservedAt: edit.writeStamp }]]));
   });
 
+  test('an edit of the plain attributes without a new seal clears the last test and keeps the seal', async () => {
+    const org = newOrg('plain-only');
+    const created = connection(org);
+    await store.insertActive(created);
+    await store.recordTestOutcome(recordOf(created), { status: 'connected', testedAt: created.createdAt, latencyMs: 2, stages: [] });
+    const edit = editOf(recordOf(created), { plain: true });
+    await store.update((await store.getSummary(org))!, edit, clock);
+    const after = await store.getWithSecret(org);
+    expect(after).toMatchObject({ status: null, lastTestedAt: null, latencyMs: null, lastStages: null, version: 2, datasetId: null });
+    expect({ ...after!.sealed }).toEqual(created.sealed);
+    expect(after!.sealedStamp).toBe(created.sealedStamp);
+  });
+
   test('a name-only edit keeps the last test and the seal', async () => {
     const org = newOrg('rename-only');
     const created = named(org, 'Before');
