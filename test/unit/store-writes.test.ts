@@ -13,7 +13,7 @@ import {
 } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { nameKey, toState } from '../../lib/store/organization-state.js';
-import { putRawItem, rawItem } from '../helpers/stored-items.js';
+import { legacyItem, putRawItem, rawItem } from '../helpers/stored-items.js';
 
 /**
  * ConnectionStore against the table global setup starts (dynalite): what each write leaves in the
@@ -588,5 +588,66 @@ describe('cursor key', () => {
     expect(await store.cursorKey(org)).toEqual(key);
     expect((await rawItem(stateKey(org)))?.cursor_key?.B).toEqual(key);
     expect(await store.cursorKey(newOrg('cursor-other'))).not.toEqual(key);
+  });
+});
+
+describe('the connection stored before named connections (CONNECTION#ACTIVE)', () => {
+  const definition = { provider: 'postgres', project_id: null, dataset_id: 'public', settings: {} };
+
+  test('an organization without a live state reads its CONNECTION#ACTIVE item as the active one, sealed whole', async () => {
+    const org = newOrg('legacy-read');
+    const item = await legacyItem(org, definition, 2);
+    const id = item.id!.S!;
+    expect(await store.getSummary(org)).toMatchObject({
+      id,
+      storedAtLegacyKey: true,
+      version: 0,
+      formatVersion: 2,
+      credentials: null,
+      sealedStamp: item.write_stamp!.S,
+    });
+    expect(await store.getSummary(org, randomUUID())).toBeNull();
+    const { records, activeId } = await store.list(org);
+    expect(records.map((record) => [record.id, record.storedAtLegacyKey])).toEqual([[id, true]]);
+    expect(activeId).toBe(id);
+  });
+
+  test('the first write since named connections lists it as legacy_id, live at its sealed stamp, still active, at its key', async () => {
+    const org = newOrg('legacy-init');
+    const item = await legacyItem(org, definition, 2);
+    const id = item.id!.S!;
+    const second = named(org, 'Second');
+    await store.insertNamed(second, clock);
+    expect(await state(org)).toMatchObject({
+      activeConnectionId: id,
+      collection: {
+        live: new Map([
+          [id, item.write_stamp!.S!],
+          [second.id, second.sealed.writtenAt!],
+        ]),
+        legacyId: id,
+      },
+    });
+    expect(await rawItem(connectionKey(org, 'legacy'))).toEqual(item);
+    expect((await store.getSummary(org))?.id).toBe(id);
+    expect((await store.list(org)).records.map((record) => record.id).sort()).toEqual([id, second.id].sort());
+  });
+
+  test('a seed POST replacing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
+    const org = newOrg('legacy-replace');
+    await legacyItem(org, definition, 2);
+    const seed = connection(org);
+    expect(await store.insertActive(seed)).toBe(true);
+    expect(await sortKeys(org)).toEqual([`CONNECTION#${seed.id}`, 'STATE']);
+    expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
+    expect((await state(org))?.collection?.legacyId).toBeNull();
+  });
+
+  test('removing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
+    const org = newOrg('legacy-remove');
+    const item = await legacyItem(org, definition, 1);
+    expect(await store.remove(org, undefined, 0, newWriteStamp(tick(), randomUUID()))).toBe(item.id!.S);
+    expect(await sortKeys(org)).toEqual(['STATE']);
+    expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
   });
 });
