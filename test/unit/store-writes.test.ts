@@ -643,11 +643,56 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
     expect((await state(org))?.collection?.legacyId).toBeNull();
   });
 
+  test('a test outcome and an edit of it land on CONNECTION#ACTIVE (version 0 -> 1)', async () => {
+    const org = newOrg('legacy-edit');
+    await legacyItem(org, definition, 2);
+    const before = (await store.getSummary(org))!;
+    expect(await store.recordTestOutcome(before, { status: 'connected', testedAt: before.createdAt, latencyMs: 4, stages: [] })).toBe(true);
+    expect((await rawItem(connectionKey(org, 'legacy')))?.status).toEqual({ S: 'connected' });
+    await store.update(before, editOf(before, { name: 'Legacy' }), clock);
+    expect(await rawItem(connectionKey(org, 'legacy'))).toMatchObject({ name: { S: 'Legacy' }, version: { N: '1' } });
+    expect(await store.getSummary(org)).toMatchObject({ id: before.id, name: 'Legacy', version: 1, storedAtLegacyKey: true });
+    await expect(store.update(before, editOf(before, { name: 'Again' }), clock)).rejects.toBeInstanceOf(VersionMismatchError);
+  });
+
   test('removing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
     const org = newOrg('legacy-remove');
     const item = await legacyItem(org, definition, 1);
     expect(await store.remove(org, undefined, 0, newWriteStamp(tick(), randomUUID()))).toBe(item.id!.S);
     expect(await sortKeys(org)).toEqual(['STATE']);
     expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
+  });
+});
+
+describe('name reservations left by a failed rename', () => {
+  /** Adds a reservation of `name` to the state item as a rename that failed half-way leaves it. */
+  async function leaveReservation(org: string, name: string, holder: string, reservedAtMs: number): Promise<void> {
+    const raw = (await rawItem(stateKey(org)))!;
+    const names = { ...raw.names!.M!, [nameKey(name)]: { M: { id: { S: holder }, at: { S: newWriteStamp(reservedAtMs, randomUUID()) } } } };
+    await putRawItem({ ...raw, names: { M: names } });
+  }
+
+  test('a reservation by a connection that is gone is taken over once it is a minute old, not before', async () => {
+    const org = newOrg('stale-gone');
+    await store.insertNamed(named(org, 'Alpha'), clock);
+    const reservedAt = 1_795_694_400_000;
+    await leaveReservation(org, 'Ghost', randomUUID(), reservedAt);
+    await expect(store.insertNamed(named(org, 'ghost'), reservedAt + 59_999)).rejects.toBeInstanceOf(ConnectionNameTakenError);
+    const taker = named(org, 'ghost');
+    await store.insertNamed(taker, reservedAt + 60_000);
+    expect((await state(org))!.collection!.names.get(nameKey('Ghost'))).toEqual({
+      connectionId: taker.id,
+      reservedAt: taker.sealed.writtenAt,
+    });
+  });
+
+  test('an old reservation whose live holder does not carry the name is taken over; one whose holder carries it never is', async () => {
+    const org = newOrg('stale-live');
+    const holder = named(org, 'Alpha');
+    await store.insertNamed(holder, clock);
+    const reservedAt = 1_795_694_400_000;
+    await leaveReservation(org, 'Beta', holder.id, reservedAt);
+    await store.insertNamed(named(org, 'beta'), reservedAt + 120_000);
+    await expect(store.insertNamed(named(org, 'ALPHA'), Date.now() + 365 * 86_400_000)).rejects.toBeInstanceOf(ConnectionNameTakenError);
   });
 });
