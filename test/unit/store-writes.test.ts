@@ -696,3 +696,28 @@ describe('name reservations left by a failed rename', () => {
     await expect(store.insertNamed(named(org, 'ALPHA'), Date.now() + 365 * 86_400_000)).rejects.toBeInstanceOf(ConnectionNameTakenError);
   });
 });
+
+describe('concurrent writers', () => {
+  const verdicts = (outcomes: PromiseSettledResult<void>[]) =>
+    outcomes.map((outcome) => (outcome.status === 'fulfilled' ? 'landed' : (outcome.reason as Error).constructor.name)).sort();
+
+  test('of five concurrent creates of one name, exactly one wins and only its item stays', async () => {
+    const org = newOrg('race-name');
+    const racers = [0, 1, 2, 3, 4].map((index) => named(org, index % 2 ? 'Shared' : 'SHARED'));
+    const outcomes = await Promise.allSettled(racers.map((racer) => store.insertNamed(racer, clock)));
+    expect(verdicts(outcomes)).toEqual([...Array<string>(4).fill('ConnectionNameTakenError'), 'landed']);
+    const winner = racers[outcomes.findIndex((outcome) => outcome.status === 'fulfilled')]!;
+    expect(await sortKeys(org)).toEqual([`CONNECTION#${winner.id}`, 'STATE']);
+    expect((await state(org))!.collection!.names.get(nameKey('shared'))?.connectionId).toBe(winner.id);
+  });
+
+  test('concurrent creates beyond the limit: exactly maxConnections land, the others get ConnectionLimitError', async () => {
+    const org = newOrg('race-limit');
+    const limited = new ConnectionStore(dynamoDb, tableName, { maxConnections: 3 });
+    const racers = [0, 1, 2, 3, 4, 5].map((index) => named(org, `racer-${index}`));
+    const outcomes = await Promise.allSettled(racers.map((racer) => limited.insertNamed(racer, clock)));
+    expect(verdicts(outcomes)).toEqual([...Array<string>(3).fill('ConnectionLimitError'), 'landed', 'landed', 'landed']);
+    expect((await limited.list(org)).records).toHaveLength(3);
+    expect(await sortKeys(org)).toHaveLength(4);
+  });
+});
