@@ -27,9 +27,11 @@ import {
   LEGACY_CONNECTION_SORT_KEY,
   LIST_ATTRIBUTES,
   nullableString,
+  partitionOf,
   RECORD_ATTRIBUTES,
   sealedAttributes,
   stateKey,
+  STATUS_ATTRIBUTES,
   testLimitKey,
   toItem,
   toRecord,
@@ -135,7 +137,7 @@ export class ConnectionStore implements ConnectionRepository {
     const parts = new ExpressionParts();
     const request = {
       TableName: this.tableName,
-      KeyConditionExpression: `${parts.path(TABLE_KEYS.partitionKey)} = ${parts.value({ S: `ORG#${organizationId}` })} AND begins_with(${parts.path(TABLE_KEYS.sortKey)}, ${parts.value({ S: CONNECTION_SORT_KEY_PREFIX })})`,
+      KeyConditionExpression: `${parts.path(TABLE_KEYS.partitionKey)} = ${parts.value(partitionOf(organizationId))} AND begins_with(${parts.path(TABLE_KEYS.sortKey)}, ${parts.value({ S: CONNECTION_SORT_KEY_PREFIX })})`,
       ProjectionExpression: LIST_ATTRIBUTES.map((name) => parts.path(name)).join(', '),
       ConsistentRead: true,
       ...parts.request(),
@@ -285,7 +287,7 @@ export class ConnectionStore implements ConnectionRepository {
     assign('version', { N: String(before.version + 1) });
     assign('write_stamp', { S: changes.writeStamp });
     // What the last test found no longer describes a connection whose settings changed.
-    const remove = changes.plain ? ['status', 'last_tested_at', 'latency_ms', 'last_stages'].map((name) => parts.path(name)) : [];
+    const remove = changes.plain ? STATUS_ATTRIBUTES.map((name) => parts.path(name)) : [];
     const conditions = [`${parts.path('id')} = ${parts.value({ S: before.id })}`, versionCondition(parts, before.version)];
     const written = await this.conditionally(() =>
       this.dynamoDb.send(
