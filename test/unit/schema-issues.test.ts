@@ -53,6 +53,13 @@ describe('a field name is echoed only when it looks like one: /^[a-z][a-z0-9_]{0
     ]);
   });
 
+  test('a hidden name two objects deep is reported at the dotted path of the objects that hold it', () => {
+    const schema = v.object({ outer: v.object({ inner: v.strictObject({}) }) });
+    expect(fieldIssuesOf(schema, { outer: { inner: { Secret: 1 } } })).toEqual([
+      { field: 'outer.inner', message: 'has a field that is not known (its name is not shown)' },
+    ]);
+  });
+
   test('a hidden name with its own message keeps the message', () => {
     const schema = v.object({ outer: v.object({ Key: v.pipe(v.string(), v.minLength(1, 'must not be empty')) }) });
     expect(fieldIssuesOf(schema, { outer: { Key: '' } })).toEqual([

@@ -221,6 +221,12 @@ describe('Snowflake', () => {
     checkCases([
       accepted("credentials.auth_method 'key_pair'", keyPair()),
       ...pemTextRules(keyPair(), 'credentials.private_key'),
+      refused(
+        'a private_key that is not PEM, and a password too: only the key is reported (its own check runs before the cross-field rules)',
+        keyPair({ 'credentials.private_key': 'not-a-key', 'credentials.password': 'pem-order-canary' }),
+        'credentials.private_key',
+        KEY_REQUIREMENTS.not_one_pem_block,
+      ),
       accepted(`${passphrase} of 1024 characters`, withPassphrase(LONGEST_PASSPHRASE)),
       refused(`${passphrase} of 1025 characters`, withPassphrase(`${LONGEST_PASSPHRASE}p`), passphrase, 'must be at most 1024 characters'),
       refused(`${passphrase} empty`, withPassphrase(''), passphrase, 'must not be empty'),
