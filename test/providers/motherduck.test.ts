@@ -138,6 +138,16 @@ describe('the MotherDuck extension comes from the configured repository, signed,
     expectNoSecrets(result, [CANARY.motherduckToken]);
   });
 
+  test('failed installs one after another are each classified by their own cause (a cleanup never runs under the next install)', async () => {
+    const unsigned = /^The MotherDuck extension from the extension repository was refused: it is not signed by DuckDB\.$/;
+    const garbage = /^The extension repository served something that is not a loadable MotherDuck extension\.$/;
+    for (let round = 0; round < 6; round += 1) {
+      repository.answer = round % 2 === 0 ? 'garbage' : 'unsigned_extension';
+      const result = await probe();
+      expectVerdict(result.verdict, 'warehouse_unavailable', round % 2 === 0 ? garbage : unsigned, ['connect']);
+    }
+  });
+
   test('a repository that refuses connections is warehouse_unavailable', async () => {
     const closed = await startExtensionRepository();
     await closed.setMode('refuse');

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { errorFields, log } from '../../log.js';
 import type { Probe } from '../probe.js';
 import { ProbeFailure, seconds, type ProbeLimits } from '../verdict.js';
+import { useExtensionDirectory } from './extension-directory.js';
 import { classifyMotherduckFailure, type MotherduckContext, type MotherduckDefinition } from './failures.js';
 import { NativeCalls } from './native-calls.js';
 import { instanceConfig, motherduckPath } from './settings.js';
@@ -38,9 +38,8 @@ export const probeMotherduck: Probe = async (definition, limits, signal, stages)
   const calls = new NativeCalls(signal);
   const { DuckDBInstance } = await loadDriver();
   const work = await mkdtemp(join(tmpdir(), 'motherduck-test-'));
-  const extensions = extensionCache(limits.motherduckExtensionRepository);
-  const config = instanceConfig({ extensions, work }, limits.motherduckExtensionRepository);
-  let installFailed = false;
+  const extensions = useExtensionDirectory(limits.motherduckExtensionRepository);
+  const config = instanceConfig({ extensions: extensions.path, work }, limits.motherduckExtensionRepository);
   const connections: DuckDBConnection[] = [];
   const interrupt = () => connections.forEach((connection) => connection.interrupt());
   signal.addEventListener('abort', interrupt, { once: true });
@@ -81,14 +80,14 @@ export const probeMotherduck: Probe = async (definition, limits, signal, stages)
     const connection = await opened(instance);
     await checkSession(connection, definition, limits, calls, { stages, context });
   } catch (error) {
-    // Whatever the install left (a partial download, a file that did not load) is not kept for the next test.
-    installFailed = context.step === 'extension';
+    // Whatever the install left (a partial download, a file that did not load) is not used by the next test.
+    if (context.step === 'extension') extensions.retire();
     throw classifyMotherduckFailure(error, context);
   } finally {
     signal.removeEventListener('abort', interrupt);
     calls.closeWhenDone(async () => {
       await rm(work, { recursive: true, force: true });
-      if (installFailed) await rm(extensions, { recursive: true, force: true });
+      await extensions.release();
     });
   }
 };
@@ -137,21 +136,6 @@ export async function checkSession(
       hint: `CREATE SCHEMA ${database}."${schema.replace(/"/g, '""')}";`,
     });
   }
-}
-
-/**
- * The extension is downloaded once per process and repository, not once per test (it is tens of
- * megabytes): the repository is the operator's setting, never a tenant's, and DuckDB loads only a
- * signed extension (allow_unsigned_extensions=false), so what one test installed is safe for the
- * next. A failed install removes it (the catch above).
- */
-function extensionCache(repository: string | undefined): string {
-  const key = createHash('sha256')
-    .update(repository ?? 'duckdb-default')
-    .digest('hex')
-    .slice(0, 16);
-  // The process id too: another process's download (a crashed one's, half written) is never read.
-  return join(tmpdir(), 'motherduck-extensions', `${process.pid}-${key}`);
 }
 
 function timeout(ms: number): ProbeFailure {
