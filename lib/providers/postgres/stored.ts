@@ -1,22 +1,4 @@
-import * as v from 'valibot';
+import { hostPasswordStored } from '../host-password-stored.js';
 import { SSL_MODES } from '../pg-wire/ssl-mode.js';
 
-/**
- * The sealed definition's shape (the output of schema.ts's request schema), checked when a test opens
- * it (lib/schema/stored-definition.ts). Its own module: the test and resolve functions load no request schema.
- */
-export const postgresStored = v.strictObject({
-  provider: v.literal('postgres'),
-  project_id: v.nullable(v.string()),
-  dataset_id: v.string(),
-  credentials: v.strictObject({
-    host: v.string(),
-    port: v.number(),
-    database: v.string(),
-    username: v.string(),
-    password: v.string(),
-    ssl_mode: v.picklist(SSL_MODES),
-    ca_certificate: v.optional(v.string()),
-  }),
-  settings: v.strictObject({}),
-});
+export const postgresStored = hostPasswordStored('postgres', SSL_MODES);
