@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TABLE_KEYS } from '../lib/store/table.js';
 
@@ -16,15 +17,61 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
+/**
+ * dynalite validates a request inside the request's 'end' handler and rethrows any error that is
+ * not one of its own 400s: an item with `null` where an attribute value belongs (which DynamoDB
+ * answers with a 400) becomes an uncaught exception that ends the whole process, and with it the
+ * store of everything else running there (the local service, a test run, a mutation run). Here
+ * such an error is DynamoDB's answer instead: 400 SerializationException, the request refused.
+ */
+function answerMalformedRequestsLikeDynamoDb(): void {
+  const validations = createRequire(import.meta.url)('dynalite/validations/index.js') as {
+    checkValidations: (...args: unknown[]) => unknown;
+    __malformedAnswered?: true;
+  };
+  if (validations.__malformedAnswered) return;
+  const check = validations.checkValidations;
+  validations.checkValidations = (...args: unknown[]) => {
+    try {
+      return check(...args);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'statusCode' in error) throw error;
+      const message = 'The request holds a value DynamoDB cannot read (an attribute value that is not an object).';
+      throw Object.assign(new Error(message), {
+        statusCode: 400,
+        body: { __type: 'com.amazon.coral.service#SerializationException', Message: message },
+      });
+    }
+  };
+  validations.__malformedAnswered = true;
+}
+
+/**
+ * dynalite rethrows a request's 'error' (a client that goes away mid-request: an aborted call, a
+ * timed-out test) and so ends the process; a server lets that request go and answers the next.
+ */
+function ignoreAbortedRequests(server: Server): void {
+  const handlers = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const on = request.on.bind(request);
+    request.on = ((event: string, listener: (...args: unknown[]) => void) =>
+      on(event, event === 'error' ? () => response.destroy() : listener)) as typeof request.on;
+    for (const handler of handlers) handler(request, response);
+  });
+}
+
 /** dynalite, DynamoDB's API over an embedded LevelDB: on disk under `dataDir`, in memory without it. */
 export async function startLocalDynamoDb(options: { dataDir?: string; port?: number } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  answerMalformedRequestsLikeDynamoDb();
   const server: Server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(options.dataDir ? { path: options.dataDir } : {}),
   });
+  ignoreAbortedRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

@@ -53,13 +53,21 @@ try {
       stdio: 'inherit',
       env: { ...process.env, STRYKER_GROUP: group },
     });
+    // The test servers live in this process: if one dies, every later mutant would fail for that
+    // reason and count as killed, so the run stops instead of reporting a false score.
+    const serverFailed = (error: Error) => {
+      console.error(`\nA test server failed (${error.message}); the run is stopped: its score would be false.`);
+      stryker.kill('SIGTERM');
+      process.exit(1);
+    };
+    process.once('uncaughtException', serverFailed);
     const forward = (signal: NodeJS.Signals) => {
       interrupted = true;
       stryker.kill(signal);
     };
     process.once('SIGINT', forward).once('SIGTERM', forward);
     const [code] = (await once(stryker, 'exit')) as [number | null];
-    process.off('SIGINT', forward).off('SIGTERM', forward);
+    process.off('SIGINT', forward).off('SIGTERM', forward).off('uncaughtException', serverFailed);
     if (code !== 0) failed = true;
     console.log(`\n${group}: stryker exited ${code} after ${Math.round((Date.now() - started) / 1000)} s\n`);
   }
