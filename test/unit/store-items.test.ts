@@ -21,6 +21,7 @@ import {
 import { ExpressionParts, projection } from '../../lib/store/expressions.js';
 import { isNamed, nameKey, nameKeysOf, STATE_ATTRIBUTES, STATE_READ_ATTRIBUTES, toState } from '../../lib/store/organization-state.js';
 import { TABLE_KEYS } from '../../lib/store/table.js';
+import { recordOf, storedConnection } from '../helpers/stored-connection.js';
 
 /**
  * The item format of lib/store, without a table: the keys every item lives at, the attributes a
@@ -32,45 +33,14 @@ import { TABLE_KEYS } from '../../lib/store/table.js';
 const id = '6f1c2a4e-8b3d-4c5e-9f60-7a8b9c0d1e2f';
 const stamp = newWriteStamp(1_764_000_000_000, id);
 
-function connection(overrides: Partial<StoredConnection> = {}): StoredConnection {
-  return {
-    organizationId: 'Acme',
-    id,
+const connection = (overrides: Partial<StoredConnection> = {}): StoredConnection =>
+  storedConnection('Acme', id, 1_764_000_000_000, {
     name: 'Warehouse',
-    provider: 'postgres',
-    projectId: null,
-    datasetId: 'public',
-    settings: { statement_timeout_ms: 5000 },
-    credentials: { host: 'db.example.test', port: 5432, username: 'reader' },
-    storedSecrets: ['password'],
     createdAt: '2026-11-26T12:00:00.000Z',
     updatedAt: '2026-11-26T12:30:00.000Z',
     version: 3,
-    formatVersion: 3,
-    sealedStamp: stamp,
-    storedAtLegacyKey: false,
-    status: null,
-    lastTestedAt: null,
-    latencyMs: null,
-    lastStages: null,
-    sealed: {
-      formatVersion: 3,
-      writtenAt: stamp,
-      keyId: 'arn:aws:kms:local:key/test',
-      encryptedDataKey: Uint8Array.from([1, 2, 3]),
-      iv: Uint8Array.from([4, 5, 6]),
-      tag: Uint8Array.from([7, 8, 9]),
-      ciphertext: Uint8Array.from([10, 11, 12]),
-    },
     ...overrides,
-  };
-}
-
-function recordOf(stored: StoredConnection) {
-  const { sealed, ...record } = stored;
-  void sealed;
-  return record;
-}
+  });
 
 describe('item keys', () => {
   test('a connection item lives at pk ORG#<org id as given>, sk CONNECTION#<id>', () => {

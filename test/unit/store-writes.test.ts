@@ -13,6 +13,7 @@ import {
 } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { nameKey, toState } from '../../lib/store/organization-state.js';
+import { recordOf, storedConnection } from '../helpers/stored-connection.js';
 import { legacyItem, putRawItem, rawItem } from '../helpers/stored-items.js';
 
 /**
@@ -41,52 +42,11 @@ let clock = Date.now();
 /** Write times that only move forward, so each write's stamp is newer than the last. */
 const tick = () => (clock += 1_000);
 
-function connection(organizationId: string, overrides: Partial<StoredConnection> = {}): StoredConnection {
-  const id = overrides.id ?? randomUUID();
-  const at = tick();
-  const stamp = newWriteStamp(at, id);
-  const createdAt = new Date(at).toISOString();
-  return {
-    organizationId,
-    id,
-    name: null,
-    provider: 'postgres',
-    projectId: null,
-    datasetId: 'public',
-    settings: { statement_timeout_ms: 5000 },
-    credentials: { host: 'db.example.test', port: 5432, username: 'reader' },
-    storedSecrets: ['password'],
-    createdAt,
-    updatedAt: createdAt,
-    version: 1,
-    formatVersion: 3,
-    sealedStamp: stamp,
-    storedAtLegacyKey: false,
-    status: null,
-    lastTestedAt: null,
-    latencyMs: null,
-    lastStages: null,
-    sealed: {
-      formatVersion: 3,
-      writtenAt: stamp,
-      keyId: 'arn:aws:kms:local:key/test',
-      encryptedDataKey: Uint8Array.from([1, 2, 3]),
-      iv: Uint8Array.from([4, 5, 6]),
-      tag: Uint8Array.from([7, 8, 9]),
-      ciphertext: Uint8Array.from([10, 11, 12]),
-    },
-    ...overrides,
-  };
-}
+const connection = (organizationId: string, overrides: Partial<StoredConnection> = {}): StoredConnection =>
+  storedConnection(organizationId, overrides.id ?? randomUUID(), tick(), overrides);
 
 const named = (organizationId: string, name: string, overrides: Partial<StoredConnection> = {}) =>
   connection(organizationId, { name, ...overrides }) as StoredConnection & { name: string };
-
-function recordOf(stored: StoredConnection): ConnectionRecord {
-  const { sealed, ...record } = stored;
-  void sealed;
-  return record;
-}
 
 const listed = (stored: StoredConnection): ConnectionRecord => ({ ...recordOf(stored), credentials: null, storedSecrets: null });
 

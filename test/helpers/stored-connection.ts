@@ -1,0 +1,53 @@
+import { newWriteStamp, type ConnectionRecord, type StoredConnection } from '../../lib/store/connection-item.js';
+
+/**
+ * A PostgreSQL connection as the store holds it, first written at `writtenAt`, with made-up sealed
+ * bytes: the store only carries them (the crypto tests open real ones).
+ */
+export function storedConnection(
+  organizationId: string,
+  id: string,
+  writtenAt: number,
+  overrides: Partial<StoredConnection> = {},
+): StoredConnection {
+  const stamp = newWriteStamp(writtenAt, id);
+  const createdAt = new Date(writtenAt).toISOString();
+  return {
+    organizationId,
+    id,
+    name: null,
+    provider: 'postgres',
+    projectId: null,
+    datasetId: 'public',
+    settings: { statement_timeout_ms: 5000 },
+    credentials: { host: 'db.example.test', port: 5432, username: 'reader' },
+    storedSecrets: ['password'],
+    createdAt,
+    updatedAt: createdAt,
+    version: 1,
+    formatVersion: 3,
+    sealedStamp: stamp,
+    storedAtLegacyKey: false,
+    status: null,
+    lastTestedAt: null,
+    latencyMs: null,
+    lastStages: null,
+    sealed: {
+      formatVersion: 3,
+      writtenAt: stamp,
+      keyId: 'arn:aws:kms:local:key/test',
+      encryptedDataKey: Uint8Array.from([1, 2, 3]),
+      iv: Uint8Array.from([4, 5, 6]),
+      tag: Uint8Array.from([7, 8, 9]),
+      ciphertext: Uint8Array.from([10, 11, 12]),
+    },
+    ...overrides,
+  };
+}
+
+/** What a read without the sealed attributes gives back. */
+export function recordOf(stored: StoredConnection): ConnectionRecord {
+  const { sealed, ...record } = stored;
+  void sealed;
+  return record;
+}
