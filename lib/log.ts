@@ -1,3 +1,5 @@
+import { StoredConnectionUnreadableError } from './errors.js';
+
 /**
  * Structured JSON logs, one line per event. Callers pass named fields, never request bodies,
  * credentials or raw dependency messages; `errorFields` keeps only an error's name and code.
@@ -24,7 +26,11 @@ export const log = {
   error: (event: string, fields: Record<string, unknown> = {}) => write('error', event, fields),
 };
 
-/** What of an error may be logged: its class and code, and the AWS request id for support cases. */
+/**
+ * What of an error may be logged: its class and code, the AWS request id for support cases, and
+ * what the service's own errors say for the logs only (which stored attribute was unreadable:
+ * attribute names, never values).
+ */
 export function errorFields(error: unknown): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { error_type: typeof error };
   const candidate = error as { name?: unknown; code?: unknown; $metadata?: { requestId?: string } };
@@ -33,6 +39,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
     error_type: typeof candidate.name === 'string' ? candidate.name : 'Error',
     ...(typeof candidate.code === 'string' ? { error_code: candidate.code } : {}),
     ...(candidate.$metadata?.requestId ? { aws_request_id: candidate.$metadata.requestId } : {}),
+    ...(error instanceof StoredConnectionUnreadableError ? { reason: error.reason } : {}),
     ...(cause !== undefined && cause !== null ? { cause: errorFields(cause) } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ROUTE } from '../../lib/routes.js';
 import { stateKey } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
+import { capturedLogLines } from '../helpers/logs.js';
 import { activeItemKey, legacyItem, putRawItem, rawActiveItem, rawItem, type Item } from '../helpers/stored-items.js';
 import { useTestApi } from '../helpers/transports.js';
 
@@ -66,20 +67,33 @@ describe('an older connection item put back in place', () => {
 
 describe('plain attributes the service never writes', () => {
   test.each([
-    ['settings that are not JSON', (item: Item) => ({ ...item, settings: { S: '{not json' } })],
-    ['settings that are a JSON array', (item: Item) => ({ ...item, settings: { S: '[1]' } })],
-    ['credentials that are not JSON', (item: Item) => ({ ...item, credentials: { S: '{"host"' } })],
-    ['no id', ({ id: _id, ...item }: Item) => item],
-    ['an unknown provider', (item: Item) => ({ ...item, provider: { S: 'oracle' } })],
-    ['a latency that is not a number', (item: Item) => ({ ...item, latency_ms: { S: 'fast' } })],
-    ['another connection id than its key names', (item: Item) => ({ ...item, id: { S: randomUUID() } })],
-  ])('%s: GET and test answer 500 connection_unreadable, never a crash', async (_, edit) => {
+    ['settings that are not JSON', (item: Item) => ({ ...item, settings: { S: '{not json' } }), 'attribute settings.S'],
+    ['settings that are a JSON array', (item: Item) => ({ ...item, settings: { S: '[1]' } }), 'attribute settings.S'],
+    ['credentials that are not JSON', (item: Item) => ({ ...item, credentials: { S: '{"host"' } }), 'attribute credentials.S'],
+    ['no id', ({ id: _id, ...item }: Item) => item, 'the item holds another connection than its key names'],
+    ['an unknown provider', (item: Item) => ({ ...item, provider: { S: 'oracle' } }), 'attribute provider.S'],
+    ['a latency that is not a number', (item: Item) => ({ ...item, latency_ms: { S: 'fast' } }), 'attribute latency_ms.N'],
+    [
+      'another connection id than its key names',
+      (item: Item) => ({ ...item, id: { S: randomUUID() } }),
+      'the item holds another connection than its key names',
+    ],
+  ])('%s: GET and test answer 500 connection_unreadable, never a crash; the log says why', async (_, edit, reason) => {
     const org = newOrg();
     await handler.call({ org, method: 'POST', body: postgresBody() });
     await putRawItem(edit(await rawActiveItem(org)));
+    const logged = capturedLogLines().length;
     for (const response of [await handler.call({ org, method: 'GET' }), await handler.call({ org, method: 'POST', path: TEST_PATH })]) {
       expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
     }
+    const faults = capturedLogLines()
+      .slice(logged)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.event === 'request' && line.status === 500);
+    expect(faults.map((line) => [line.error_type, line.reason])).toEqual([
+      ['StoredConnectionUnreadableError', reason],
+      ['StoredConnectionUnreadableError', reason],
+    ]);
   });
 
   test('a secret field list edited to name another field: the test refuses the item (connection_unreadable)', async () => {

@@ -9,6 +9,15 @@ import { AUDIT_ATTRIBUTES, AUDIT_EVENTS, AUDIT_POSITION, AuditLog, type AuditRec
  */
 const dynamoDb = new DynamoDBClient({});
 afterAll(() => dynamoDb.destroy());
+/** Every query the audit log sends, as sent. */
+const queries: Record<string, unknown>[] = [];
+dynamoDb.middlewareStack.add(
+  (next, context) => async (args) => {
+    if (context.commandName === 'QueryCommand') queries.push(args.input as Record<string, unknown>);
+    return next(args);
+  },
+  { step: 'initialize', name: 'recordQueries' },
+);
 const tableName = process.env.AUDIT_TABLE_NAME!;
 const RETENTION_DAYS = 30;
 const auditLog = new AuditLog(dynamoDb, tableName, RETENTION_DAYS);
@@ -123,5 +132,33 @@ describe('page', () => {
     expect(AUDIT_POSITION.test(`001795694403000#${randomUUID()}`)).toBe(true);
     expect(AUDIT_POSITION.test(`1795694403000#${randomUUID()}`)).toBe(false);
     expect(AUDIT_POSITION.test(`AUDIT#001795694403000#${randomUUID()}`)).toBe(false);
+    expect(AUDIT_POSITION.test(`001795694403000#${randomUUID()}#`)).toBe(false);
+  });
+
+  test('an event without a connection or an actor reads back with both null', async () => {
+    const org = newOrg('nulls-read');
+    const event = record(org, '2026-11-26T12:00:00.000Z', {
+      event: 'connection.resolved',
+      connectionId: null,
+      actor: null,
+      outcome: 'not_found',
+    });
+    await auditLog.append(event);
+    expect((await auditLog.page(org, 10, undefined)).records).toEqual([event]);
+  });
+
+  test('a page reads consistently (an event appended just before is in it), the first from the newest record on', async () => {
+    const org = newOrg('consistent');
+    await auditLog.append(record(org, '2026-11-26T12:00:00.000Z'));
+    queries.length = 0;
+    const first = await auditLog.page(org, 1, undefined);
+    await auditLog.page(org, 1, first.end ?? '');
+    const [firstQuery, nextQuery] = queries;
+    expect(firstQuery).toMatchObject({ ConsistentRead: true, ScanIndexForward: false, Limit: 1 });
+    expect(firstQuery).not.toHaveProperty('ExclusiveStartKey');
+    expect(nextQuery).toMatchObject({
+      ConsistentRead: true,
+      ExclusiveStartKey: { pk: { S: `ORG#${org}` }, sk: { S: `AUDIT#${first.end}` } },
+    });
   });
 });

@@ -277,6 +277,38 @@ describe('toItem and toRecord', () => {
     expect(() => toRecord('Acme', { ...toItem(connection()), ...change })).toThrow(StoredConnectionUnreadableError);
   });
 
+  test.each([
+    ['settings that are not JSON at all', { settings: { S: '{not json' } }, 'attribute settings.S'],
+    ['a created_at with more after its Z', { created_at: { S: '2026-11-26T12:00:00.000Zz' } }, 'attribute created_at.S'],
+    ['a last_tested_at with something before it', { last_tested_at: { S: 'x2026-11-26T12:00:00Z' } }, 'attribute last_tested_at.S'],
+    ['a version with more after its digits', { version: { N: '3x' } }, 'attribute version.N'],
+    ['a version with something before its digits', { version: { N: 'x3' } }, 'attribute version.N'],
+    ['a version of ten digits', { version: { N: '1234567890' } }, 'attribute version.N'],
+    ['a latency with more after its digits', { latency_ms: { N: '12ms' } }, 'attribute latency_ms.N'],
+    ['a latency with something before its digits', { latency_ms: { N: '~12' } }, 'attribute latency_ms.N'],
+  ])('an item with %s is unreadable, and the reason names the attribute', (_, change, reason) => {
+    expect(() => toRecord('Acme', { ...toItem(connection()), ...change })).toThrow(expect.objectContaining({ reason }));
+  });
+
+  test('versions and latencies of several digits, and times with and without milliseconds, read back', () => {
+    const item = {
+      ...toItem(connection({ version: 123_456_789 })),
+      status: { S: 'connected' },
+      last_tested_at: { S: '2026-11-26T12:00:00Z' },
+      latency_ms: { N: '1234' },
+    };
+    expect(toRecord('Acme', item)).toMatchObject({ version: 123_456_789, latencyMs: 1_234, lastTestedAt: '2026-11-26T12:00:00Z' });
+  });
+
+  test('something that is no item at all is unreadable as a whole', () => {
+    expect(() => toRecord('Acme', 'not an item' as never)).toThrow(expect.objectContaining({ reason: 'attribute item' }));
+    expect(() => toState('not an item' as never)).toThrow(expect.objectContaining({ reason: 'state attribute item' }));
+  });
+
+  test('a connection without a secret list (a listed record) is written with an empty one', () => {
+    expect(toItem(connection({ storedSecrets: null })).stored_secrets).toEqual({ S: '[]' });
+  });
+
   test('toStoredConnection reads the seal back byte for byte (with its stamp from format 2 on)', () => {
     const stored = toStoredConnection('Acme', toItem(connection()));
     expect({ ...stored, sealed: { ...stored.sealed } }).toEqual(connection());
@@ -297,6 +329,7 @@ describe('toItem and toRecord', () => {
     const item = toItem(connection());
     delete item[name];
     expect(() => toStoredConnection('Acme', item)).toThrow(StoredConnectionUnreadableError);
+    expect(() => toStoredConnection('Acme', item)).toThrow(expect.objectContaining({ reason: `attribute ${name}` }));
   });
 });
 
@@ -357,8 +390,19 @@ describe('the state item', () => {
     ['a live key that is no uuid', { live: { M: { nope: { S: stamp } } } }],
     ['a name key that is no digest', { live: { M: {} }, names: { M: { Warehouse: { M: { id: { S: id }, at: { S: stamp } } } } } }],
     ['an active id that is no uuid', { active_connection_id: { S: 'x' } }],
+    [
+      'a name key with more after its digest',
+      { live: { M: {} }, names: { M: { [`${'a'.repeat(64)}x`]: { M: { id: { S: id }, at: { S: stamp } } } } } },
+    ],
+    [
+      'a name key with something before its digest',
+      { live: { M: {} }, names: { M: { [`x${'a'.repeat(64)}`]: { M: { id: { S: id }, at: { S: stamp } } } } } },
+    ],
   ])('a state with %s is unreadable', (_, item) => {
     expect(() => toState(item)).toThrow(StoredConnectionUnreadableError);
+    expect(() => toState(item)).toThrow(
+      expect.objectContaining({ reason: expect.stringMatching(/^state attribute (live|names|active_connection_id)\./) }),
+    );
   });
 
   test('a name key is the sha256 of the NFC, lower-cased name: names are compared without regard to case', () => {
