@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ROUTE } from '../../lib/routes.js';
 import { stateKey } from '../../lib/store/connection-item.js';
 import { postgresBody } from '../helpers/bodies.js';
-import { capturedLogLines } from '../helpers/logs.js';
+import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
 import { activeItemKey, legacyItem, putRawItem, rawActiveItem, rawItem, type Item } from '../helpers/stored-items.js';
 import { useTestApi } from '../helpers/transports.js';
 
@@ -86,10 +86,7 @@ describe('plain attributes the service never writes', () => {
     for (const response of [await handler.call({ org, method: 'GET' }), await handler.call({ org, method: 'POST', path: TEST_PATH })]) {
       expect({ status: response.status, code: response.body!.code }).toEqual({ status: 500, code: 'connection_unreadable' });
     }
-    const faults = capturedLogLines()
-      .slice(logged)
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.event === 'request' && line.status === 500);
+    const faults = logLinesSince(logged).filter((line) => line.event === 'request' && line.status === 500);
     expect(faults.map((line) => [line.error_type, line.reason])).toEqual([
       ['StoredConnectionUnreadableError', reason],
       ['StoredConnectionUnreadableError', reason],

@@ -21,3 +21,10 @@ export function watchResponse(headers: Record<string, unknown>, body: string, re
   (globals.__apiResponseTexts as string[] | undefined)?.push(JSON.stringify(headers) + body);
   if (request) (globals.__apiResponses as unknown[] | undefined)?.push({ ...request, headers: { ...headers }, body });
 }
+
+/** The log lines written since `mark` (what `capturedLogLines().length` was), parsed. */
+export function logLinesSince(mark: number): Record<string, unknown>[] {
+  return capturedLogLines()
+    .slice(mark)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

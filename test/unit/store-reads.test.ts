@@ -32,6 +32,17 @@ dynamoDb.middlewareStack.add(
   { step: 'initialize', name: 'recordItemsRead' },
 );
 
+/** Every GetItem and Query the store sends, as sent. */
+const readsSent: { command: string; input: Record<string, unknown> }[] = [];
+dynamoDb.middlewareStack.add(
+  (next, context) => async (args) => {
+    if (context.commandName === 'GetItemCommand' || context.commandName === 'QueryCommand')
+      readsSent.push({ command: context.commandName, input: args.input as Record<string, unknown> });
+    return next(args);
+  },
+  { step: 'initialize', name: 'recordReadsSent' },
+);
+
 /** The seal itself (format_version, also sealed, is plain metadata every read may show). */
 const SEAL = ['key_id', 'encrypted_data_key', 'iv', 'auth_tag', 'ciphertext'];
 
@@ -68,5 +79,17 @@ describe('reads without a secret never fetch the seal', () => {
 
   test('getWithSecret does read every sealed attribute (the recorder sees them when they are read)', async () => {
     expect((await sealedAttributesRead(() => store.getWithSecret(org, namedId))).sort()).toEqual([...SEAL].sort());
+  });
+
+  test('every read is strongly consistent: a write the service just acknowledged is always seen', async () => {
+    readsSent.length = 0;
+    await store.getSummary(org);
+    await store.getDetail(org, namedId);
+    await store.getWithSecret(org, namedId);
+    await store.list(org);
+    await store.cursorKey(org);
+    expect(new Set(readsSent.map(({ command }) => command))).toEqual(new Set(['GetItemCommand', 'QueryCommand']));
+    for (const { command, input } of readsSent)
+      expect({ command, ConsistentRead: input.ConsistentRead }).toEqual({ command, ConsistentRead: true });
   });
 });
