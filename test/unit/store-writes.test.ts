@@ -14,6 +14,7 @@ import {
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { nameKey, toState } from '../../lib/store/organization-state.js';
 import { recordOf, storedConnection } from '../helpers/stored-connection.js';
+import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
 import { legacyItem, putRawItem, rawItem } from '../helpers/stored-items.js';
 
 /**
@@ -436,7 +437,10 @@ describe('remove and activate', () => {
     expect(await store.activate(org, created.id, stamp)).toBe(true);
     expect((await state(org))?.activeConnectionId).toBe(created.id);
     const removedAt = newWriteStamp(tick(), randomUUID());
+    const logged = capturedLogLines().length;
     expect(await store.remove(org, undefined, 1, removedAt)).toBe(created.id);
+    // A remove that landed reads nothing back: the read would find the listing without its item and warn.
+    expect(logLinesSince(logged)).toEqual([]);
     expect(await sortKeys(org)).toEqual(['STATE']);
     const raw = await rawItem(stateKey(org));
     expect({ ...raw, cursor_key: undefined }).toEqual({
