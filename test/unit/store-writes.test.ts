@@ -576,6 +576,23 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
     expect(activeId).toBe(id);
   });
 
+  test('a CONNECTION#ACTIVE item older than the last write of its organization is refused, and the refusal logged', async () => {
+    const org = newOrg('legacy-stale');
+    const item = await legacyItem(org, definition, 2);
+    const id = item.id!.S!;
+    const newer = newWriteStamp(Date.now() + 60_000, randomUUID());
+    await putRawItem({ ...stateKey(org), active_connection_id: { S: id }, write_stamp: { S: newer } });
+    const logged = capturedLogLines().length;
+    await expect(store.getSummary(org)).rejects.toMatchObject({ reason: 'an older connection item was put back after a newer write' });
+    expect(logLinesSince(logged)).toEqual([
+      expect.objectContaining({ level: 'warn', event: 'connection.stale_item_refused', organization_id: org, connection_id: id }),
+    ]);
+
+    // The same, once the organization has deleted its connection: there is none.
+    await putRawItem({ ...stateKey(org), active_connection_id: { NULL: true }, write_stamp: { S: newer } });
+    expect(await store.getSummary(org)).toBeNull();
+  });
+
   test('the first write since named connections lists it as legacy_id, live at its sealed stamp, still active, at its key', async () => {
     const org = newOrg('legacy-init');
     const item = await legacyItem(org, definition, 2);
