@@ -1,4 +1,4 @@
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ConnectionLimitError, ConnectionNameTakenError, StoredConnectionUnreadableError, VersionMismatchError } from '../../lib/errors.js';
@@ -642,6 +642,62 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
     expect(await store.remove(org, undefined, 0, newWriteStamp(tick(), randomUUID()))).toBe(item.id!.S);
     expect(await sortKeys(org)).toEqual(['STATE']);
     expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
+  });
+});
+
+describe('items that are not as the service left them', () => {
+  test('a listed connection whose item is gone reads as none, with a warning', async () => {
+    const org = newOrg('listed-gone');
+    const created = named(org, 'Gone');
+    await store.insertNamed(created, clock);
+    await dynamoDb.send(new DeleteItemCommand({ TableName: tableName, Key: connectionKey(org, created.id) }));
+    const logged = capturedLogLines().length;
+    expect(await store.getSummary(org, created.id)).toBeNull();
+    expect(logLinesSince(logged)).toEqual([
+      expect.objectContaining({ level: 'warn', event: 'connection.listed_item_missing', organization_id: org, connection_id: created.id }),
+    ]);
+  });
+
+  test('an item that holds another connection than its key names is refused, with that reason', async () => {
+    const org = newOrg('other-id');
+    const created = named(org, 'Mine');
+    await store.insertNamed(created, clock);
+    await putRawItem({ ...toItem(created), id: { S: randomUUID() } });
+    await expect(store.getSummary(org, created.id)).rejects.toMatchObject({
+      reason: 'the item holds another connection than its key names',
+    });
+  });
+
+  test('an older item put back after a newer write is refused, with that reason', async () => {
+    const org = newOrg('put-back');
+    const created = named(org, 'First');
+    await store.insertNamed(created, clock);
+    const older = await rawItem(connectionKey(org, created.id));
+    await store.update(recordOf(created), editOf(recordOf(created), { plain: true, seal: true, name: 'Second' }), tick());
+    await putRawItem(older!);
+    await expect(store.getSummary(org, created.id)).rejects.toMatchObject({
+      reason: 'an older connection item was put back after a newer write',
+    });
+  });
+
+  test('a damaged item is left out of the list, with a warning naming the attribute; the others are listed', async () => {
+    const org = newOrg('list-damaged');
+    const fine = named(org, 'Fine');
+    const damaged = named(org, 'Damaged');
+    await store.insertNamed(fine, clock);
+    await store.insertNamed(damaged, clock);
+    await putRawItem({ ...toItem(damaged), provider: { S: 'oracle' } });
+    const logged = capturedLogLines().length;
+    expect((await store.list(org)).records.map((record) => record.id)).toEqual([fine.id]);
+    expect(logLinesSince(logged)).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        event: 'connection.unreadable_item_skipped',
+        organization_id: org,
+        error_type: 'StoredConnectionUnreadableError',
+        reason: 'attribute provider.S',
+      }),
+    ]);
   });
 });
 
