@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { RecordChanges } from '../../lib/connections/ports.js';
 import { newWriteStamp, type ConnectionRecord, type StoredConnection } from '../../lib/store/connection-item.js';
 
 /**
@@ -50,4 +52,41 @@ export function recordOf(stored: StoredConnection): ConnectionRecord {
   const { sealed, ...record } = stored;
   void sealed;
   return record;
+}
+
+/**
+ * The changes a PATCH at `at` hands the store: a new name, new plain attributes, a new seal (made-up
+ * bytes), each only when asked for.
+ */
+export function connectionEdit(changes: { name?: string; plain?: boolean; seal?: boolean }, at: number): RecordChanges {
+  const writeStamp = newWriteStamp(at, randomUUID());
+  return {
+    ...(changes.name === undefined ? {} : { name: changes.name }),
+    ...(changes.plain
+      ? {
+          plain: {
+            projectId: 'proj-2',
+            datasetId: null,
+            settings: { statement_timeout_ms: 9000 },
+            credentials: { host: 'db2.example.test', port: 6543, username: 'writer' },
+            storedSecrets: ['password', 'ssl_key'],
+          },
+        }
+      : {}),
+    ...(changes.seal
+      ? {
+          sealed: {
+            formatVersion: 3,
+            writtenAt: writeStamp,
+            keyId: 'arn:aws:kms:local:key/other',
+            encryptedDataKey: Uint8Array.from([21]),
+            iv: Uint8Array.from([22]),
+            tag: Uint8Array.from([23]),
+            ciphertext: Uint8Array.from([24]),
+          },
+        }
+      : {}),
+    updatedAt: new Date(at).toISOString(),
+    writeStamp,
+  };
 }

@@ -13,7 +13,7 @@ import {
 } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { nameKey, toState } from '../../lib/store/organization-state.js';
-import { recordOf, storedConnection } from '../helpers/stored-connection.js';
+import { connectionEdit, recordOf, storedConnection } from '../helpers/stored-connection.js';
 import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
 import { legacyItem, putRawItem, rawItem } from '../helpers/stored-items.js';
 
@@ -66,40 +66,6 @@ async function sortKeys(organizationId: string): Promise<string[]> {
     }),
   );
   return (result.Items ?? []).map((item) => item.sk!.S!).sort();
-}
-
-function editOf(before: ConnectionRecord, changes: { name?: string; plain?: boolean; seal?: boolean } = {}) {
-  const at = tick();
-  const writeStamp = newWriteStamp(at, randomUUID());
-  return {
-    ...(changes.name === undefined ? {} : { name: changes.name }),
-    ...(changes.plain
-      ? {
-          plain: {
-            projectId: 'proj-2',
-            datasetId: null,
-            settings: { statement_timeout_ms: 9000 },
-            credentials: { host: 'db2.example.test', port: 6543, username: 'writer' },
-            storedSecrets: ['password', 'ssl_key'],
-          },
-        }
-      : {}),
-    ...(changes.seal
-      ? {
-          sealed: {
-            formatVersion: 3,
-            writtenAt: writeStamp,
-            keyId: 'arn:aws:kms:local:key/other',
-            encryptedDataKey: Uint8Array.from([21]),
-            iv: Uint8Array.from([22]),
-            tag: Uint8Array.from([23]),
-            ciphertext: Uint8Array.from([24]),
-          },
-        }
-      : {}),
-    updatedAt: new Date(at).toISOString(),
-    writeStamp,
-  };
 }
 
 describe('insertActive (the seed POST)', () => {
@@ -256,7 +222,7 @@ describe('update (PATCH)', () => {
         stages: [{ name: 'connect', ok: true, ms: 7 }],
       }),
     ).toBe(true);
-    const edit = editOf(recordOf(created), { plain: true, seal: true, name: 'Renamed' });
+    const edit = connectionEdit({ plain: true, seal: true, name: 'Renamed' }, tick());
     await store.update((await store.getSummary(org))!, edit, clock);
     const item = await rawItem(connectionKey(org, created.id));
     expect(item).toEqual({
@@ -287,7 +253,7 @@ describe('update (PATCH)', () => {
     const created = connection(org);
     await store.insertActive(created);
     await store.recordTestOutcome(recordOf(created), { status: 'connected', testedAt: created.createdAt, latencyMs: 2, stages: [] });
-    const edit = editOf(recordOf(created), { plain: true });
+    const edit = connectionEdit({ plain: true }, tick());
     await store.update((await store.getSummary(org))!, edit, clock);
     const after = await store.getWithSecret(org);
     expect(after).toMatchObject({ status: null, lastTestedAt: null, latencyMs: null, lastStages: null, version: 2, datasetId: null });
@@ -306,7 +272,7 @@ describe('update (PATCH)', () => {
       stages: [{ name: 'resolve' as const, ok: false, ms: 3 }],
     };
     await store.recordTestOutcome(recordOf(created), outcome);
-    const edit = editOf(recordOf(created), { name: 'After' });
+    const edit = connectionEdit({ name: 'After' }, tick());
     await store.update((await store.getSummary(org, created.id))!, edit, clock);
     expect(await store.getSummary(org, created.id)).toEqual({
       ...recordOf(created),
@@ -324,7 +290,7 @@ describe('update (PATCH)', () => {
     const org = newOrg('rename');
     const first = named(org, 'Alpha');
     await store.insertNamed(first, clock);
-    await store.update(recordOf(first), editOf(recordOf(first), { name: 'Beta' }), clock);
+    await store.update(recordOf(first), connectionEdit({ name: 'Beta' }, tick()), clock);
     await expect(store.insertNamed(named(org, 'beta'), clock)).rejects.toBeInstanceOf(ConnectionNameTakenError);
     const reuse = named(org, 'alpha');
     await store.insertNamed(reuse, clock);
@@ -336,7 +302,7 @@ describe('update (PATCH)', () => {
     await store.insertNamed(named(org, 'Alpha'), clock);
     const second = named(org, 'Beta');
     await store.insertNamed(second, clock);
-    await expect(store.update(recordOf(second), editOf(recordOf(second), { name: 'ALPHA' }), clock)).rejects.toBeInstanceOf(
+    await expect(store.update(recordOf(second), connectionEdit({ name: 'ALPHA' }, tick()), clock)).rejects.toBeInstanceOf(
       ConnectionNameTakenError,
     );
     expect(await rawItem(connectionKey(org, second.id))).toEqual(toItem(second));
@@ -346,8 +312,8 @@ describe('update (PATCH)', () => {
     const org = newOrg('mismatch');
     const created = connection(org);
     await store.insertActive(created);
-    await store.update(recordOf(created), editOf(recordOf(created), { plain: true }), clock);
-    const stale = store.update(recordOf(created), editOf(recordOf(created), { name: 'Late' }), clock);
+    await store.update(recordOf(created), connectionEdit({ plain: true }, tick()), clock);
+    const stale = store.update(recordOf(created), connectionEdit({ name: 'Late' }, tick()), clock);
     await expect(stale).rejects.toBeInstanceOf(VersionMismatchError);
     await expect(stale).rejects.toThrow('it is at version 2');
     expect((await rawItem(connectionKey(org, created.id)))?.version).toEqual({ N: '2' });
@@ -361,7 +327,7 @@ describe('reads refuse items put back after a newer write', () => {
     const org = newOrg('resurrect');
     const created = connection(org);
     await store.insertActive(created);
-    await store.update(recordOf(created), editOf(recordOf(created), { seal: true }), clock);
+    await store.update(recordOf(created), connectionEdit({ seal: true }, tick()), clock);
     await putRawItem(toItem(created));
     await expect(store.getSummary(org)).rejects.toBeInstanceOf(StoredConnectionUnreadableError);
     expect((await store.list(org)).records).toEqual([]);
@@ -630,10 +596,10 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
     const before = (await store.getSummary(org))!;
     expect(await store.recordTestOutcome(before, { status: 'connected', testedAt: before.createdAt, latencyMs: 4, stages: [] })).toBe(true);
     expect((await rawItem(connectionKey(org, 'legacy')))?.status).toEqual({ S: 'connected' });
-    await store.update(before, editOf(before, { name: 'Legacy' }), clock);
+    await store.update(before, connectionEdit({ name: 'Legacy' }, tick()), clock);
     expect(await rawItem(connectionKey(org, 'legacy'))).toMatchObject({ name: { S: 'Legacy' }, version: { N: '1' } });
     expect(await store.getSummary(org)).toMatchObject({ id: before.id, name: 'Legacy', version: 1, storedAtLegacyKey: true });
-    await expect(store.update(before, editOf(before, { name: 'Again' }), clock)).rejects.toBeInstanceOf(VersionMismatchError);
+    await expect(store.update(before, connectionEdit({ name: 'Again' }, tick()), clock)).rejects.toBeInstanceOf(VersionMismatchError);
   });
 
   test('removing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
@@ -673,7 +639,7 @@ describe('items that are not as the service left them', () => {
     const created = named(org, 'First');
     await store.insertNamed(created, clock);
     const older = await rawItem(connectionKey(org, created.id));
-    await store.update(recordOf(created), editOf(recordOf(created), { plain: true, seal: true, name: 'Second' }), tick());
+    await store.update(recordOf(created), connectionEdit({ plain: true, seal: true, name: 'Second' }, tick()), tick());
     await putRawItem(older!);
     await expect(store.getSummary(org, created.id)).rejects.toMatchObject({
       reason: 'an older connection item was put back after a newer write',
