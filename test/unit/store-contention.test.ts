@@ -5,7 +5,7 @@ import { DependencyUnavailableError } from '../../lib/errors.js';
 import { connectionKey, newWriteStamp, stateKey, type StoredConnection } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
 import { nameKey, toState } from '../../lib/store/organization-state.js';
-import { interposedDynamoDb, isStateRead, isStateWrite } from '../helpers/interposed-dynamodb.js';
+import { interposedDynamoDb, isStateRead, isStateWrite, outage, type SentCommand } from '../helpers/interposed-dynamodb.js';
 import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
 import { connectionEdit, recordOf, storedConnection } from '../helpers/stored-connection.js';
 import { rawItem } from '../helpers/stored-items.js';
@@ -75,25 +75,43 @@ describe('a seed POST (insertActive)', () => {
     expect(await rawItem(connectionKey(org, between.id))).toBeUndefined();
   });
 
-  test('a state whose active connection changes before every write: 12 attempts, then a 503, and its item goes', async () => {
-    const org = newOrg('insert-always');
+  /** Two named connections of a new organization, made active in turn by another writer before each of the store's state writes. */
+  async function activeChangesBeforeEveryWrite(org: string, alsoBefore: (sent: SentCommand) => void = () => undefined) {
     const first = named(org, 'First');
     const second = named(org, 'Second');
     await other.insertNamed(first, clock);
     await other.insertNamed(second, clock);
+    let writes = 0;
+    table.interpose(async (sent) => {
+      alsoBefore(sent);
+      if (!isStateWrite(sent, org)) return;
+      const active = writes++ % 2 ? second.id : first.id;
+      await table.updateState(org, 'SET #active = :active', { '#active': 'active_connection_id' }, { ':active': { S: active } });
+    });
+  }
+
+  test('a state whose active connection changes before every write: 12 attempts, then a 503, and its item goes', async () => {
+    const org = newOrg('insert-always');
+    await activeChangesBeforeEveryWrite(org);
     const ours = connection(org);
-    beforeStateWrites(org, (write) =>
-      table.updateState(
-        org,
-        'SET #active = :active',
-        { '#active': 'active_connection_id' },
-        { ':active': { S: write % 2 ? second.id : first.id } },
-      ),
-    );
     await expectGaveUp(store.insertActive(ours));
     expect(stateWrites(org)).toBe(12);
     expect(await rawItem(connectionKey(org, ours.id))).toBeUndefined();
     expect((await state(org))!.collection!.live.has(ours.id)).toBe(false);
+  });
+
+  test('when its item cannot be removed after the 12 attempts either, the warning names the reason: contention', async () => {
+    const org = newOrg('insert-always-kept');
+    await activeChangesBeforeEveryWrite(org, (sent) => {
+      if (sent.command === 'DeleteItemCommand') throw outage();
+    });
+    const ours = connection(org);
+    const logged = capturedLogLines().length;
+    await expectGaveUp(store.insertActive(ours));
+    expect(logLinesSince(logged)).toEqual([
+      expect.objectContaining({ level: 'warn', event: 'connection.item_not_deleted', organization_id: org, reason: 'contention' }),
+    ]);
+    expect(await other.getSummary(org, ours.id)).toBeNull();
   });
 
   test('a stamp equal to the state write stamp has lost (false), and its item goes', async () => {
