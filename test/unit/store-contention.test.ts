@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DependencyUnavailableError } from '../../lib/errors.js';
@@ -275,6 +275,22 @@ describe('remove', () => {
     ]);
     expect(await rawItem(connectionKey(org, active.id))).toBeUndefined();
     expect((await state(org))!.collection!.live.has(active.id)).toBe(true);
+  });
+
+  test('a state item deleted by hand between the read and the write: the remove writes no bare state item, it starts the state again', async () => {
+    const org = newOrg('remove-state-gone');
+    const active = connection(org);
+    const removed = named(org, 'Removed');
+    await store.insertActive(active);
+    await store.insertNamed(removed, clock);
+    beforeStateWrites(
+      org,
+      () => table.plain.send(new DeleteItemCommand({ TableName: process.env.TABLE_NAME!, Key: stateKey(org) })).then(() => undefined),
+      1,
+    );
+    expect(await store.remove(org, removed.id, undefined, stampAt(tick()))).toBe(removed.id);
+    // What the deleted item listed is gone with it; the state starts again rather than stay a bare key.
+    expect((await state(org))?.collection).toBeDefined();
   });
 
   test('a connection another writer removed between the read and the write: done, without a warning', async () => {
