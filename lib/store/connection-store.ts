@@ -87,9 +87,11 @@ type Initialized = OrganizationState & { collection: Collection };
 /**
  * DynamoDB adapter. The state item (organization-state.ts) says which connections exist, which is
  * active and which names are taken; each connection's item holds its attributes and sealed secret.
- * Order of writes: a new item first, then the state lists it; the state first drops a connection,
- * then its item goes. So an item the state does not list is never used, and a failure between the
- * two steps leaves at worst an unlisted item, which nothing reads.
+ * Order of writes: a new item first, then the state lists it, so a failure between the two leaves
+ * at worst an unlisted item, which nothing reads. A remove deletes the item first (that conditional
+ * delete is the version check), then the state drops it: a failure between those two leaves a
+ * listing without its item, read as none (with a warning) and counted toward the limit until a
+ * remove of it completes.
  */
 export class ConnectionStore implements ConnectionRepository {
   private readonly options: StoreOptions;

@@ -2,11 +2,7 @@ import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from '@aws-sdk
 import { afterAll, afterEach } from '@jest/globals';
 import { stateKey, type Key } from '../../lib/store/connection-item.js';
 
-/**
- * A DynamoDB client for the code under test that lets a test act between the code's requests: change
- * the table first (another writer that got there in between) or fail the request (an outage), before
- * the request reaches the table. Also a plain client for the other writer, and what was sent.
- */
+/** A request of the code under test, as the interposer sees it. */
 export interface SentCommand {
   command: string;
   input: { Key?: Key; UpdateExpression?: string; ConditionExpression?: string };
@@ -15,6 +11,11 @@ export interface SentCommand {
 /** Runs before each request of the interposed client reaches the table; throwing fails the request. */
 export type Interposer = (sent: SentCommand) => Promise<void> | void;
 
+/**
+ * A DynamoDB client for the code under test that lets a test act between the code's requests: change
+ * the table first (another writer that got there in between) or fail the request (an outage), before
+ * the request reaches the table. Also a plain client for the other writer, and what was sent.
+ */
 export function interposedDynamoDb() {
   const client = new DynamoDBClient({});
   const plain = new DynamoDBClient({});

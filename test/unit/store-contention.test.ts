@@ -1,5 +1,5 @@
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, test } from '@jest/globals';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { DependencyUnavailableError } from '../../lib/errors.js';
 import { connectionKey, newWriteStamp, stateKey, type StoredConnection } from '../../lib/store/connection-item.js';
@@ -18,9 +18,7 @@ import { rawItem } from '../helpers/stored-items.js';
 const table = interposedDynamoDb();
 const store = new ConnectionStore(table.client, process.env.TABLE_NAME!);
 /** The other writer: the same store on a client that nothing interposes on. */
-const otherClient = new DynamoDBClient({});
-afterAll(() => otherClient.destroy());
-const other = new ConnectionStore(otherClient, process.env.TABLE_NAME!);
+const other = new ConnectionStore(table.plain, process.env.TABLE_NAME!);
 
 const newOrg = (label: string) => `org-contention-${label}-${randomUUID().slice(0, 8)}`;
 let clock = Date.now();
@@ -31,9 +29,8 @@ const stampAt = (time: number) => newWriteStamp(time, randomUUID());
 const state = async (org: string) => toState(await rawItem(stateKey(org)));
 const stateWrites = (org: string) => table.sent.filter((sent) => isStateWrite(sent, org)).length;
 
-/** The stamp a change gets when the state's stamp is ahead of its own: one millisecond later, its own unique part. */
-const oneAfter = (ahead: string, own: string) =>
-  `${String(Number(ahead.split('#')[0]) + 1).padStart(15, '0')}#${own.split('#').slice(1).join('#')}`;
+/** A write time known to the test, for the stamps it expects: a change behind the state's stamp lands at that time + 1 ms. */
+const writtenAtMs = (stored: StoredConnection) => Date.parse(stored.createdAt);
 
 /** Runs `change` before each of the store's state writes (the first `times` of them). */
 function beforeStateWrites(org: string, change: (write: number) => Promise<void>, times = Infinity): void {
@@ -144,12 +141,13 @@ describe('activate', () => {
     const target = named(org, 'Target');
     await store.insertActive(connection(org));
     await store.insertNamed(target, clock);
-    const ahead = newWriteStamp(clock + 3_600_000, 'other');
+    const aheadMs = clock + 3_600_000;
+    const ahead = newWriteStamp(aheadMs, 'other');
     beforeStateWrites(org, () => table.updateState(org, 'SET #stamp = :stamp', { '#stamp': 'write_stamp' }, { ':stamp': { S: ahead } }), 1);
-    const own = stampAt(tick());
-    expect(await store.activate(org, target.id, own)).toBe(true);
+    const ownId = randomUUID();
+    expect(await store.activate(org, target.id, newWriteStamp(tick(), ownId))).toBe(true);
     expect(stateWrites(org)).toBe(2);
-    expect(await state(org)).toMatchObject({ activeConnectionId: target.id, writeStamp: oneAfter(ahead, own) });
+    expect(await state(org)).toMatchObject({ activeConnectionId: target.id, writeStamp: newWriteStamp(aheadMs + 1, ownId) });
   });
 
   test('a stamp equal to the state stamp lands one millisecond after it; an older one too; a newer one as it is', async () => {
@@ -158,18 +156,20 @@ describe('activate', () => {
     const second = named(org, 'Second');
     await store.insertNamed(first, clock);
     await store.insertNamed(second, clock);
-    const newer = stampAt(tick());
+    const newerMs = tick();
+    const newer = stampAt(newerMs);
     expect(await store.activate(org, first.id, newer)).toBe(true);
     expect((await state(org))?.writeStamp).toBe(newer);
 
-    const equal = `${newer.split('#')[0]}#${randomUUID()}`;
+    const equalId = randomUUID();
+    const equal = newWriteStamp(newerMs, equalId);
     await table.updateState(org, 'SET #stamp = :stamp', { '#stamp': 'write_stamp' }, { ':stamp': { S: equal } });
     expect(await store.activate(org, second.id, equal)).toBe(true);
-    expect(await state(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: oneAfter(equal, equal) });
+    expect(await state(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: newWriteStamp(newerMs + 1, equalId) });
 
-    const older = stampAt(clock - 3_600_000);
-    expect(await store.activate(org, first.id, older)).toBe(true);
-    expect(await state(org)).toMatchObject({ activeConnectionId: first.id, writeStamp: oneAfter(oneAfter(equal, equal), older) });
+    const olderId = randomUUID();
+    expect(await store.activate(org, first.id, newWriteStamp(clock - 3_600_000, olderId))).toBe(true);
+    expect(await state(org)).toMatchObject({ activeConnectionId: first.id, writeStamp: newWriteStamp(newerMs + 2, olderId) });
   });
 
   test('a state stamp moved ahead before every write: 12 attempts, then a 503; the active connection stays', async () => {
@@ -222,6 +222,7 @@ describe('names (insertNamed, a rename)', () => {
     await limited.insertNamed(holder, clock);
     nameHeldAtEachWrite(org, 'After', holder.id, 1);
     await limited.update(recordOf(renamed), connectionEdit({ name: 'After' }, tick()), clock);
+    expect(stateWrites(org)).toBe(3); // the reservation refused, taken on the next attempt, the old name released
     expect((await state(org))!.collection!.names.get(nameKey('after'))?.connectionId).toBe(renamed.id);
     expect((await state(org))!.collection!.names.has(nameKey('before'))).toBe(false);
   });
@@ -243,16 +244,16 @@ describe('remove', () => {
     const org = newOrg('remove-ahead');
     const first = connection(org);
     await store.insertActive(first);
-    const own = stampAt(clock - 3_600_000);
-    expect(await store.remove(org, undefined, undefined, own)).toBe(first.id);
-    expect(await state(org)).toMatchObject({ activeConnectionId: null, writeStamp: oneAfter(first.sealed.writtenAt!, own) });
+    const ownId = randomUUID();
+    expect(await store.remove(org, undefined, undefined, newWriteStamp(clock - 3_600_000, ownId))).toBe(first.id);
+    expect(await state(org)).toMatchObject({ activeConnectionId: null, writeStamp: newWriteStamp(writtenAtMs(first) + 1, ownId) });
 
     const second = connection(org);
     await store.insertActive(second);
     expect(await store.remove(org, undefined, undefined, second.sealed.writtenAt!)).toBe(second.id);
     expect(await state(org)).toMatchObject({
       activeConnectionId: null,
-      writeStamp: oneAfter(second.sealed.writtenAt!, second.sealed.writtenAt!),
+      writeStamp: newWriteStamp(writtenAtMs(second) + 1, second.id),
     });
   });
 
@@ -289,8 +290,10 @@ describe('remove', () => {
       1,
     );
     expect(await store.remove(org, removed.id, undefined, stampAt(tick()))).toBe(removed.id);
-    // What the deleted item listed is gone with it; the state starts again rather than stay a bare key.
-    expect((await state(org))?.collection).toBeDefined();
+    // The conditional write refused, the state read again and started again (what the deleted item listed is gone with it).
+    expect(stateWrites(org)).toBe(2);
+    expect(await state(org)).toMatchObject({ activeConnectionId: null, collection: { legacyId: null } });
+    expect((await state(org))!.collection!.live.size).toBe(0);
   });
 
   test('a connection another writer removed between the read and the write: done, without a warning', async () => {

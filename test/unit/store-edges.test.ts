@@ -102,7 +102,7 @@ describe('writes on a connection that went', () => {
   });
 
   test.each([
-    ['at a version (the version is checked, and the missing item warned of)', 1, ['connection.listed_item_missing']],
+    ['at a version (the item is looked for to compare its version: its absence is warned of)', 1, ['connection.listed_item_missing']],
     ['without a version', undefined, []],
   ])('removing %s a listed connection whose item is gone completes the delete: its id, no listing left', async (_, version, warnings) => {
     const org = newOrg('remove-half-done');
@@ -187,7 +187,7 @@ describe('the connection of the earlier format (CONNECTION#ACTIVE) beside newer 
     });
   });
 
-  test('older than the last write and deleted since: not listed; once named connections start, not listed there either', async () => {
+  test('older than the last write: not listed, whether deleted since or put back; the connection list starts without it', async () => {
     const org = newOrg('legacy-stale');
     const legacy = await legacyItem(org, definition, 2);
     await putRawItem({ ...stateKey(org), active_connection_id: { NULL: true }, write_stamp: { S: stampAt(Date.now() + 60_000) } });

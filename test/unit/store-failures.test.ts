@@ -1,5 +1,5 @@
-import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, test } from '@jest/globals';
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ConnectionLimitError, ConnectionNameTakenError, DependencyUnavailableError, VersionMismatchError } from '../../lib/errors.js';
 import { connectionKey, newWriteStamp, stateKey, type StoredConnection } from '../../lib/store/connection-item.js';
@@ -18,10 +18,8 @@ import { legacyItem, rawItem } from '../helpers/stored-items.js';
 const table = interposedDynamoDb();
 const tableName = process.env.TABLE_NAME!;
 const store = new ConnectionStore(table.client, tableName);
-const otherClient = new DynamoDBClient({});
-afterAll(() => otherClient.destroy());
 /** Sets up and reads back without the failures. */
-const direct = new ConnectionStore(otherClient, tableName);
+const direct = new ConnectionStore(table.plain, tableName);
 
 const newOrg = (label: string) => `org-failures-${label}-${randomUUID().slice(0, 8)}`;
 let clock = Date.now();
@@ -66,25 +64,33 @@ describe('a new connection the state never listed', () => {
     expect((await direct.list(org)).records.map((record) => record.id)).toEqual([kept.id]);
   });
 
+  const limited = new ConnectionStore(table.client, tableName, { maxConnections: 1 });
   test.each([
-    ['superseded', 'a seed POST older than the last write (false)'],
-    ['limit', 'a seed POST beyond the connection limit (ConnectionLimitError)'],
-    ['refused', 'a named create whose name is taken (ConnectionNameTakenError)'],
-  ])('%s: after %s, an item that cannot be removed is logged with that reason; the answer is unchanged', async (reason) => {
+    {
+      reason: 'superseded',
+      what: 'a seed POST older than the last write (false)',
+      act: async (org: string) => {
+        const older = connection(org);
+        await direct.insertActive(connection(org));
+        expect(await store.insertActive(older)).toBe(false);
+      },
+    },
+    {
+      reason: 'limit',
+      what: 'a seed POST beyond the connection limit (ConnectionLimitError)',
+      act: (org: string) => expect(limited.insertActive(connection(org))).rejects.toBeInstanceOf(ConnectionLimitError),
+    },
+    {
+      reason: 'refused',
+      what: 'a named create whose name is taken (ConnectionNameTakenError)',
+      act: (org: string) => expect(store.insertNamed(named(org, 'TAKEN'), clock)).rejects.toBeInstanceOf(ConnectionNameTakenError),
+    },
+  ])('$reason: after $what, an item that cannot be removed is logged with that reason', async ({ reason, act }) => {
     const org = newOrg(`cleanup-${reason}`);
-    const limited = new ConnectionStore(table.client, tableName, { maxConnections: 1 });
-    const older = connection(org);
     await direct.insertNamed(named(org, 'Taken'), clock);
     failWhen(isDelete);
     const logged = capturedLogLines().length;
-    if (reason === 'superseded') {
-      await direct.insertActive(connection(org));
-      expect(await store.insertActive(older)).toBe(false);
-    } else if (reason === 'limit') {
-      await expect(limited.insertActive(connection(org))).rejects.toBeInstanceOf(ConnectionLimitError);
-    } else {
-      await expect(store.insertNamed(named(org, 'TAKEN'), clock)).rejects.toBeInstanceOf(ConnectionNameTakenError);
-    }
+    await act(org);
     expect(logLinesSince(logged)).toEqual([notDeleted(org, reason)]);
   });
 
