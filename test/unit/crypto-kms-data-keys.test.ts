@@ -17,17 +17,22 @@ const clientFor = (endpoint: string) => new KMSClient({ endpoint, maxAttempts: 1
 
 let otherKms: LocalKms;
 let silentKms: LoopbackServer;
+let partialKms: LoopbackServer;
+/** What partialKms answers GenerateDataKey with. */
+let partialAnswer: Record<string, string> = {};
 
 beforeAll(async () => {
   // A second key service with its own key: its ciphertexts name a key the service is not configured with.
   otherKms = await startLocalKms({ aliasName: 'alias/someone-else' });
   // Answers every KMS call with 200 and an empty JSON object.
   silentKms = await startLoopbackServer(async (_request, response) => sendJson(response, 200, {}));
+  partialKms = await startLoopbackServer(async (_request, response) => sendJson(response, 200, partialAnswer));
 });
 
 afterAll(async () => {
   await otherKms.close();
   await silentKms.close();
+  await partialKms.close();
 });
 
 test('a data key sealed under another KMS key is unreadable (IncorrectKeyException), not followed to that key', async () => {
@@ -54,5 +59,26 @@ describe('an answer without key material is an error, never an empty key', () =>
 
   test('Decrypt', async () => {
     await expect(silent().decryptDataKey(Buffer.from('wrapped'), context)).rejects.toThrow('KMS Decrypt returned no plaintext');
+  });
+
+  const complete = {
+    Plaintext: Buffer.alloc(32, 7).toString('base64'),
+    CiphertextBlob: Buffer.from('wrapped key').toString('base64'),
+    KeyId: 'arn:aws:kms:us-east-1:111122223333:key/partial',
+  };
+  const partial = () => new KmsDataKeys(clientFor(partialKms.origin), process.env.KMS_KEY_ID!);
+
+  test('a complete GenerateDataKey answer is read as it is (the stand-in below speaks KMS)', async () => {
+    partialAnswer = complete;
+    expect(await partial().generateDataKey(context)).toEqual({
+      plaintext: new Uint8Array(Buffer.alloc(32, 7)),
+      encrypted: new Uint8Array(Buffer.from('wrapped key')),
+      keyId: complete.KeyId,
+    });
+  });
+
+  test.each(['Plaintext', 'CiphertextBlob', 'KeyId'])('GenerateDataKey answered without %s alone', async (missing) => {
+    partialAnswer = Object.fromEntries(Object.entries(complete).filter(([name]) => name !== missing));
+    await expect(partial().generateDataKey(context)).rejects.toThrow('KMS GenerateDataKey returned an incomplete answer');
   });
 });
