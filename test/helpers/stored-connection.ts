@@ -90,3 +90,25 @@ export function connectionEdit(changes: { name?: string; plain?: boolean; seal?:
     writeStamp,
   };
 }
+
+/**
+ * What the store tests make connections with: organizations of their own (`org-<prefix>-<label>-`
+ * and a random part), and a clock that only moves forward, so each write's stamp is newer than the last.
+ */
+export function storeFixtures(prefix: string) {
+  let clock = Date.now();
+  const tick = () => (clock += 1_000);
+  const connection = (organizationId: string, overrides: Partial<StoredConnection> = {}): StoredConnection =>
+    storedConnection(organizationId, overrides.id ?? randomUUID(), tick(), overrides);
+  return {
+    newOrg: (label: string) => `org-${prefix}-${label}-${randomUUID().slice(0, 8)}`,
+    /** The clock's time (ms), not moved. */
+    now: () => clock,
+    /** Moves the clock a second on and answers the new time. */
+    tick,
+    connection,
+    named: (organizationId: string, name: string, overrides: Partial<StoredConnection> = {}) =>
+      connection(organizationId, { name, ...overrides }) as StoredConnection & { name: string },
+    stampAt: (time: number) => newWriteStamp(time, randomUUID()),
+  };
+}

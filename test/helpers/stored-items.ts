@@ -18,6 +18,14 @@ const dynamoDb = new DynamoDBClient({});
 const tableName = () => process.env.TABLE_NAME!;
 afterAll(() => dynamoDb.destroy());
 
+/** The organization's state item as the store reads it. */
+export async function rawState(org: string) {
+  return toState(await rawItem(stateKey(org)));
+}
+
+/** A connection definition of the earlier formats for tests that only store it (it is never opened). */
+export const STORED_ONLY_DEFINITION = { provider: 'postgres', project_id: null, dataset_id: 'public', settings: {} };
+
 export async function rawItem(key: Key): Promise<Item | undefined> {
   return (await dynamoDb.send(new GetItemCommand({ TableName: tableName(), Key: key, ConsistentRead: true }))).Item;
 }

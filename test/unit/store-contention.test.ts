@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { DependencyUnavailableError } from '../../lib/errors.js';
 import { connectionKey, newWriteStamp, stateKey, type StoredConnection } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
-import { nameKey, toState } from '../../lib/store/organization-state.js';
+import { nameKey } from '../../lib/store/organization-state.js';
 import { interposedDynamoDb, isStateRead, isStateWrite, outage, type SentCommand } from '../helpers/interposed-dynamodb.js';
 import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
-import { connectionEdit, recordOf, storedConnection } from '../helpers/stored-connection.js';
-import { rawItem } from '../helpers/stored-items.js';
+import { connectionEdit, recordOf, storeFixtures } from '../helpers/stored-connection.js';
+import { rawItem, rawState } from '../helpers/stored-items.js';
 
 /**
  * ConnectionStore when another writer changes the organization's state item between the store's
@@ -17,16 +17,10 @@ import { rawItem } from '../helpers/stored-items.js';
  */
 const table = interposedDynamoDb();
 const store = new ConnectionStore(table.client, process.env.TABLE_NAME!);
+const { newOrg, now, tick, connection, named, stampAt } = storeFixtures('contention');
 /** The other writer: the same store on a client that nothing interposes on. */
 const other = new ConnectionStore(table.plain, process.env.TABLE_NAME!);
 
-const newOrg = (label: string) => `org-contention-${label}-${randomUUID().slice(0, 8)}`;
-let clock = Date.now();
-const tick = () => (clock += 1_000);
-const connection = (org: string, overrides: Partial<StoredConnection> = {}) => storedConnection(org, randomUUID(), tick(), overrides);
-const named = (org: string, name: string) => connection(org, { name }) as StoredConnection & { name: string };
-const stampAt = (time: number) => newWriteStamp(time, randomUUID());
-const state = async (org: string) => toState(await rawItem(stateKey(org)));
 const stateWrites = (org: string) => table.sent.filter((sent) => isStateWrite(sent, org)).length;
 
 /** A write time known to the test, for the stamps it expects: a change behind the state's stamp lands at that time + 1 ms. */
@@ -67,8 +61,8 @@ describe('a seed POST (insertActive)', () => {
     beforeStateWrites(org, () => other.insertActive(between).then(() => undefined), 1);
     expect(await store.insertActive(ours)).toBe(true);
     expect(stateWrites(org)).toBe(2);
-    expect(await state(org)).toMatchObject({ activeConnectionId: ours.id, writeStamp: ours.sealed.writtenAt });
-    expect([...(await state(org))!.collection!.live.keys()]).toEqual([ours.id]);
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: ours.id, writeStamp: ours.sealed.writtenAt });
+    expect([...(await rawState(org))!.collection!.live.keys()]).toEqual([ours.id]);
     expect(await rawItem(connectionKey(org, between.id))).toBeUndefined();
   });
 
@@ -76,8 +70,8 @@ describe('a seed POST (insertActive)', () => {
   async function activeChangesBeforeEveryWrite(org: string, alsoBefore: (sent: SentCommand) => void = () => undefined) {
     const first = named(org, 'First');
     const second = named(org, 'Second');
-    await other.insertNamed(first, clock);
-    await other.insertNamed(second, clock);
+    await other.insertNamed(first, now());
+    await other.insertNamed(second, now());
     let writes = 0;
     table.interpose(async (sent) => {
       alsoBefore(sent);
@@ -94,7 +88,7 @@ describe('a seed POST (insertActive)', () => {
     await expectGaveUp(store.insertActive(ours));
     expect(stateWrites(org)).toBe(12);
     expect(await rawItem(connectionKey(org, ours.id))).toBeUndefined();
-    expect((await state(org))!.collection!.live.has(ours.id)).toBe(false);
+    expect((await rawState(org))!.collection!.live.has(ours.id)).toBe(false);
   });
 
   test('when its item cannot be removed after the 12 attempts either, the warning names the reason: contention', async () => {
@@ -118,20 +112,20 @@ describe('a seed POST (insertActive)', () => {
     const same = connection(org, { sealed: { ...first.sealed } });
     expect(await store.insertActive(same)).toBe(false);
     expect(await rawItem(connectionKey(org, same.id))).toBeUndefined();
-    expect((await state(org))?.activeConnectionId).toBe(first.id);
+    expect((await rawState(org))?.activeConnectionId).toBe(first.id);
   });
 
   test('a state whose active pointer names an unlisted connection: the new one is listed beside the others, nothing replaced', async () => {
     const org = newOrg('insert-unlisted-active');
     const kept = named(org, 'Kept');
-    await other.insertNamed(kept, clock);
+    await other.insertNamed(kept, now());
     const unlisted = randomUUID();
     await table.updateState(org, 'SET #active = :active', { '#active': 'active_connection_id' }, { ':active': { S: unlisted } });
     const ours = connection(org);
     expect(await store.insertActive(ours)).toBe(true);
     expect(stateWrites(org)).toBe(1);
-    expect([...(await state(org))!.collection!.live.keys()].sort()).toEqual([kept.id, ours.id].sort());
-    expect((await state(org))?.activeConnectionId).toBe(ours.id);
+    expect([...(await rawState(org))!.collection!.live.keys()].sort()).toEqual([kept.id, ours.id].sort());
+    expect((await rawState(org))?.activeConnectionId).toBe(ours.id);
   });
 });
 
@@ -140,36 +134,36 @@ describe('activate', () => {
     const org = newOrg('activate-once');
     const target = named(org, 'Target');
     await store.insertActive(connection(org));
-    await store.insertNamed(target, clock);
-    const aheadMs = clock + 3_600_000;
+    await store.insertNamed(target, now());
+    const aheadMs = now() + 3_600_000;
     const ahead = newWriteStamp(aheadMs, 'other');
     beforeStateWrites(org, () => table.updateState(org, 'SET #stamp = :stamp', { '#stamp': 'write_stamp' }, { ':stamp': { S: ahead } }), 1);
     const ownId = randomUUID();
     expect(await store.activate(org, target.id, newWriteStamp(tick(), ownId))).toBe(true);
     expect(stateWrites(org)).toBe(2);
-    expect(await state(org)).toMatchObject({ activeConnectionId: target.id, writeStamp: newWriteStamp(aheadMs + 1, ownId) });
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: target.id, writeStamp: newWriteStamp(aheadMs + 1, ownId) });
   });
 
   test('a stamp equal to the state stamp lands one millisecond after it; an older one too; a newer one as it is', async () => {
     const org = newOrg('activate-stamps');
     const first = named(org, 'First');
     const second = named(org, 'Second');
-    await store.insertNamed(first, clock);
-    await store.insertNamed(second, clock);
+    await store.insertNamed(first, now());
+    await store.insertNamed(second, now());
     const newerMs = tick();
     const newer = stampAt(newerMs);
     expect(await store.activate(org, first.id, newer)).toBe(true);
-    expect((await state(org))?.writeStamp).toBe(newer);
+    expect((await rawState(org))?.writeStamp).toBe(newer);
 
     const equalId = randomUUID();
     const equal = newWriteStamp(newerMs, equalId);
     await table.updateState(org, 'SET #stamp = :stamp', { '#stamp': 'write_stamp' }, { ':stamp': { S: equal } });
     expect(await store.activate(org, second.id, equal)).toBe(true);
-    expect(await state(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: newWriteStamp(newerMs + 1, equalId) });
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: newWriteStamp(newerMs + 1, equalId) });
 
     const olderId = randomUUID();
-    expect(await store.activate(org, first.id, newWriteStamp(clock - 3_600_000, olderId))).toBe(true);
-    expect(await state(org)).toMatchObject({ activeConnectionId: first.id, writeStamp: newWriteStamp(newerMs + 2, olderId) });
+    expect(await store.activate(org, first.id, newWriteStamp(now() - 3_600_000, olderId))).toBe(true);
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: first.id, writeStamp: newWriteStamp(newerMs + 2, olderId) });
   });
 
   test('a state stamp moved ahead before every write: 12 attempts, then a 503; the active connection stays', async () => {
@@ -177,11 +171,11 @@ describe('activate', () => {
     const active = connection(org);
     const target = named(org, 'Target');
     await store.insertActive(active);
-    await store.insertNamed(target, clock);
-    beforeStateWrites(org, bumpStamp(org, clock + 3_600_000));
+    await store.insertNamed(target, now());
+    beforeStateWrites(org, bumpStamp(org, now() + 3_600_000));
     await expectGaveUp(store.activate(org, target.id, stampAt(tick())));
     expect(stateWrites(org)).toBe(12);
-    expect((await state(org))?.activeConnectionId).toBe(active.id);
+    expect((await rawState(org))?.activeConnectionId).toBe(active.id);
   });
 });
 
@@ -205,12 +199,12 @@ describe('names (insertNamed, a rename)', () => {
   test('a name held at the first write and free at the next read is taken on the next attempt', async () => {
     const org = newOrg('name-once');
     const holder = named(org, 'Holder');
-    await store.insertNamed(holder, clock);
+    await store.insertNamed(holder, now());
     const ours = named(org, 'Flicker');
     nameHeldAtEachWrite(org, 'Flicker', holder.id, 1);
-    await store.insertNamed(ours, clock);
+    await store.insertNamed(ours, now());
     expect(stateWrites(org)).toBe(2);
-    expect((await state(org))!.collection!.names.get(nameKey('flicker'))?.connectionId).toBe(ours.id);
+    expect((await rawState(org))!.collection!.names.get(nameKey('flicker'))?.connectionId).toBe(ours.id);
   });
 
   test('a rename at the connection limit whose name was held at the first write lands on the next attempt', async () => {
@@ -218,22 +212,22 @@ describe('names (insertNamed, a rename)', () => {
     const limited = new ConnectionStore(table.client, process.env.TABLE_NAME!, { maxConnections: 2 });
     const renamed = named(org, 'Before');
     const holder = named(org, 'Holder');
-    await limited.insertNamed(renamed, clock);
-    await limited.insertNamed(holder, clock);
+    await limited.insertNamed(renamed, now());
+    await limited.insertNamed(holder, now());
     nameHeldAtEachWrite(org, 'After', holder.id, 1);
-    await limited.update(recordOf(renamed), connectionEdit({ name: 'After' }, tick()), clock);
+    await limited.update(recordOf(renamed), connectionEdit({ name: 'After' }, tick()), now());
     expect(stateWrites(org)).toBe(3); // the reservation refused, taken on the next attempt, the old name released
-    expect((await state(org))!.collection!.names.get(nameKey('after'))?.connectionId).toBe(renamed.id);
-    expect((await state(org))!.collection!.names.has(nameKey('before'))).toBe(false);
+    expect((await rawState(org))!.collection!.names.get(nameKey('after'))?.connectionId).toBe(renamed.id);
+    expect((await rawState(org))!.collection!.names.has(nameKey('before'))).toBe(false);
   });
 
   test('a name held at every write and free at every read: 12 attempts, then a 503, and the new item goes', async () => {
     const org = newOrg('name-always');
     const holder = named(org, 'Holder');
-    await store.insertNamed(holder, clock);
+    await store.insertNamed(holder, now());
     const ours = named(org, 'Flicker');
     nameHeldAtEachWrite(org, 'Flicker', holder.id);
-    await expectGaveUp(store.insertNamed(ours, clock));
+    await expectGaveUp(store.insertNamed(ours, now()));
     expect(stateWrites(org)).toBe(12);
     expect(await rawItem(connectionKey(org, ours.id))).toBeUndefined();
   });
@@ -245,13 +239,13 @@ describe('remove', () => {
     const first = connection(org);
     await store.insertActive(first);
     const ownId = randomUUID();
-    expect(await store.remove(org, undefined, undefined, newWriteStamp(clock - 3_600_000, ownId))).toBe(first.id);
-    expect(await state(org)).toMatchObject({ activeConnectionId: null, writeStamp: newWriteStamp(writtenAtMs(first) + 1, ownId) });
+    expect(await store.remove(org, undefined, undefined, newWriteStamp(now() - 3_600_000, ownId))).toBe(first.id);
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: null, writeStamp: newWriteStamp(writtenAtMs(first) + 1, ownId) });
 
     const second = connection(org);
     await store.insertActive(second);
     expect(await store.remove(org, undefined, undefined, second.sealed.writtenAt!)).toBe(second.id);
-    expect(await state(org)).toMatchObject({
+    expect(await rawState(org)).toMatchObject({
       activeConnectionId: null,
       writeStamp: newWriteStamp(writtenAtMs(second) + 1, second.id),
     });
@@ -261,7 +255,7 @@ describe('remove', () => {
     const org = newOrg('remove-always');
     const active = connection(org);
     await store.insertActive(active);
-    beforeStateWrites(org, bumpStamp(org, clock + 3_600_000));
+    beforeStateWrites(org, bumpStamp(org, now() + 3_600_000));
     const logged = capturedLogLines().length;
     expect(await store.remove(org, undefined, undefined, stampAt(tick()))).toBe(active.id);
     expect(stateWrites(org)).toBe(12);
@@ -275,7 +269,7 @@ describe('remove', () => {
       }),
     ]);
     expect(await rawItem(connectionKey(org, active.id))).toBeUndefined();
-    expect((await state(org))!.collection!.live.has(active.id)).toBe(true);
+    expect((await rawState(org))!.collection!.live.has(active.id)).toBe(true);
   });
 
   test('a state item deleted by hand between the read and the write: the remove writes no bare state item, it starts the state again', async () => {
@@ -283,7 +277,7 @@ describe('remove', () => {
     const active = connection(org);
     const removed = named(org, 'Removed');
     await store.insertActive(active);
-    await store.insertNamed(removed, clock);
+    await store.insertNamed(removed, now());
     beforeStateWrites(
       org,
       () => table.plain.send(new DeleteItemCommand({ TableName: process.env.TABLE_NAME!, Key: stateKey(org) })).then(() => undefined),
@@ -292,8 +286,8 @@ describe('remove', () => {
     expect(await store.remove(org, removed.id, undefined, stampAt(tick()))).toBe(removed.id);
     // The conditional write refused, the state read again and started again (what the deleted item listed is gone with it).
     expect(stateWrites(org)).toBe(2);
-    expect(await state(org)).toMatchObject({ activeConnectionId: null, collection: { legacyId: null } });
-    expect((await state(org))!.collection!.live.size).toBe(0);
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: null, collection: { legacyId: null } });
+    expect((await rawState(org))!.collection!.live.size).toBe(0);
   });
 
   test('a connection another writer removed between the read and the write: done, without a warning', async () => {
@@ -306,6 +300,6 @@ describe('remove', () => {
     expect(await store.remove(org, active.id, undefined, stamp)).toBe(active.id);
     expect(stateWrites(org)).toBe(1);
     expect(logLinesSince(logged)).toEqual([]);
-    expect((await state(org))!.collection!.live.size).toBe(0);
+    expect((await rawState(org))!.collection!.live.size).toBe(0);
   });
 });

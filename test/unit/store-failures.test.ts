@@ -2,13 +2,13 @@ import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ConnectionLimitError, ConnectionNameTakenError, DependencyUnavailableError, VersionMismatchError } from '../../lib/errors.js';
-import { connectionKey, newWriteStamp, stateKey, type StoredConnection } from '../../lib/store/connection-item.js';
+import { connectionKey, newWriteStamp, stateKey } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
-import { nameKey, toState } from '../../lib/store/organization-state.js';
+import { nameKey } from '../../lib/store/organization-state.js';
 import { interposedDynamoDb, isStateRead, isStateWrite, outage, sameKey, type SentCommand } from '../helpers/interposed-dynamodb.js';
 import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
-import { connectionEdit, recordOf, storedConnection } from '../helpers/stored-connection.js';
-import { legacyItem, rawItem } from '../helpers/stored-items.js';
+import { connectionEdit, recordOf, storeFixtures } from '../helpers/stored-connection.js';
+import { legacyItem, rawItem, rawState, STORED_ONLY_DEFINITION } from '../helpers/stored-items.js';
 
 /**
  * ConnectionStore when DynamoDB fails part-way through a write (a 503 on one request): the caller
@@ -18,15 +18,9 @@ import { legacyItem, rawItem } from '../helpers/stored-items.js';
 const table = interposedDynamoDb();
 const tableName = process.env.TABLE_NAME!;
 const store = new ConnectionStore(table.client, tableName);
+const { newOrg, now, tick, connection, named } = storeFixtures('failures');
 /** Sets up and reads back without the failures. */
 const direct = new ConnectionStore(table.plain, tableName);
-
-const newOrg = (label: string) => `org-failures-${label}-${randomUUID().slice(0, 8)}`;
-let clock = Date.now();
-const tick = () => (clock += 1_000);
-const connection = (org: string, overrides: Partial<StoredConnection> = {}) => storedConnection(org, randomUUID(), tick(), overrides);
-const named = (org: string, name: string) => connection(org, { name }) as StoredConnection & { name: string };
-const state = async (org: string) => toState(await rawItem(stateKey(org)));
 
 /** Fails every request of the store that `matches` with a 503. */
 function failWhen(matches: (sent: SentCommand) => boolean): void {
@@ -83,11 +77,11 @@ describe('a new connection the state never listed', () => {
     {
       reason: 'refused',
       what: 'a named create whose name is taken (ConnectionNameTakenError)',
-      act: (org: string) => expect(store.insertNamed(named(org, 'TAKEN'), clock)).rejects.toBeInstanceOf(ConnectionNameTakenError),
+      act: (org: string) => expect(store.insertNamed(named(org, 'TAKEN'), now())).rejects.toBeInstanceOf(ConnectionNameTakenError),
     },
   ])('$reason: after $what, an item that cannot be removed is logged with that reason', async ({ reason, act }) => {
     const org = newOrg(`cleanup-${reason}`);
-    await direct.insertNamed(named(org, 'Taken'), clock);
+    await direct.insertNamed(named(org, 'Taken'), now());
     failWhen(isDelete);
     const logged = capturedLogLines().length;
     await act(org);
@@ -122,25 +116,25 @@ describe('an edit that landed on its item, and a state write that failed after i
   test('a new seal not recorded in the state: the edit stands and reads back, with a warning', async () => {
     const org = newOrg('seal-not-recorded');
     const created = named(org, 'Sealed');
-    await direct.insertNamed(created, clock);
+    await direct.insertNamed(created, now());
     const edit = connectionEdit({ seal: true }, tick());
     failWhen((sent) => isStateWrite(sent, org));
     const logged = capturedLogLines().length;
-    await store.update(recordOf(created), edit, clock);
+    await store.update(recordOf(created), edit, now());
     expect(logLinesSince(logged)).toEqual([notRecorded(org, created.id)]);
-    expect((await state(org))!.collection!.live.get(created.id)).toBe(created.sealed.writtenAt);
+    expect((await rawState(org))!.collection!.live.get(created.id)).toBe(created.sealed.writtenAt);
     expect(await direct.getSummary(org, created.id)).toMatchObject({ version: 2, sealedStamp: edit.writeStamp });
   });
 
   test('an old name not released after a rename: the new name is held, the old one stays reserved, with a warning', async () => {
     const org = newOrg('name-not-released');
     const created = named(org, 'Before');
-    await direct.insertNamed(created, clock);
+    await direct.insertNamed(created, now());
     failWhen((sent) => isStateWrite(sent, org) && sent.input.UpdateExpression!.startsWith('REMOVE'));
     const logged = capturedLogLines().length;
-    await store.update(recordOf(created), connectionEdit({ name: 'After' }, tick()), clock);
+    await store.update(recordOf(created), connectionEdit({ name: 'After' }, tick()), now());
     expect(logLinesSince(logged)).toEqual([notRecorded(org, created.id)]);
-    const names = (await state(org))!.collection!.names;
+    const names = (await rawState(org))!.collection!.names;
     expect([names.get(nameKey('after'))?.connectionId, names.get(nameKey('before'))?.connectionId]).toEqual([created.id, created.id]);
     expect(await direct.getSummary(org, created.id)).toMatchObject({ name: 'After', version: 2 });
   });
@@ -148,17 +142,17 @@ describe('an edit that landed on its item, and a state write that failed after i
   test('a rename refused for its version, whose new name cannot be released: VersionMismatchError, with a warning', async () => {
     const org = newOrg('reserved-not-released');
     const created = named(org, 'Before');
-    await direct.insertNamed(created, clock);
-    await direct.update(recordOf(created), connectionEdit({ plain: true }, tick()), clock);
+    await direct.insertNamed(created, now());
+    await direct.update(recordOf(created), connectionEdit({ plain: true }, tick()), now());
     failWhen((sent) => isStateWrite(sent, org) && sent.input.UpdateExpression!.startsWith('REMOVE'));
     const logged = capturedLogLines().length;
-    await expect(store.update(recordOf(created), connectionEdit({ name: 'After' }, tick()), clock)).rejects.toEqual(
+    await expect(store.update(recordOf(created), connectionEdit({ name: 'After' }, tick()), now())).rejects.toEqual(
       new VersionMismatchError(2),
     );
     expect(logLinesSince(logged)).toEqual([
       expect.objectContaining({ level: 'warn', event: 'connection.name_not_released', organization_id: org, ...outageFields }),
     ]);
-    expect((await state(org))!.collection!.names.get(nameKey('after'))?.connectionId).toBe(created.id);
+    expect((await rawState(org))!.collection!.names.get(nameKey('after'))?.connectionId).toBe(created.id);
   });
 
   test('a removed connection whose state write fails: its id, its item gone, the listing left, with a warning', async () => {
@@ -170,7 +164,7 @@ describe('an edit that landed on its item, and a state write that failed after i
     expect(await store.remove(org, undefined, 1, newWriteStamp(tick(), randomUUID()))).toBe(active.id);
     expect(logLinesSince(logged)).toEqual([notRecorded(org, active.id)]);
     expect(await rawItem(connectionKey(org, active.id))).toBeUndefined();
-    expect((await state(org))!.collection!.live.has(active.id)).toBe(true);
+    expect((await rawState(org))!.collection!.live.has(active.id)).toBe(true);
   });
 });
 
@@ -180,11 +174,11 @@ describe('writes that fail as a whole', () => {
     const active = connection(org);
     const target = named(org, 'Target');
     await direct.insertActive(active);
-    await direct.insertNamed(target, clock);
+    await direct.insertNamed(target, now());
     failWhen((sent) => isStateWrite(sent, org));
     await expect(store.activate(org, target.id, newWriteStamp(tick(), randomUUID()))).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(table.sent.filter((sent) => isStateWrite(sent, org))).toHaveLength(1);
-    expect((await state(org))?.activeConnectionId).toBe(active.id);
+    expect((await rawState(org))?.activeConnectionId).toBe(active.id);
   });
 
   test('a test outcome whose write fails answers 503, not "the connection changed" (false)', async () => {
@@ -199,18 +193,16 @@ describe('writes that fail as a whole', () => {
 });
 
 describe('the first write since named connections (the state is initialized)', () => {
-  const definition = { provider: 'postgres', project_id: null, dataset_id: 'public', settings: {} };
-
   test('a failed read of the earlier CONNECTION#ACTIVE answers 503 and leaves the state as it was, so the connection is not lost', async () => {
     const org = newOrg('init-legacy-read-fails');
-    const legacy = await legacyItem(org, definition, 2);
+    const legacy = await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const before = await rawItem(stateKey(org));
     failWhen((sent) => sent.command === 'GetItemCommand' && sameKey(sent.input.Key, connectionKey(org, 'legacy')));
-    await expect(store.insertNamed(named(org, 'New'), clock)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(store.insertNamed(named(org, 'New'), now())).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(await rawItem(stateKey(org))).toEqual(before);
     table.interpose(undefined);
-    await store.insertNamed(named(org, 'Later'), clock);
-    expect((await state(org))?.collection?.legacyId).toBe(legacy.id!.S);
+    await store.insertNamed(named(org, 'Later'), now());
+    expect((await rawState(org))?.collection?.legacyId).toBe(legacy.id!.S);
     expect((await direct.getSummary(org))?.id).toBe(legacy.id!.S);
   });
 
@@ -222,7 +214,7 @@ describe('the first write since named connections (the state is initialized)', (
       else if (initialized && isStateRead(sent, org))
         await table.plain.send(new DeleteItemCommand({ TableName: tableName, Key: stateKey(org) }));
     });
-    const error = await store.insertNamed(named(org, 'New'), clock).catch((thrown: unknown) => thrown);
+    const error = await store.insertNamed(named(org, 'New'), now()).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(((error as Error).cause as Error).message).toBe('The state item was not initialized');
   });

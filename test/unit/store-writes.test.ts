@@ -12,10 +12,10 @@ import {
   type StoredConnection,
 } from '../../lib/store/connection-item.js';
 import { ConnectionStore } from '../../lib/store/connection-store.js';
-import { nameKey, toState } from '../../lib/store/organization-state.js';
-import { connectionEdit, recordOf, storedConnection } from '../helpers/stored-connection.js';
+import { nameKey } from '../../lib/store/organization-state.js';
+import { connectionEdit, recordOf, storeFixtures } from '../helpers/stored-connection.js';
 import { capturedLogLines, logLinesSince } from '../helpers/logs.js';
-import { legacyItem, putRawItem, rawItem } from '../helpers/stored-items.js';
+import { legacyItem, putRawItem, rawItem, rawState, STORED_ONLY_DEFINITION } from '../helpers/stored-items.js';
 
 /**
  * ConnectionStore against the table global setup starts (dynalite): what each write leaves in the
@@ -37,23 +37,9 @@ dynamoDb.middlewareStack.add(
 );
 const tableName = process.env.TABLE_NAME!;
 const store = new ConnectionStore(dynamoDb, tableName);
-
-const newOrg = (label: string) => `org-store-${label}-${randomUUID().slice(0, 8)}`;
-let clock = Date.now();
-/** Write times that only move forward, so each write's stamp is newer than the last. */
-const tick = () => (clock += 1_000);
-
-const connection = (organizationId: string, overrides: Partial<StoredConnection> = {}): StoredConnection =>
-  storedConnection(organizationId, overrides.id ?? randomUUID(), tick(), overrides);
-
-const named = (organizationId: string, name: string, overrides: Partial<StoredConnection> = {}) =>
-  connection(organizationId, { name, ...overrides }) as StoredConnection & { name: string };
+const { newOrg, now, tick, connection, named } = storeFixtures('store');
 
 const listed = (stored: StoredConnection): ConnectionRecord => ({ ...recordOf(stored), credentials: null, storedSecrets: null });
-
-async function state(organizationId: string) {
-  return toState(await rawItem(stateKey(organizationId)));
-}
 
 /** Every item of the organization's partition, by sort key. */
 async function sortKeys(organizationId: string): Promise<string[]> {
@@ -106,14 +92,14 @@ describe('insertActive (the seed POST)', () => {
     await store.insertActive(second);
     expect(await rawItem(connectionKey(org, first.id))).toBeUndefined();
     expect(await sortKeys(org)).toEqual([`CONNECTION#${second.id}`, 'STATE']);
-    expect([...(await state(org))!.collection!.live.keys()]).toEqual([second.id]);
+    expect([...(await rawState(org))!.collection!.live.keys()]).toEqual([second.id]);
     expect(await store.getSummary(org, first.id)).toBeNull();
   });
 
   test('keeps a named active connection, no longer active', async () => {
     const org = newOrg('keep-named');
     const kept = named(org, 'Kept');
-    await store.insertNamed(kept, clock);
+    await store.insertNamed(kept, now());
     expect(await store.activate(org, kept.id, newWriteStamp(tick(), randomUUID()))).toBe(true);
     const seed = connection(org);
     await store.insertActive(seed);
@@ -165,7 +151,7 @@ describe('named connections and the connection limit', () => {
     const active = connection(org);
     await store.insertActive(active);
     const second = named(org, 'Finance');
-    await store.insertNamed(second, clock);
+    await store.insertNamed(second, now());
     expect(await rawItem(connectionKey(org, second.id))).toEqual(toItem(second));
     const raw = await rawItem(stateKey(org));
     expect(raw?.names).toEqual({ M: { [nameKey('finance')]: { M: { id: { S: second.id }, at: { S: second.sealed.writtenAt } } } } });
@@ -175,20 +161,20 @@ describe('named connections and the connection limit', () => {
 
   test('a name taken by another connection, whatever its case, is refused with ConnectionNameTakenError and the item goes', async () => {
     const org = newOrg('taken');
-    await store.insertNamed(named(org, 'Finance'), clock);
+    await store.insertNamed(named(org, 'Finance'), now());
     const clash = named(org, 'FINANCE');
-    await expect(store.insertNamed(clash, clock)).rejects.toBeInstanceOf(ConnectionNameTakenError);
+    await expect(store.insertNamed(clash, now())).rejects.toBeInstanceOf(ConnectionNameTakenError);
     expect(await rawItem(connectionKey(org, clash.id))).toBeUndefined();
-    expect((await state(org))!.collection!.live.has(clash.id)).toBe(false);
+    expect((await rawState(org))!.collection!.live.has(clash.id)).toBe(false);
   });
 
   test('maxConnections connections are allowed; one more is refused with ConnectionLimitError, named or seed', async () => {
     const org = newOrg('limit');
     const limited = new ConnectionStore(dynamoDb, tableName, { maxConnections: 2 });
-    await limited.insertNamed(named(org, 'one'), clock);
-    await limited.insertNamed(named(org, 'two'), clock);
+    await limited.insertNamed(named(org, 'one'), now());
+    await limited.insertNamed(named(org, 'two'), now());
     const third = named(org, 'three');
-    const refused = limited.insertNamed(third, clock);
+    const refused = limited.insertNamed(third, now());
     await expect(refused).rejects.toBeInstanceOf(ConnectionLimitError);
     await expect(refused).rejects.toThrow('This organization has 2 connections');
     const seed = connection(org);
@@ -202,7 +188,7 @@ describe('named connections and the connection limit', () => {
     const org = newOrg('limit-replace');
     const limited = new ConnectionStore(dynamoDb, tableName, { maxConnections: 2 });
     await limited.insertActive(connection(org));
-    await limited.insertNamed(named(org, 'one'), clock);
+    await limited.insertNamed(named(org, 'one'), now());
     const replacement = connection(org);
     expect(await limited.insertActive(replacement)).toBe(true);
     expect((await limited.list(org)).records).toHaveLength(2);
@@ -223,7 +209,7 @@ describe('update (PATCH)', () => {
       }),
     ).toBe(true);
     const edit = connectionEdit({ plain: true, seal: true, name: 'Renamed' }, tick());
-    await store.update((await store.getSummary(org))!, edit, clock);
+    await store.update((await store.getSummary(org))!, edit, now());
     const item = await rawItem(connectionKey(org, created.id));
     expect(item).toEqual({
       ...toItem(created),
@@ -243,7 +229,7 @@ describe('update (PATCH)', () => {
       auth_tag: { B: Uint8Array.from([23]) },
       ciphertext: { B: Uint8Array.from([24]) },
     });
-    const after = await state(org);
+    const after = await rawState(org);
     expect(after!.collection!.live.get(created.id)).toBe(edit.writeStamp);
     expect(after!.collection!.names).toEqual(new Map([[nameKey('Renamed'), { connectionId: created.id, reservedAt: edit.writeStamp }]]));
   });
@@ -254,7 +240,7 @@ describe('update (PATCH)', () => {
     await store.insertActive(created);
     await store.recordTestOutcome(recordOf(created), { status: 'connected', testedAt: created.createdAt, latencyMs: 2, stages: [] });
     const edit = connectionEdit({ plain: true }, tick());
-    await store.update((await store.getSummary(org))!, edit, clock);
+    await store.update((await store.getSummary(org))!, edit, now());
     const after = await store.getWithSecret(org);
     expect(after).toMatchObject({ status: null, lastTestedAt: null, latencyMs: null, lastStages: null, version: 2, datasetId: null });
     expect({ ...after!.sealed }).toEqual(created.sealed);
@@ -264,7 +250,7 @@ describe('update (PATCH)', () => {
   test('a name-only edit keeps the last test and the seal', async () => {
     const org = newOrg('rename-only');
     const created = named(org, 'Before');
-    await store.insertNamed(created, clock);
+    await store.insertNamed(created, now());
     const outcome = {
       status: 'failed' as const,
       testedAt: created.createdAt,
@@ -273,7 +259,7 @@ describe('update (PATCH)', () => {
     };
     await store.recordTestOutcome(recordOf(created), outcome);
     const edit = connectionEdit({ name: 'After' }, tick());
-    await store.update((await store.getSummary(org, created.id))!, edit, clock);
+    await store.update((await store.getSummary(org, created.id))!, edit, now());
     expect(await store.getSummary(org, created.id)).toEqual({
       ...recordOf(created),
       name: 'After',
@@ -289,20 +275,20 @@ describe('update (PATCH)', () => {
   test('a rename releases the old name: another connection may take it, and the new one is taken', async () => {
     const org = newOrg('rename');
     const first = named(org, 'Alpha');
-    await store.insertNamed(first, clock);
-    await store.update(recordOf(first), connectionEdit({ name: 'Beta' }, tick()), clock);
-    await expect(store.insertNamed(named(org, 'beta'), clock)).rejects.toBeInstanceOf(ConnectionNameTakenError);
+    await store.insertNamed(first, now());
+    await store.update(recordOf(first), connectionEdit({ name: 'Beta' }, tick()), now());
+    await expect(store.insertNamed(named(org, 'beta'), now())).rejects.toBeInstanceOf(ConnectionNameTakenError);
     const reuse = named(org, 'alpha');
-    await store.insertNamed(reuse, clock);
-    expect((await state(org))!.collection!.names.get(nameKey('Alpha'))?.connectionId).toBe(reuse.id);
+    await store.insertNamed(reuse, now());
+    expect((await rawState(org))!.collection!.names.get(nameKey('Alpha'))?.connectionId).toBe(reuse.id);
   });
 
   test('a rename to a name another connection holds is refused with ConnectionNameTakenError and changes nothing', async () => {
     const org = newOrg('rename-taken');
-    await store.insertNamed(named(org, 'Alpha'), clock);
+    await store.insertNamed(named(org, 'Alpha'), now());
     const second = named(org, 'Beta');
-    await store.insertNamed(second, clock);
-    await expect(store.update(recordOf(second), connectionEdit({ name: 'ALPHA' }, tick()), clock)).rejects.toBeInstanceOf(
+    await store.insertNamed(second, now());
+    await expect(store.update(recordOf(second), connectionEdit({ name: 'ALPHA' }, tick()), now())).rejects.toBeInstanceOf(
       ConnectionNameTakenError,
     );
     expect(await rawItem(connectionKey(org, second.id))).toEqual(toItem(second));
@@ -312,13 +298,13 @@ describe('update (PATCH)', () => {
     const org = newOrg('mismatch');
     const created = connection(org);
     await store.insertActive(created);
-    await store.update(recordOf(created), connectionEdit({ plain: true }, tick()), clock);
-    const stale = store.update(recordOf(created), connectionEdit({ name: 'Late' }, tick()), clock);
+    await store.update(recordOf(created), connectionEdit({ plain: true }, tick()), now());
+    const stale = store.update(recordOf(created), connectionEdit({ name: 'Late' }, tick()), now());
     await expect(stale).rejects.toBeInstanceOf(VersionMismatchError);
     await expect(stale).rejects.toThrow('it is at version 2');
     expect((await rawItem(connectionKey(org, created.id)))?.version).toEqual({ N: '2' });
     // The name the refused edit reserved is released again.
-    expect((await state(org))!.collection!.names.size).toBe(0);
+    expect((await rawState(org))!.collection!.names.size).toBe(0);
   });
 });
 
@@ -327,7 +313,7 @@ describe('reads refuse items put back after a newer write', () => {
     const org = newOrg('resurrect');
     const created = connection(org);
     await store.insertActive(created);
-    await store.update(recordOf(created), connectionEdit({ seal: true }, tick()), clock);
+    await store.update(recordOf(created), connectionEdit({ seal: true }, tick()), now());
     await putRawItem(toItem(created));
     await expect(store.getSummary(org)).rejects.toBeInstanceOf(StoredConnectionUnreadableError);
     expect((await store.list(org)).records).toEqual([]);
@@ -351,9 +337,9 @@ describe('list', () => {
     const middle = named(org, 'b');
     const newest = connection(org);
     const sameTime = named(org, 'c', { createdAt: middle.createdAt, updatedAt: middle.createdAt });
-    await store.insertNamed(oldest, clock);
-    await store.insertNamed(middle, clock);
-    await store.insertNamed(sameTime, clock);
+    await store.insertNamed(oldest, now());
+    await store.insertNamed(middle, now());
+    await store.insertNamed(sameTime, now());
     await store.insertActive(newest);
     const tied = [middle, sameTime].sort((x, y) => (x.id < y.id ? 1 : -1));
     const { records, activeId, cursorKey } = await store.list(org);
@@ -383,7 +369,7 @@ describe('list', () => {
     const all: StoredConnection[] = [];
     for (let index = 0; index < 20; index += 1) {
       const item = named(org, `bulk-${index}`, { credentials: bulky });
-      await store.insertNamed(item, clock);
+      await store.insertNamed(item, now());
       all.push(item);
     }
     queryPages.length = 0;
@@ -398,10 +384,10 @@ describe('remove and activate', () => {
   test('removing the active connection deletes its item, its listing, its names and the active pointer', async () => {
     const org = newOrg('remove');
     const created = named(org, 'Gone');
-    await store.insertNamed(created, clock);
+    await store.insertNamed(created, now());
     const stamp = newWriteStamp(tick(), randomUUID());
     expect(await store.activate(org, created.id, stamp)).toBe(true);
-    expect((await state(org))?.activeConnectionId).toBe(created.id);
+    expect((await rawState(org))?.activeConnectionId).toBe(created.id);
     const removedAt = newWriteStamp(tick(), randomUUID());
     const logged = capturedLogLines().length;
     expect(await store.remove(org, undefined, 1, removedAt)).toBe(created.id);
@@ -418,7 +404,7 @@ describe('remove and activate', () => {
       cursor_key: undefined,
     });
     expect(await store.getSummary(org)).toBeNull();
-    await store.insertNamed(named(org, 'gone'), clock);
+    await store.insertNamed(named(org, 'gone'), now());
   });
 
   test('removing another connection leaves the active one active', async () => {
@@ -426,10 +412,10 @@ describe('remove and activate', () => {
     const active = connection(org);
     await store.insertActive(active);
     const other = named(org, 'Other');
-    await store.insertNamed(other, clock);
+    await store.insertNamed(other, now());
     expect(await store.remove(org, other.id, undefined, newWriteStamp(tick(), randomUUID()))).toBe(other.id);
-    expect(await state(org)).toMatchObject({ activeConnectionId: active.id, writeStamp: active.sealed.writtenAt });
-    expect([...(await state(org))!.collection!.live.keys()]).toEqual([active.id]);
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: active.id, writeStamp: active.sealed.writtenAt });
+    expect([...(await rawState(org))!.collection!.live.keys()]).toEqual([active.id]);
   });
 
   test('a remove at a stale version is refused with VersionMismatchError and deletes nothing', async () => {
@@ -451,10 +437,10 @@ describe('remove and activate', () => {
     const first = connection(org);
     await store.insertActive(first);
     const second = named(org, 'Second');
-    await store.insertNamed(second, clock);
+    await store.insertNamed(second, now());
     const stamp = newWriteStamp(tick(), randomUUID());
     expect(await store.activate(org, second.id, stamp)).toBe(true);
-    expect(await state(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: stamp });
+    expect(await rawState(org)).toMatchObject({ activeConnectionId: second.id, writeStamp: stamp });
     expect(await store.getDetail(org)).toEqual({ record: recordOf(second), activeId: second.id });
     expect(await store.activate(org, randomUUID(), newWriteStamp(tick(), randomUUID()))).toBe(false);
   });
@@ -489,17 +475,17 @@ describe('test outcomes and the test limit', () => {
   test('admitTest admits limit.tests tests per window, counting in LIMIT#TEST#<window start> that expires a minute after the window', async () => {
     const org = newOrg('limit-tests');
     const limit = { tests: 2, windowSeconds: 60 };
-    const now = 1_764_000_015_500;
-    expect(await store.admitTest(org, limit, now)).toEqual({ admitted: true });
-    expect(await store.admitTest(org, limit, now + 1_000)).toEqual({ admitted: true });
-    expect(await store.admitTest(org, limit, now + 2_000)).toEqual({ admitted: false, retryAfterSeconds: 43 });
+    const at = 1_764_000_015_500;
+    expect(await store.admitTest(org, limit, at)).toEqual({ admitted: true });
+    expect(await store.admitTest(org, limit, at + 1_000)).toEqual({ admitted: true });
+    expect(await store.admitTest(org, limit, at + 2_000)).toEqual({ admitted: false, retryAfterSeconds: 43 });
     expect(await rawItem(testLimitKey(org, 1_764_000_000))).toEqual({
       ...testLimitKey(org, 1_764_000_000),
       tests: { N: '2' },
       expires_at: { N: String(1_764_000_060 + 60) },
     });
     expect(await store.admitTest(org, limit, 1_764_000_060_000)).toEqual({ admitted: true });
-    expect(await store.admitTest(`${org}-other`, limit, now + 2_000)).toEqual({ admitted: true });
+    expect(await store.admitTest(`${org}-other`, limit, at + 2_000)).toEqual({ admitted: true });
   });
 
   test('a refused test is told to retry after at least one second', async () => {
@@ -522,11 +508,9 @@ describe('cursor key', () => {
 });
 
 describe('the connection stored before named connections (CONNECTION#ACTIVE)', () => {
-  const definition = { provider: 'postgres', project_id: null, dataset_id: 'public', settings: {} };
-
   test('an organization without a live state reads its CONNECTION#ACTIVE item as the active one, sealed whole', async () => {
     const org = newOrg('legacy-read');
-    const item = await legacyItem(org, definition, 2);
+    const item = await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const id = item.id!.S!;
     expect(await store.getSummary(org)).toMatchObject({
       id,
@@ -544,7 +528,7 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
 
   test('a CONNECTION#ACTIVE item older than the last write of its organization is refused, and the refusal logged', async () => {
     const org = newOrg('legacy-stale');
-    const item = await legacyItem(org, definition, 2);
+    const item = await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const id = item.id!.S!;
     const newer = newWriteStamp(Date.now() + 60_000, randomUUID());
     await putRawItem({ ...stateKey(org), active_connection_id: { S: id }, write_stamp: { S: newer } });
@@ -561,11 +545,11 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
 
   test('the first write since named connections lists it as legacy_id, live at its sealed stamp, still active, at its key', async () => {
     const org = newOrg('legacy-init');
-    const item = await legacyItem(org, definition, 2);
+    const item = await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const id = item.id!.S!;
     const second = named(org, 'Second');
-    await store.insertNamed(second, clock);
-    expect(await state(org)).toMatchObject({
+    await store.insertNamed(second, now());
+    expect(await rawState(org)).toMatchObject({
       activeConnectionId: id,
       collection: {
         live: new Map([
@@ -582,29 +566,29 @@ describe('the connection stored before named connections (CONNECTION#ACTIVE)', (
 
   test('a seed POST replacing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
     const org = newOrg('legacy-replace');
-    await legacyItem(org, definition, 2);
+    await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const seed = connection(org);
     expect(await store.insertActive(seed)).toBe(true);
     expect(await sortKeys(org)).toEqual([`CONNECTION#${seed.id}`, 'STATE']);
     expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
-    expect((await state(org))?.collection?.legacyId).toBeNull();
+    expect((await rawState(org))?.collection?.legacyId).toBeNull();
   });
 
   test('a test outcome and an edit of it land on CONNECTION#ACTIVE (version 0 -> 1)', async () => {
     const org = newOrg('legacy-edit');
-    await legacyItem(org, definition, 2);
+    await legacyItem(org, STORED_ONLY_DEFINITION, 2);
     const before = (await store.getSummary(org))!;
     expect(await store.recordTestOutcome(before, { status: 'connected', testedAt: before.createdAt, latencyMs: 4, stages: [] })).toBe(true);
     expect((await rawItem(connectionKey(org, 'legacy')))?.status).toEqual({ S: 'connected' });
-    await store.update(before, connectionEdit({ name: 'Legacy' }, tick()), clock);
+    await store.update(before, connectionEdit({ name: 'Legacy' }, tick()), now());
     expect(await rawItem(connectionKey(org, 'legacy'))).toMatchObject({ name: { S: 'Legacy' }, version: { N: '1' } });
     expect(await store.getSummary(org)).toMatchObject({ id: before.id, name: 'Legacy', version: 1, storedAtLegacyKey: true });
-    await expect(store.update(before, connectionEdit({ name: 'Again' }, tick()), clock)).rejects.toBeInstanceOf(VersionMismatchError);
+    await expect(store.update(before, connectionEdit({ name: 'Again' }, tick()), now())).rejects.toBeInstanceOf(VersionMismatchError);
   });
 
   test('removing it deletes CONNECTION#ACTIVE and drops legacy_id', async () => {
     const org = newOrg('legacy-remove');
-    const item = await legacyItem(org, definition, 1);
+    const item = await legacyItem(org, STORED_ONLY_DEFINITION, 1);
     expect(await store.remove(org, undefined, 0, newWriteStamp(tick(), randomUUID()))).toBe(item.id!.S);
     expect(await sortKeys(org)).toEqual(['STATE']);
     expect((await rawItem(stateKey(org)))?.legacy_id).toBeUndefined();
@@ -615,7 +599,7 @@ describe('items that are not as the service left them', () => {
   test('a listed connection whose item is gone reads as none, with a warning', async () => {
     const org = newOrg('listed-gone');
     const created = named(org, 'Gone');
-    await store.insertNamed(created, clock);
+    await store.insertNamed(created, now());
     await dynamoDb.send(new DeleteItemCommand({ TableName: tableName, Key: connectionKey(org, created.id) }));
     const logged = capturedLogLines().length;
     expect(await store.getSummary(org, created.id)).toBeNull();
@@ -627,7 +611,7 @@ describe('items that are not as the service left them', () => {
   test('an item that holds another connection than its key names is refused, with that reason', async () => {
     const org = newOrg('other-id');
     const created = named(org, 'Mine');
-    await store.insertNamed(created, clock);
+    await store.insertNamed(created, now());
     await putRawItem({ ...toItem(created), id: { S: randomUUID() } });
     await expect(store.getSummary(org, created.id)).rejects.toMatchObject({
       reason: 'the item holds another connection than its key names',
@@ -637,7 +621,7 @@ describe('items that are not as the service left them', () => {
   test('an older item put back after a newer write is refused, with that reason', async () => {
     const org = newOrg('put-back');
     const created = named(org, 'First');
-    await store.insertNamed(created, clock);
+    await store.insertNamed(created, now());
     const older = await rawItem(connectionKey(org, created.id));
     await store.update(recordOf(created), connectionEdit({ plain: true, seal: true, name: 'Second' }, tick()), tick());
     await putRawItem(older!);
@@ -650,8 +634,8 @@ describe('items that are not as the service left them', () => {
     const org = newOrg('list-damaged');
     const fine = named(org, 'Fine');
     const damaged = named(org, 'Damaged');
-    await store.insertNamed(fine, clock);
-    await store.insertNamed(damaged, clock);
+    await store.insertNamed(fine, now());
+    await store.insertNamed(damaged, now());
     await putRawItem({ ...toItem(damaged), provider: { S: 'oracle' } });
     const logged = capturedLogLines().length;
     expect((await store.list(org)).records.map((record) => record.id)).toEqual([fine.id]);
@@ -677,13 +661,13 @@ describe('name reservations left by a failed rename', () => {
 
   test('a reservation by a connection that is gone is taken over once it is a minute old, not before', async () => {
     const org = newOrg('stale-gone');
-    await store.insertNamed(named(org, 'Alpha'), clock);
+    await store.insertNamed(named(org, 'Alpha'), now());
     const reservedAt = 1_795_694_400_000;
     await leaveReservation(org, 'Ghost', randomUUID(), reservedAt);
     await expect(store.insertNamed(named(org, 'ghost'), reservedAt + 59_999)).rejects.toBeInstanceOf(ConnectionNameTakenError);
     const taker = named(org, 'ghost');
     await store.insertNamed(taker, reservedAt + 60_000);
-    expect((await state(org))!.collection!.names.get(nameKey('Ghost'))).toEqual({
+    expect((await rawState(org))!.collection!.names.get(nameKey('Ghost'))).toEqual({
       connectionId: taker.id,
       reservedAt: taker.sealed.writtenAt,
     });
@@ -692,7 +676,7 @@ describe('name reservations left by a failed rename', () => {
   test('an old reservation whose live holder does not carry the name is taken over; one whose holder carries it never is', async () => {
     const org = newOrg('stale-live');
     const holder = named(org, 'Alpha');
-    await store.insertNamed(holder, clock);
+    await store.insertNamed(holder, now());
     const reservedAt = 1_795_694_400_000;
     await leaveReservation(org, 'Beta', holder.id, reservedAt);
     await store.insertNamed(named(org, 'beta'), reservedAt + 120_000);
@@ -707,18 +691,18 @@ describe('concurrent writers', () => {
   test('of five concurrent creates of one name, exactly one wins and only its item stays', async () => {
     const org = newOrg('race-name');
     const racers = [0, 1, 2, 3, 4].map((index) => named(org, index % 2 ? 'Shared' : 'SHARED'));
-    const outcomes = await Promise.allSettled(racers.map((racer) => store.insertNamed(racer, clock)));
+    const outcomes = await Promise.allSettled(racers.map((racer) => store.insertNamed(racer, now())));
     expect(verdicts(outcomes)).toEqual([...Array<string>(4).fill('ConnectionNameTakenError'), 'landed']);
     const winner = racers[outcomes.findIndex((outcome) => outcome.status === 'fulfilled')]!;
     expect(await sortKeys(org)).toEqual([`CONNECTION#${winner.id}`, 'STATE']);
-    expect((await state(org))!.collection!.names.get(nameKey('shared'))?.connectionId).toBe(winner.id);
+    expect((await rawState(org))!.collection!.names.get(nameKey('shared'))?.connectionId).toBe(winner.id);
   });
 
   test('concurrent creates beyond the limit: exactly maxConnections land, the others get ConnectionLimitError', async () => {
     const org = newOrg('race-limit');
     const limited = new ConnectionStore(dynamoDb, tableName, { maxConnections: 3 });
     const racers = [0, 1, 2, 3, 4, 5].map((index) => named(org, `racer-${index}`));
-    const outcomes = await Promise.allSettled(racers.map((racer) => limited.insertNamed(racer, clock)));
+    const outcomes = await Promise.allSettled(racers.map((racer) => limited.insertNamed(racer, now())));
     expect(verdicts(outcomes)).toEqual([...Array<string>(3).fill('ConnectionLimitError'), 'landed', 'landed', 'landed']);
     expect((await limited.list(org)).records).toHaveLength(3);
     expect(await sortKeys(org)).toHaveLength(4);
