@@ -14,6 +14,8 @@ export abstract class ServiceError extends Error {
   readonly field?: string;
   readonly details?: FieldIssue[];
   readonly headers?: Record<string, string>;
+  /** What the error says in the logs only, never in a response (lib/log.ts errorFields). */
+  readonly logFields?: Record<string, string>;
 
   constructor(message: string, options?: { cause?: unknown; field?: string; details?: FieldIssue[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -170,8 +172,10 @@ export class CredentialsUnreadableError extends ServiceError {
 export class StoredConnectionUnreadableError extends ServiceError {
   readonly statusCode = 500;
   readonly code = 'connection_unreadable';
+  override readonly logFields: { reason: string };
   constructor(readonly reason: string) {
     super('The stored connection is damaged or was changed outside the service. Save the connection again.');
+    this.logFields = { reason };
   }
 }
 

@@ -1,4 +1,4 @@
-import { StoredConnectionUnreadableError } from './errors.js';
+import { ServiceError } from './errors.js';
 
 /**
  * Structured JSON logs, one line per event. Callers pass named fields, never request bodies,
@@ -39,7 +39,7 @@ export function errorFields(error: unknown): Record<string, unknown> {
     error_type: typeof candidate.name === 'string' ? candidate.name : 'Error',
     ...(typeof candidate.code === 'string' ? { error_code: candidate.code } : {}),
     ...(candidate.$metadata?.requestId ? { aws_request_id: candidate.$metadata.requestId } : {}),
-    ...(error instanceof StoredConnectionUnreadableError ? { reason: error.reason } : {}),
+    ...(error instanceof ServiceError ? error.logFields : {}),
     ...(cause !== undefined && cause !== null ? { cause: errorFields(cause) } : {}),
   };
 }
